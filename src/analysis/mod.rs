@@ -1,0 +1,525 @@
+//! All Polars code: classified activities → monthly metrics (contract §3, §4) → plain
+//! [`Summary`] structs. Must not read files, touch the network or draw charts.
+
+pub mod compare;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Datelike, TimeZone};
+use polars::prelude::*;
+
+use crate::error::Error;
+use crate::model::{Activity, Direction, Kind, Mode, Platform};
+
+/// Month code for undated activity; sorts after every real month.
+pub const UNDATED: i32 = i32::MAX;
+
+/// A calendar month as `year * 12 + (month - 1)`, or [`UNDATED`].
+pub type MonthCode = i32;
+
+/// `YYYY-MM` for a month code, `undated` for [`UNDATED`].
+pub fn month_label(code: MonthCode) -> String {
+    if code == UNDATED {
+        "undated".to_string()
+    } else {
+        format!("{:04}-{:02}", code.div_euclid(12), code.rem_euclid(12) + 1)
+    }
+}
+
+/// Parses `YYYY-MM` into a month code.
+pub fn parse_month(s: &str) -> Option<MonthCode> {
+    let (y, m) = s.trim().split_once('-')?;
+    let y: i32 = y.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if y.to_string().len() != 4 || !(1..=12).contains(&m) {
+        return None;
+    }
+    Some(y * 12 + m - 1)
+}
+
+/// The time zone months are counted in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    /// UTC.
+    Utc,
+    /// A named IANA zone.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// The month code of a UTC millisecond timestamp in this zone.
+    pub fn month_of(&self, ms: i64) -> MonthCode {
+        let utc = chrono::Utc.timestamp_millis_opt(ms).single();
+        let Some(utc) = utc else { return UNDATED };
+        let (y, m) = match self {
+            Zone::Utc => (utc.year(), utc.month()),
+            Zone::Named(tz) => {
+                let local = utc.with_timezone(tz);
+                (local.year(), local.month())
+            }
+        };
+        y * 12 + m as i32 - 1
+    }
+
+    /// The zone's name.
+    pub fn name(&self) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Named(tz) => tz.name().into(),
+        }
+    }
+}
+
+/// Settings that shape the table.
+#[derive(Debug, Clone)]
+pub struct AnalysisOptions {
+    /// Time zone of the month buckets.
+    pub zone: Zone,
+    /// First month written (inclusive).
+    pub from: Option<MonthCode>,
+    /// Last month written (inclusive).
+    pub to: Option<MonthCode>,
+}
+
+/// One row of `metrics.csv` (contract §3).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MonthlyRow {
+    /// `YYYY-MM` or `undated`.
+    pub month: String,
+    /// Platform name or `all`.
+    pub platform: String,
+    /// Out activities with mode broadcast.
+    pub broadcast: u64,
+    /// Out activities with mode self_thread.
+    pub self_thread: u64,
+    /// Out activities with mode amplification.
+    pub amplification: u64,
+    /// Out activities with mode conversation.
+    pub conversation: u64,
+    /// The private-message part of `conversation`.
+    pub conversation_private: u64,
+    /// Out activities with mode passive.
+    pub passive: u64,
+    /// conversation / (conversation + broadcast + amplification).
+    pub participation_ratio: Option<f64>,
+    /// Distinct counterparts of out conversation activities.
+    pub people_engaged: u64,
+    /// Of those, the ones with a counted `in` activity in the same row.
+    pub people_reciprocated: u64,
+    /// Counted `in` activities.
+    pub received: u64,
+    /// Median minutes from a received message to the owner's answer.
+    pub median_response_minutes: Option<f64>,
+    /// Month code (for ordering and charts; not a CSV column).
+    #[serde(skip)]
+    pub month_code: MonthCode,
+}
+
+impl MonthlyRow {
+    fn zero(platform: &str, code: MonthCode) -> Self {
+        MonthlyRow {
+            month: month_label(code),
+            platform: platform.to_string(),
+            broadcast: 0,
+            self_thread: 0,
+            amplification: 0,
+            conversation: 0,
+            conversation_private: 0,
+            passive: 0,
+            participation_ratio: None,
+            people_engaged: 0,
+            people_reciprocated: 0,
+            received: 0,
+            median_response_minutes: None,
+            month_code: code,
+        }
+    }
+
+    /// The ratio's denominator: conversation + broadcast + amplification.
+    pub fn acts(&self) -> u64 {
+        self.conversation + self.broadcast + self.amplification
+    }
+}
+
+/// Activity totals by mode over the whole run.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Totals {
+    /// All activities read (after de-duplication).
+    pub activities: u64,
+    /// Out activities per mode name.
+    pub by_mode: BTreeMap<String, u64>,
+    /// Counted `in` activities.
+    pub received: u64,
+    /// Excluded activities (both directions).
+    pub excluded: u64,
+    /// Activities without a date.
+    pub undated: u64,
+}
+
+/// The result of the analysis, free of Polars types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Rows in the contract's order.
+    pub rows: Vec<MonthlyRow>,
+    /// Platforms present, in contract order.
+    pub platforms: Vec<Platform>,
+    /// Totals.
+    pub totals: Totals,
+}
+
+impl Summary {
+    /// The rows of one platform (or `all`), in month order.
+    pub fn rows_of<'a>(&'a self, platform: &'a str) -> impl Iterator<Item = &'a MonthlyRow> + 'a {
+        self.rows.iter().filter(move |r| r.platform == platform)
+    }
+}
+
+const MODES: [(Mode, i32, &str); 6] = [
+    (Mode::Broadcast, 1, "broadcast"),
+    (Mode::Amplification, 2, "amplification"),
+    (Mode::SelfThread, 3, "self_thread"),
+    (Mode::Conversation, 4, "conversation"),
+    (Mode::Passive, 5, "passive"),
+    (Mode::Excluded, 6, "excluded"),
+];
+
+fn mode_code(m: Option<Mode>) -> i32 {
+    m.and_then(|m| MODES.iter().find(|(x, _, _)| *x == m).map(|(_, c, _)| *c))
+        .unwrap_or(0)
+}
+
+fn platform_code(p: Platform) -> i32 {
+    Platform::ALL.iter().position(|x| *x == p).unwrap_or(0) as i32
+}
+
+/// Computes the monthly table. `gaps[i]` is the response gap of `activities[i]` (see
+/// `classify::response_gaps`).
+pub fn summarize(
+    activities: &[Activity],
+    gaps: &[Option<f64>],
+    options: &AnalysisOptions,
+) -> Result<Summary, Error> {
+    let n = activities.len();
+    let mut platform = Vec::with_capacity(n);
+    let mut month = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(n);
+    let mut mode = Vec::with_capacity(n);
+    let mut private = Vec::with_capacity(n);
+    let mut counted_in = Vec::with_capacity(n);
+    // Edges: one row per (activity, counterpart) for engaged people and received senders.
+    let mut e_platform = Vec::new();
+    let mut e_month = Vec::new();
+    let mut e_person: Vec<u32> = Vec::new();
+    let mut e_engaged = Vec::new();
+    // Person ids are interned per platform (ids are kept per platform, §4).
+    let mut people: HashMap<(Platform, &str), u32> = HashMap::new();
+    let mut months_seen: BTreeMap<i32, Option<(MonthCode, MonthCode)>> = BTreeMap::new();
+    let mut totals = Totals::default();
+    for a in activities {
+        let code = match a.at {
+            Some(ms) => options.zone.month_of(ms),
+            None => UNDATED,
+        };
+        let p = platform_code(a.platform);
+        // Dated span per platform; a platform with only undated activity keeps `None`.
+        let span = months_seen.entry(p).or_insert(None);
+        if code != UNDATED {
+            *span = Some(match *span {
+                Some((lo, hi)) => (lo.min(code), hi.max(code)),
+                None => (code, code),
+            });
+        }
+        let is_out = a.direction == Direction::Out;
+        let m = mode_code(a.mode);
+        platform.push(p);
+        month.push(code);
+        out.push(is_out);
+        mode.push(m);
+        private.push(a.kind == Kind::Message);
+        counted_in.push(a.is_counted_in());
+        let engaged = is_out && a.mode == Some(Mode::Conversation);
+        if engaged || a.is_counted_in() {
+            for c in &a.counterparts {
+                let next = people.len() as u32;
+                let id = *people.entry((a.platform, c)).or_insert(next);
+                e_platform.push(p);
+                e_month.push(code);
+                e_person.push(id);
+                e_engaged.push(engaged);
+            }
+        }
+        totals.activities += 1;
+        if a.at.is_none() {
+            totals.undated += 1;
+        }
+        if a.mode == Some(Mode::Excluded) {
+            totals.excluded += 1;
+        } else if a.is_counted_in() {
+            totals.received += 1;
+        } else if let Some(md) = a.mode {
+            *totals.by_mode.entry(md.as_str().to_string()).or_default() += 1;
+        }
+    }
+    let gap: Vec<Option<f64>> = gaps.to_vec();
+    let acts = DataFrame::new(
+        n,
+        vec![
+            Column::new("platform".into(), platform),
+            Column::new("month".into(), month),
+            Column::new("out".into(), out),
+            Column::new("mode".into(), mode),
+            Column::new("private".into(), private),
+            Column::new("counted_in".into(), counted_in),
+            Column::new("gap".into(), gap),
+        ],
+    )?;
+    let edges = DataFrame::new(
+        e_person.len(),
+        vec![
+            Column::new("platform".into(), e_platform),
+            Column::new("month".into(), e_month),
+            Column::new("person".into(), e_person),
+            Column::new("engaged".into(), e_engaged),
+        ],
+    )?;
+
+    let count_mode = |name: &str, code: i32| {
+        col("out")
+            .and(col("mode").eq(lit(code)))
+            .cast(DataType::Int64)
+            .sum()
+            .alias(name)
+    };
+    let mut aggs: Vec<Expr> = MODES
+        .iter()
+        .filter(|(m, _, _)| *m != Mode::Excluded)
+        .map(|(_, code, name)| count_mode(name, *code))
+        .collect();
+    aggs.push(
+        col("out")
+            .and(col("mode").eq(lit(4i32)))
+            .and(col("private"))
+            .cast(DataType::Int64)
+            .sum()
+            .alias("conversation_private"),
+    );
+    aggs.push(col("counted_in").cast(DataType::Int64).sum().alias("received"));
+    aggs.push(col("gap").median().alias("median_response_minutes"));
+
+    let by_platform = acts
+        .clone()
+        .lazy()
+        .group_by([col("platform"), col("month")])
+        .agg(aggs.clone());
+    let by_all = acts
+        .lazy()
+        .group_by([col("month")])
+        .agg(aggs)
+        .with_column(lit(-1i32).alias("platform"));
+    let mut order = vec![col("platform"), col("month")];
+    order.extend(
+        [
+            "broadcast",
+            "amplification",
+            "self_thread",
+            "conversation",
+            "passive",
+            "conversation_private",
+            "received",
+            "median_response_minutes",
+        ]
+        .map(col),
+    );
+    let counts = concat(
+        [by_platform.select(order.clone()), by_all.select(order)],
+        UnionArgs::default(),
+    )?
+    .collect()?;
+
+    // People: distinct engaged counterparts, and those who also sent a counted `in` act.
+    let edges = edges.lazy();
+    let engaged = edges
+        .clone()
+        .filter(col("engaged"))
+        .select([col("platform"), col("month"), col("person")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let senders = edges
+        .filter(col("engaged").not())
+        .select([col("platform"), col("month"), col("person")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let reciprocated = engaged.clone().join(
+        senders,
+        [col("platform"), col("month"), col("person")],
+        [col("platform"), col("month"), col("person")],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let people_counts = |lf: LazyFrame, name: &str| -> PolarsResult<LazyFrame> {
+        let per = lf
+            .clone()
+            .group_by([col("platform"), col("month")])
+            .agg([col("person").n_unique().cast(DataType::Int64).alias(name)]);
+        let all_rows = lf
+            .group_by([col("month")])
+            .agg([col("person").n_unique().cast(DataType::Int64).alias(name)])
+            .select([lit(-1i32).alias("platform"), col("month"), col(name)]);
+        concat([per, all_rows], UnionArgs::default())
+    };
+    let engaged_counts = people_counts(engaged, "people_engaged")?.collect()?;
+    let reciprocated_counts = people_counts(reciprocated, "people_reciprocated")?.collect()?;
+
+    // Plain maps from the frames.
+    type Key = (i32, i32);
+    let mut found: HashMap<Key, MonthlyRow> = HashMap::new();
+    {
+        let p = counts.column("platform")?.i32()?;
+        let m = counts.column("month")?.i32()?;
+        let get = |name: &str| -> PolarsResult<Vec<u64>> {
+            Ok(counts
+                .column(name)?
+                .i64()?
+                .iter()
+                .map(|v| v.unwrap_or(0).max(0) as u64)
+                .collect())
+        };
+        let broadcast = get("broadcast")?;
+        let self_thread = get("self_thread")?;
+        let amplification = get("amplification")?;
+        let conversation = get("conversation")?;
+        let conversation_private = get("conversation_private")?;
+        let passive = get("passive")?;
+        let received = get("received")?;
+        let median: Vec<Option<f64>> = counts
+            .column("median_response_minutes")?
+            .f64()?
+            .iter()
+            .collect();
+        for i in 0..counts.height() {
+            let (Some(pc), Some(mc)) = (p.get(i), m.get(i)) else { continue };
+            let mut row = MonthlyRow::zero(&platform_name(pc), mc);
+            row.broadcast = broadcast[i];
+            row.self_thread = self_thread[i];
+            row.amplification = amplification[i];
+            row.conversation = conversation[i];
+            row.conversation_private = conversation_private[i];
+            row.passive = passive[i];
+            row.received = received[i];
+            row.median_response_minutes = median[i];
+            found.insert((pc, mc), row);
+        }
+    }
+    for (frame, name) in [
+        (&engaged_counts, "people_engaged"),
+        (&reciprocated_counts, "people_reciprocated"),
+    ] {
+        let p = frame.column("platform")?.i32()?;
+        let m = frame.column("month")?.i32()?;
+        let v = frame.column(name)?.i64()?;
+        for i in 0..frame.height() {
+            let (Some(pc), Some(mc), Some(val)) = (p.get(i), m.get(i), v.get(i)) else { continue };
+            if let Some(row) = found.get_mut(&(pc, mc)) {
+                if name == "people_engaged" {
+                    row.people_engaged = val as u64;
+                } else {
+                    row.people_reciprocated = val as u64;
+                }
+            }
+        }
+    }
+
+    // Rows: each platform from its first to last dated month (zero rows in between), `all`
+    // over the union, `undated` last where there is undated activity; --from/--to clip.
+    let mut rows = Vec::new();
+    let mut platforms_present = Vec::new();
+    let mut all_span: Option<(MonthCode, MonthCode)> = None;
+    let mut any_undated = false;
+    let clip = |lo: MonthCode, hi: MonthCode| -> (MonthCode, MonthCode) {
+        (
+            options.from.map_or(lo, |f| lo.max(f)),
+            options.to.map_or(hi, |t| hi.min(t)),
+        )
+    };
+    for (&pc, &span) in &months_seen {
+        platforms_present.push(Platform::ALL[pc as usize]);
+        let mut dated: BTreeSet<MonthCode> = BTreeSet::new();
+        if let Some((lo, hi)) = span {
+            all_span = Some(match all_span {
+                Some((a, b)) => (a.min(lo), b.max(hi)),
+                None => (lo, hi),
+            });
+            let (lo, hi) = clip(lo, hi);
+            dated.extend(lo..=hi);
+        }
+        for code in dated {
+            rows.push(take_row(&mut found, pc, code));
+        }
+        if found.contains_key(&(pc, UNDATED)) {
+            any_undated = true;
+            rows.push(take_row(&mut found, pc, UNDATED));
+        }
+    }
+    if let Some((lo, hi)) = all_span {
+        let (lo, hi) = clip(lo, hi);
+        for code in lo..=hi {
+            rows.push(take_row(&mut found, -1, code));
+        }
+    }
+    if any_undated {
+        rows.push(take_row(&mut found, -1, UNDATED));
+    }
+    for r in &mut rows {
+        let denominator = r.acts();
+        r.participation_ratio = if denominator == 0 {
+            None
+        } else {
+            Some(r.conversation as f64 / denominator as f64)
+        };
+    }
+    Ok(Summary {
+        rows,
+        platforms: platforms_present,
+        totals,
+    })
+}
+
+fn platform_name(code: i32) -> String {
+    if code < 0 {
+        "all".to_string()
+    } else {
+        Platform::ALL[code as usize].as_str().to_string()
+    }
+}
+
+fn take_row(found: &mut HashMap<(i32, i32), MonthlyRow>, pc: i32, code: MonthCode) -> MonthlyRow {
+    found
+        .remove(&(pc, code))
+        .unwrap_or_else(|| MonthlyRow::zero(&platform_name(pc), code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_codes_round_trip() {
+        let c = parse_month("2024-03").unwrap_or(0);
+        assert_eq!(month_label(c), "2024-03");
+        assert_eq!(month_label(UNDATED), "undated");
+        assert_eq!(parse_month("2024-13"), None);
+        assert_eq!(parse_month("24-03"), None);
+    }
+
+    #[test]
+    fn zone_moves_month_boundary() {
+        // 2024-01-31 23:30 UTC is February in Berlin.
+        let ms = chrono::Utc
+            .with_ymd_and_hms(2024, 1, 31, 23, 30, 0)
+            .single()
+            .map(|d| d.timestamp_millis())
+            .unwrap_or(0);
+        assert_eq!(month_label(Zone::Utc.month_of(ms)), "2024-01");
+        assert_eq!(
+            month_label(Zone::Named(chrono_tz::Europe::Berlin).month_of(ms)),
+            "2024-02"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! The contract's mode rules (§2, §4) applied to normalized activities, plus the per-message
+//! response gaps the latency metric needs. Pure functions over `Activity`; no I/O, no Polars.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Platform};
+
+/// Sets `mode` (and, for continued turns, counterparts) on every activity, in the contract's
+/// rule order. `in` activities get `None` unless excluded.
+pub fn classify(activities: &mut [Activity], group_max: u32) {
+    // Owner acts by (platform, id) for the self-thread chains.
+    let index: HashMap<(Platform, &str), usize> = activities
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.direction == Direction::Out)
+        .map(|(i, a)| ((a.platform, a.id.as_str()), i))
+        .collect();
+    let mut decided: Vec<(Option<Mode>, Option<Arc<str>>)> = Vec::with_capacity(activities.len());
+    for a in activities.iter() {
+        decided.push(decide(a, activities, &index, group_max));
+    }
+    for (a, (mode, counterpart)) in activities.iter_mut().zip(decided) {
+        a.mode = mode;
+        if let Some(c) = counterpart {
+            a.counterparts = vec![c];
+        }
+    }
+}
+
+fn decide(
+    a: &Activity,
+    all: &[Activity],
+    index: &HashMap<(Platform, &str), usize>,
+    group_max: u32,
+) -> (Option<Mode>, Option<Arc<str>>) {
+    // 1. excluded (both directions)
+    if a.hints.excluded.is_some() {
+        return (Some(Mode::Excluded), None);
+    }
+    if a.direction == Direction::In {
+        return (None, None);
+    }
+    // 2. passive
+    match a.kind {
+        Kind::Reaction | Kind::Vote => return (Some(Mode::Passive), None),
+        Kind::Invitation if !a.hints.with_note => return (Some(Mode::Passive), None),
+        _ => {}
+    }
+    // 3. amplification
+    if a.kind == Kind::Repost {
+        return (Some(Mode::Amplification), None);
+    }
+    // 4. private conversation; a conversation with only the owner falls through.
+    if a.kind == Kind::Message {
+        match a.participants {
+            None | Some(2) => return (Some(Mode::Conversation), None),
+            Some(p) if p >= 3 && p <= group_max => return (Some(Mode::Conversation), None),
+            Some(p) if p > group_max => return (Some(Mode::Broadcast), None),
+            _ => {}
+        }
+    }
+    // 5. self-thread: follow the owner's own parents.
+    if a.hints.parent_is_owner {
+        return self_thread(a, all, index);
+    }
+    // 6. public conversation
+    if a.kind == Kind::Reply || a.kind == Kind::Comment || a.kind == Kind::Invitation {
+        return (Some(Mode::Conversation), None);
+    }
+    if matches!(a.hints.leading_mentions, Some(1..=3)) {
+        return (Some(Mode::Conversation), None);
+    }
+    // 7. broadcast
+    (Some(Mode::Broadcast), None)
+}
+
+fn self_thread(
+    a: &Activity,
+    all: &[Activity],
+    index: &HashMap<(Platform, &str), usize>,
+) -> (Option<Mode>, Option<Arc<str>>) {
+    let mut parent = a.hints.parent.clone();
+    let mut steps = 0usize;
+    while let Some(pid) = parent {
+        steps += 1;
+        if steps > all.len() {
+            break; // a cycle in broken data: treat like a missing parent
+        }
+        let Some(&i) = index.get(&(a.platform, pid.as_str())) else {
+            return (Some(Mode::SelfThread), None); // parent missing from the data
+        };
+        let p = &all[i];
+        let is_reply = p.kind == Kind::Reply || p.hints.parent.is_some() || p.hints.parent_author.is_some();
+        if !is_reply {
+            return (Some(Mode::SelfThread), None); // reached an owner top-level post
+        }
+        if p.hints.parent_is_owner {
+            parent = p.hints.parent.clone();
+            continue;
+        }
+        // Reached an owner reply to someone else: a continued turn of that conversation.
+        let who = p
+            .hints
+            .parent_author
+            .as_deref()
+            .map(Arc::from)
+            .or_else(|| p.counterparts.first().cloned());
+        return (Some(Mode::Conversation), who);
+    }
+    (Some(Mode::SelfThread), None)
+}
+
+/// For each activity, the minutes since the previous message of its private conversation when
+/// it is an owner message in mode conversation answering a counted received message (§3).
+pub fn response_gaps(activities: &[Activity]) -> Vec<Option<f64>> {
+    let mut gaps = vec![None; activities.len()];
+    let mut by_conversation: HashMap<(Platform, &str), Vec<usize>> = HashMap::new();
+    for (i, a) in activities.iter().enumerate() {
+        if a.kind != Kind::Message || a.at.is_none() || a.hints.excluded == Some(Exclusion::Draft) {
+            continue;
+        }
+        if let Some(c) = &a.conversation {
+            by_conversation.entry((a.platform, c)).or_default().push(i);
+        }
+    }
+    for ((platform, _), mut members) in by_conversation {
+        // Ties: LinkedIn exports are newest first, so a later row is the earlier message;
+        // elsewhere the message id decides.
+        members.sort_by(|&x, &y| {
+            let (ax, ay) = (&activities[x], &activities[y]);
+            ax.at.cmp(&ay.at).then_with(|| match platform {
+                Platform::LinkedIn => ay.hints.seq.cmp(&ax.hints.seq),
+                _ => id_order(&ax.id, &ay.id),
+            })
+        });
+        for w in members.windows(2) {
+            let (prev, cur) = (&activities[w[0]], &activities[w[1]]);
+            if cur.direction == Direction::Out
+                && cur.mode == Some(Mode::Conversation)
+                && prev.is_counted_in()
+                && let (Some(t0), Some(t1)) = (prev.at, cur.at)
+            {
+                gaps[w[1]] = Some((t1 - t0) as f64 / 60_000.0);
+            }
+        }
+    }
+    gaps
+}
+
+/// Numeric ids compare as numbers (X snowflakes), others as text.
+fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u128>(), b.parse::<u128>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Lowers confidence for heuristically decided conversations (addressed mentions).
+pub fn mark_heuristics(activities: &mut [Activity]) {
+    for a in activities {
+        if a.mode == Some(Mode::Conversation) && a.hints.leading_mentions.is_some() && a.hints.parent.is_none() {
+            a.confidence = Confidence::Low;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Hints;
+
+    fn act(id: &str, kind: Kind, dir: Direction) -> Activity {
+        Activity::new(Platform::X, id.into(), Some(0), dir, kind, Arc::from("t"))
+    }
+
+    fn reply(id: &str, parent: &str, to_owner: bool, author: Option<&str>) -> Activity {
+        let mut a = act(id, Kind::Reply, Direction::Out);
+        a.hints = Hints {
+            parent: Some(parent.into()),
+            parent_is_owner: to_owner,
+            parent_author: author.map(String::from),
+            ..Hints::default()
+        };
+        a
+    }
+
+    #[test]
+    fn self_thread_chains() {
+        let mut v = vec![
+            act("1", Kind::Post, Direction::Out),
+            reply("2", "1", true, None),
+            reply("3", "2", true, None),
+            reply("10", "900", false, Some("u9")),
+            reply("11", "10", true, None),
+            reply("12", "11", true, None),
+            reply("20", "missing", true, None),
+        ];
+        classify(&mut v, 8);
+        let modes: Vec<_> = v.iter().map(|a| a.mode).collect();
+        assert_eq!(modes[1], Some(Mode::SelfThread));
+        assert_eq!(modes[2], Some(Mode::SelfThread));
+        assert_eq!(modes[3], Some(Mode::Conversation));
+        assert_eq!(modes[4], Some(Mode::Conversation));
+        assert_eq!(v[4].counterparts, vec![Arc::<str>::from("u9")]);
+        assert_eq!(modes[5], Some(Mode::Conversation));
+        assert_eq!(v[5].counterparts, vec![Arc::<str>::from("u9")]);
+        assert_eq!(modes[6], Some(Mode::SelfThread));
+    }
+
+    #[test]
+    fn group_size_rule() {
+        let mut v: Vec<Activity> = [1u32, 2, 3, 8, 9]
+            .iter()
+            .map(|p| {
+                let mut a = act(&format!("m{p}"), Kind::Message, Direction::Out);
+                a.participants = Some(*p);
+                a
+            })
+            .collect();
+        classify(&mut v, 8);
+        let modes: Vec<_> = v.iter().map(|a| a.mode).collect();
+        assert_eq!(
+            modes,
+            vec![
+                Some(Mode::Broadcast), // only the owner: falls through to broadcast
+                Some(Mode::Conversation),
+                Some(Mode::Conversation),
+                Some(Mode::Conversation),
+                Some(Mode::Broadcast),
+            ]
+        );
+    }
+
+    #[test]
+    fn gaps_use_previous_received_message() {
+        let mk = |id: &str, min: i64, dir: Direction, seq: u64| {
+            let mut a = Activity::new(Platform::LinkedIn, id.into(), Some(min * 60_000), dir, Kind::Message, Arc::from("m"));
+            a.conversation = Some(Arc::from("c"));
+            a.participants = Some(2);
+            a.hints.seq = seq;
+            a
+        };
+        let mut v = vec![
+            mk("d", 30, Direction::Out, 0),
+            mk("c", 20, Direction::Out, 1),
+            mk("b", 10, Direction::In, 2),
+            mk("a", 10, Direction::In, 3),
+        ];
+        classify(&mut v, 8);
+        let g = response_gaps(&v);
+        assert_eq!(g, vec![None, Some(10.0), None, None]);
+    }
+}

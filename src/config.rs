@@ -1,0 +1,150 @@
+//! Layered settings: the embedded `config/default.toml` → the user's file → environment → flags.
+//! Owns validation of every key; must not read exports or write reports.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::analysis::Zone;
+use crate::error::Error;
+
+/// The default configuration, compiled in.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Every setting (see `config/default.toml` for their meaning).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// IANA zone name or `local`.
+    pub timezone: String,
+    /// Largest private conversation that still counts as conversation.
+    pub group_max: u32,
+    /// Default output folder.
+    pub out_dir: PathBuf,
+    /// Zip-bomb cap.
+    pub max_inflated_bytes: u64,
+    /// Parser threads (0 = one per core).
+    pub threads: usize,
+    /// Chart settings.
+    pub report: ReportConfig,
+}
+
+/// `[report]` settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Chart width in pixels.
+    pub width: u32,
+    /// Chart height in pixels.
+    pub height: u32,
+    /// Low-volume threshold for the ratio chart.
+    pub low_volume_acts: u64,
+    /// Months in the terminal summary.
+    pub summary_months: usize,
+}
+
+/// A partial file (the user's), merged over the defaults key by key.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Loads the defaults, then `file` if given (or the user's default file if it exists).
+    pub fn load(file: Option<&Path>) -> Result<Config, Error> {
+        let mut table: toml::Table = DEFAULT_TOML
+            .parse()
+            .map_err(|e| Error::Usage(format!("built-in config is invalid: {e}")))?;
+        let user = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => directories::ProjectDirs::from("", "", "rapport")
+                .map(|d| d.config_dir().join("config.toml"))
+                .filter(|p| p.is_file()),
+        };
+        if let Some(path) = user {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::Usage(format!("cannot read config file {}: {e}", path.display()))
+            })?;
+            let over: toml::Table = text.parse().map_err(|e| {
+                Error::Usage(format!("config file {} is not valid TOML: {e}", path.display()))
+            })?;
+            merge(&mut table, over);
+        }
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| Error::Usage(format!("invalid configuration: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks ranges and names.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.group_max < 2 {
+            return Err(Error::Usage(format!(
+                "group_max must be at least 2 (got {}); use e.g. --group-max 8",
+                self.group_max
+            )));
+        }
+        if self.report.width < 400 || self.report.height < 300 {
+            return Err(Error::Usage("report.width/height are too small (min 400 x 300)".into()));
+        }
+        parse_zone(&self.timezone)?;
+        Ok(())
+    }
+}
+
+/// Resolves a zone setting: an IANA name, `UTC`, or `local` (from $TZ, then the system).
+pub fn parse_zone(name: &str) -> Result<Zone, Error> {
+    let n = name.trim();
+    if n.eq_ignore_ascii_case("utc") || n == "Etc/UTC" || n == "Z" {
+        return Ok(Zone::Utc);
+    }
+    if n.eq_ignore_ascii_case("local") {
+        let system = std::env::var("TZ")
+            .ok()
+            .map(|t| t.trim_start_matches(':').to_string())
+            .filter(|t| !t.is_empty())
+            .or_else(|| iana_time_zone::get_timezone().ok());
+        return Ok(match system.and_then(|s| s.parse::<chrono_tz::Tz>().ok()) {
+            Some(tz) => Zone::Named(tz),
+            None => Zone::Utc,
+        });
+    }
+    n.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
+        Error::Usage(format!(
+            "unknown time zone {n:?}: use an IANA name such as Europe/Amsterdam, UTC, or local"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_load() {
+        let c = Config::load(Some(Path::new("/nonexistent/none.toml")));
+        assert!(c.is_err(), "a missing explicit file is an error");
+        let table: toml::Table = DEFAULT_TOML.parse().unwrap_or_default();
+        let cfg: Result<Config, _> = toml::Value::Table(table).try_into();
+        let cfg = cfg.map_err(|e| e.to_string());
+        assert_eq!(cfg.as_ref().map(|c| c.group_max), Ok(8));
+        assert_eq!(cfg.as_ref().map(|c| c.timezone.clone()), Ok("UTC".to_string()));
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!(parse_zone("UTC").ok(), Some(Zone::Utc));
+        assert_eq!(
+            parse_zone("Europe/Berlin").ok(),
+            Some(Zone::Named(chrono_tz::Europe::Berlin))
+        );
+        assert!(parse_zone("Mars/Olympus").is_err());
+    }
+}

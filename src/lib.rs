@@ -1,0 +1,269 @@
+//! rapport: do you network online, or only broadcast?
+//!
+//! Reads platform exports, normalizes every act into an [`model::Activity`], classifies it per
+//! the contract (`classify`), computes monthly metrics with Polars (`analysis`) and renders
+//! charts, tables and a report (`report`). Data flows one way:
+//! `cli → sources → Activity → classify → analysis → Summary → report`.
+//! This file only orchestrates; it owns no format, metric or rendering logic.
+
+#![warn(missing_docs)]
+
+pub mod analysis;
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod error;
+pub mod model;
+pub mod report;
+pub mod sources;
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use analysis::{AnalysisOptions, Summary, parse_month};
+use cli::{Cli, Command, InputArgs};
+use config::Config;
+use diag::Diagnostics;
+use error::Error;
+use model::Activity;
+use report::{ChartOptions, InputInfo, RunInfo, Settings};
+use sources::{Collected, ImportOptions};
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Config => {
+            print!("{}", config::DEFAULT_TOML);
+            Ok(())
+        }
+        Command::Analyze(args) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            let from = month_arg("--from", args.from.as_deref())?;
+            let to = month_arg("--to", args.to.as_deref())?;
+            if let (Some(f), Some(t)) = (from, to)
+                && f > t
+            {
+                return Err(Error::Usage(format!(
+                    "--from {} is after --to {}",
+                    args.from.unwrap_or_default(),
+                    args.to.unwrap_or_default()
+                )));
+            }
+            let run = prepare(&args.input, &cfg, cli.quiet, from, to)?;
+            let out = out_dir(&args.input, &cfg);
+            let written = report::write_all(
+                &out,
+                &run.summary,
+                &run.activities,
+                &run.info,
+                &chart_options(&cfg),
+            )?;
+            if !cli.quiet {
+                let mut stdout = std::io::stdout().lock();
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    report::table::terminal_summary(&run.summary, &run.info, cfg.report.summary_months)
+                );
+                let _ = writeln!(stdout, "\nwrote {} files to {}", written.len(), out.display());
+            }
+            Ok(())
+        }
+        Command::Compare(args) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            let a = month_arg("--month", Some(&args.month))?
+                .ok_or_else(|| Error::Usage("--month is required".into()))?;
+            let b = match month_arg("--against", args.against.as_deref())? {
+                Some(b) => b,
+                None => a - 1,
+            };
+            let run = prepare(&args.input, &cfg, cli.quiet, None, None)?;
+            let comparison =
+                analysis::compare::compare(&run.summary, a, b).map_err(Error::Usage)?;
+            let out = out_dir(&args.input, &cfg);
+            let written = report::write_comparison(&out, &comparison, &chart_options(&cfg))?;
+            if !cli.quiet {
+                let mut stdout = std::io::stdout().lock();
+                let _ = write!(stdout, "{}", report::table::terminal_comparison(&comparison));
+                for p in &written {
+                    let _ = writeln!(stdout, "wrote {}", p.display());
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn month_arg(flag: &str, value: Option<&str>) -> Result<Option<i32>, Error> {
+    match value {
+        None => Ok(None),
+        Some(v) => parse_month(v).map(Some).ok_or_else(|| {
+            Error::Usage(format!("{flag} {v:?} is not a month: use YYYY-MM, e.g. 2024-03"))
+        }),
+    }
+}
+
+fn out_dir(input: &InputArgs, cfg: &Config) -> PathBuf {
+    input.out.clone().unwrap_or_else(|| cfg.out_dir.clone())
+}
+
+fn chart_options(cfg: &Config) -> ChartOptions {
+    ChartOptions {
+        width: cfg.report.width,
+        height: cfg.report.height,
+        low_volume_acts: cfg.report.low_volume_acts,
+    }
+}
+
+/// Activities read, classified and summarized.
+pub struct Prepared {
+    /// Every activity after de-duplication, classified.
+    pub activities: Vec<Activity>,
+    /// The monthly table.
+    pub summary: Summary,
+    /// Settings, inputs, owners, problems.
+    pub info: RunInfo,
+}
+
+/// Reads every export, classifies and summarizes (everything but writing).
+pub fn prepare(
+    input: &InputArgs,
+    cfg: &Config,
+    quiet: bool,
+    from: Option<i32>,
+    to: Option<i32>,
+) -> Result<Prepared, Error> {
+    let timezone = input.tz.clone().unwrap_or_else(|| cfg.timezone.clone());
+    let zone = config::parse_zone(&timezone)?;
+    let group_max = input.group_max.unwrap_or(cfg.group_max);
+    if group_max < 2 {
+        return Err(Error::Usage(format!(
+            "--group-max must be at least 2 (got {group_max})"
+        )));
+    }
+    let max_inflated = input.max_inflated_bytes.unwrap_or(cfg.max_inflated_bytes);
+    let threads = match cfg.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let options = ImportOptions {
+        me: input.me.clone(),
+        threads,
+    };
+    let mut all = Collected::default();
+    let mut inputs = Vec::new();
+    for path in &input.exports {
+        let (archive, importer) = sources::detect(path, max_inflated)?;
+        let mut collected = Collected::default();
+        with_progress(&archive, quiet, || importer.read(&archive, &options, &mut collected))?;
+        inputs.push(InputInfo {
+            path: path.display().to_string(),
+            format: importer.name().to_string(),
+            container: match archive.kind() {
+                sources::archive::ContainerKind::Zip => "zip".into(),
+                sources::archive::ContainerKind::Folder => "folder".into(),
+            },
+            activities: collected.activities.len() as u64,
+        });
+        all.activities.append(&mut collected.activities);
+        all.diagnostics.merge(collected.diagnostics);
+        all.owners.extend(collected.owners);
+    }
+    // The same act from two downloads of one account counts once.
+    let before = all.activities.len();
+    let mut seen: HashSet<(model::Platform, String)> = HashSet::with_capacity(before);
+    let mut activities: Vec<Activity> = Vec::with_capacity(before);
+    for a in all.activities {
+        if seen.insert((a.platform, a.id.clone())) {
+            activities.push(a);
+        }
+    }
+    drop(seen);
+    let duplicates_dropped = (before - activities.len()) as u64;
+    if activities.is_empty() {
+        return Err(Error::NoData(
+            input
+                .exports
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+                + " hold participation files, but no rows in them",
+        ));
+    }
+    let diagnostics: Diagnostics = all.diagnostics;
+    if input.strict && !diagnostics.is_empty() {
+        return Err(Error::Strict {
+            count: diagnostics.problem_count(),
+            details: diagnostics
+                .problems()
+                .iter()
+                .map(|p| format!("  {}", diag::describe(p)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        });
+    }
+    classify::classify(&mut activities, group_max);
+    classify::mark_heuristics(&mut activities);
+    let gaps = classify::response_gaps(&activities);
+    let summary = analysis::summarize(
+        &activities,
+        &gaps,
+        &AnalysisOptions { zone, from, to },
+    )?;
+    let info = RunInfo {
+        settings: Settings {
+            timezone: zone.name(),
+            group_max,
+            from: from.map(analysis::month_label),
+            to: to.map(analysis::month_label),
+            duplicates_dropped,
+        },
+        inputs,
+        owners: all.owners,
+        problems: diagnostics.problems(),
+        notes: diagnostics.notes().to_vec(),
+    };
+    Ok(Prepared {
+        activities,
+        summary,
+        info,
+    })
+}
+
+/// Runs `work` with a progress bar of inflated bytes on stderr (hidden when not a terminal).
+fn with_progress<T>(
+    archive: &sources::Archive,
+    quiet: bool,
+    work: impl FnOnce() -> T,
+) -> T {
+    if quiet {
+        return work();
+    }
+    let total: u64 = archive.entries().iter().map(|e| e.size).sum();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("reading {}", archive.path().display()));
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                bar.set_position(archive.inflated_bytes().min(total));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let r = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        r
+    });
+    bar.finish_and_clear();
+    result
+}

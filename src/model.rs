@@ -1,0 +1,246 @@
+//! The normalized `Activity` (contract §1) and its enums. Pure types: no I/O, no parsing, no Polars.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A platform rapport can read. The declaration order is the contract's row order
+/// (linkedin, x, mastodon, bluesky), so `Ord` sorts rows correctly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Platform {
+    /// LinkedIn ("Get a copy of your data" archive).
+    LinkedIn,
+    /// X / Twitter archive.
+    X,
+    /// Mastodon account archive.
+    Mastodon,
+    /// Bluesky repository (CAR).
+    Bluesky,
+}
+
+impl Platform {
+    /// All platforms in contract order.
+    pub const ALL: [Platform; 4] = [
+        Platform::LinkedIn,
+        Platform::X,
+        Platform::Mastodon,
+        Platform::Bluesky,
+    ];
+
+    /// The lower-case name used in `metrics.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::LinkedIn => "linkedin",
+            Platform::X => "x",
+            Platform::Mastodon => "mastodon",
+            Platform::Bluesky => "bluesky",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who did the act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// The account owner did it.
+    Out,
+    /// Someone did it to or with the owner.
+    In,
+}
+
+impl Direction {
+    /// `out` or `in`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Out => "out",
+            Direction::In => "in",
+        }
+    }
+}
+
+/// The raw platform act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// An original post, share or status.
+    Post,
+    /// A long-form article.
+    Article,
+    /// A repost / retweet / boost without own text.
+    Repost,
+    /// A reply to a post.
+    Reply,
+    /// A comment (LinkedIn).
+    Comment,
+    /// A private message.
+    Message,
+    /// A connection invitation.
+    Invitation,
+    /// A reaction or like.
+    Reaction,
+    /// A poll vote.
+    Vote,
+}
+
+impl Kind {
+    /// The lower-case name used in `activities.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Post => "post",
+            Kind::Article => "article",
+            Kind::Repost => "repost",
+            Kind::Reply => "reply",
+            Kind::Comment => "comment",
+            Kind::Message => "message",
+            Kind::Invitation => "invitation",
+            Kind::Reaction => "reaction",
+            Kind::Vote => "vote",
+        }
+    }
+}
+
+/// The classification of an act (contract §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// One-to-many authored content.
+    Broadcast,
+    /// Reposting someone else's content without own text.
+    Amplification,
+    /// A continuation of the owner's own thread.
+    SelfThread,
+    /// A public reply/comment or a private message to few people.
+    Conversation,
+    /// Reactions, votes, invitations without a note.
+    Passive,
+    /// Not counted at all (drafts, system senders, AI guide files).
+    Excluded,
+}
+
+impl Mode {
+    /// The lower-case name used in `activities.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Broadcast => "broadcast",
+            Mode::Amplification => "amplification",
+            Mode::SelfThread => "self_thread",
+            Mode::Conversation => "conversation",
+            Mode::Passive => "passive",
+            Mode::Excluded => "excluded",
+        }
+    }
+}
+
+/// How sure the classification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Confidence {
+    /// Decided from structural fields.
+    High,
+    /// Decided by a heuristic (addressed mentions, names resolved to people).
+    Low,
+}
+
+impl Confidence {
+    /// `high` or `low`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Low => "low",
+        }
+    }
+}
+
+/// Why an activity is excluded (contract §2 rule 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exclusion {
+    /// A draft message or conversation.
+    Draft,
+    /// A row of LinkedIn's AI guide / coach / learning message files.
+    GuideFile,
+    /// A sponsored, InMail or anonymous system sender.
+    SystemSender,
+}
+
+/// Facts an importer found that the classifier (`classify`) turns into a [`Mode`].
+/// Importers never decide the mode themselves, so the contract's rule order lives in one place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hints {
+    /// Set when contract rule 1 applies.
+    pub excluded: Option<Exclusion>,
+    /// An invitation carrying a non-blank personal note.
+    pub with_note: bool,
+    /// For replies: the id of the parent act, when known.
+    pub parent: Option<String>,
+    /// For replies: whether the parent was written by the owner.
+    pub parent_is_owner: bool,
+    /// For replies: the parent's author, when it is not the owner (the counterpart).
+    pub parent_author: Option<String>,
+    /// Number of accounts in the leading run of @mentions of a top-level post
+    /// (`None` when the text does not start with a mention).
+    pub leading_mentions: Option<u32>,
+    /// Position of the record in its file (0-based), used to break timestamp ties.
+    pub seq: u64,
+}
+
+/// One act, either direction (contract §1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// Platform the act happened on.
+    pub platform: Platform,
+    /// The platform's stable id of the act (synthesized from content where the export has none).
+    pub id: String,
+    /// When it happened, as milliseconds since the Unix epoch (UTC); `None` when undated.
+    pub at: Option<i64>,
+    /// out = the owner did it; in = done to the owner.
+    pub direction: Direction,
+    /// The raw act.
+    pub kind: Kind,
+    /// The classification; filled by `classify`, `None` for counted `in` activities.
+    pub mode: Option<Mode>,
+    /// Stable ids of the other people addressed; empty when unknown.
+    pub counterparts: Vec<Arc<str>>,
+    /// DM conversation id or thread root.
+    pub conversation: Option<Arc<str>>,
+    /// People in a private conversation, owner included.
+    pub participants: Option<u32>,
+    /// Low where a heuristic decided.
+    pub confidence: Confidence,
+    /// The file or endpoint the act came from.
+    pub source: Arc<str>,
+    /// Facts for the classifier.
+    pub hints: Hints,
+}
+
+impl Activity {
+    /// A new activity with no counterparts, hints or mode.
+    pub fn new(
+        platform: Platform,
+        id: String,
+        at: Option<i64>,
+        direction: Direction,
+        kind: Kind,
+        source: Arc<str>,
+    ) -> Self {
+        Activity {
+            platform,
+            id,
+            at,
+            direction,
+            kind,
+            mode: None,
+            counterparts: Vec::new(),
+            conversation: None,
+            participants: None,
+            confidence: Confidence::High,
+            source,
+            hints: Hints::default(),
+        }
+    }
+
+    /// True for `in` activities that count as received (not excluded).
+    pub fn is_counted_in(&self) -> bool {
+        self.direction == Direction::In && self.hints.excluded.is_none()
+    }
+}

@@ -1,0 +1,155 @@
+//! Report output: charts (PNG), the HTML page, CSV/JSON tables and the terminal summary, all
+//! rendered from `Summary` / `Comparison` as bytes; `write_all` is the one place that writes
+//! files. Must not touch Polars, the network or the store.
+
+pub mod charts;
+pub mod html;
+pub mod table;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::analysis::Summary;
+use crate::analysis::compare::Comparison;
+use crate::diag::Problem;
+use crate::error::Error;
+use crate::model::Activity;
+use crate::sources::Owner;
+pub use charts::ChartOptions;
+
+/// One export read in this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputInfo {
+    /// The path given.
+    pub path: String,
+    /// The format detected.
+    pub format: String,
+    /// zip or folder.
+    pub container: String,
+    /// Activities read from it (before cross-export de-duplication).
+    pub activities: u64,
+}
+
+/// The run's settings, as written to metrics.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// Time zone of the months.
+    pub timezone: String,
+    /// Largest private conversation counted as conversation.
+    pub group_max: u32,
+    /// --from, if given.
+    pub from: Option<String>,
+    /// --to, if given.
+    pub to: Option<String>,
+    /// Activities seen in more than one export and counted once.
+    pub duplicates_dropped: u64,
+}
+
+/// Everything about the run that is not the metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    /// Settings used.
+    pub settings: Settings,
+    /// Exports read.
+    pub inputs: Vec<InputInfo>,
+    /// Owners identified.
+    pub owners: Vec<Owner>,
+    /// Problems with counts and reasons.
+    pub problems: Vec<Problem>,
+    /// Informational notes.
+    pub notes: Vec<String>,
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8], written: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let path = dir.join(name);
+    // Write next to the target and rename, so a crash never leaves a half-written report.
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        })?;
+    written.push(path);
+    Ok(())
+}
+
+fn chart(
+    dir: &Path,
+    name: &str,
+    render: Result<Vec<u8>, String>,
+    written: &mut Vec<PathBuf>,
+) -> Result<Vec<u8>, Error> {
+    let bytes = render.map_err(|message| Error::Chart {
+        path: dir.join(name),
+        message,
+    })?;
+    write(dir, name, &bytes, written)?;
+    Ok(bytes)
+}
+
+fn table_error(dir: &Path, name: &str) -> impl Fn(String) -> Error {
+    let path = dir.join(name);
+    move |message| Error::Output {
+        path: path.clone(),
+        source: std::io::Error::other(message),
+    }
+}
+
+/// Writes every analyze output into `dir` (created if missing); returns the paths written.
+pub fn write_all(
+    dir: &Path,
+    summary: &Summary,
+    activities: &[Activity],
+    info: &RunInfo,
+    charts: &ChartOptions,
+) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Output {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let metrics = table::metrics_csv(summary).map_err(table_error(dir, "metrics.csv"))?;
+    write(dir, "metrics.csv", &metrics, &mut written)?;
+    let json = table::metrics_json(summary, info).map_err(table_error(dir, "metrics.json"))?;
+    write(dir, "metrics.json", &json, &mut written)?;
+    let acts = table::activities_csv(activities).map_err(table_error(dir, "activities.csv"))?;
+    write(dir, "activities.csv", &acts, &mut written)?;
+    drop(acts);
+    let mix = chart(dir, "activity_mix.png", charts::activity_mix(summary, charts), &mut written)?;
+    let ratio = chart(
+        dir,
+        "participation_ratio.png",
+        charts::participation_ratio(summary, charts),
+        &mut written,
+    )?;
+    let people = chart(dir, "people.png", charts::people(summary, charts), &mut written)?;
+    let page = html::report_page(summary, info, &[("Activity mix", &mix), ("Participation ratio", &ratio), ("People", &people)]);
+    write(dir, "report.html", page.as_bytes(), &mut written)?;
+    Ok(written)
+}
+
+/// Writes `compare_<A>_vs_<B>.csv` and `.png` into `dir`.
+pub fn write_comparison(
+    dir: &Path,
+    comparison: &Comparison,
+    charts: &ChartOptions,
+) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Output {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let stem = format!("compare_{}_vs_{}", comparison.month_a, comparison.month_b);
+    let mut written = Vec::new();
+    let csv_name = format!("{stem}.csv");
+    let csv = table::comparison_csv(comparison).map_err(table_error(dir, &csv_name))?;
+    write(dir, &csv_name, &csv, &mut written)?;
+    chart(
+        dir,
+        &format!("{stem}.png"),
+        charts::comparison(comparison, charts),
+        &mut written,
+    )?;
+    Ok(written)
+}

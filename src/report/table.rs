@@ -1,0 +1,291 @@
+//! CSV, JSON and terminal renderings of a `Summary`, a `Comparison` and the activity list.
+//! Renderers return bytes or text; `report::write_all` writes them. No Polars, no I/O.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::RunInfo;
+use crate::analysis::compare::Comparison;
+use crate::analysis::{MonthlyRow, Summary, UNDATED};
+use crate::diag;
+use crate::model::Activity;
+
+/// `metrics.csv` columns, in the contract's order.
+pub const METRICS_COLUMNS: [&str; 13] = [
+    "month",
+    "platform",
+    "broadcast",
+    "self_thread",
+    "amplification",
+    "conversation",
+    "conversation_private",
+    "passive",
+    "participation_ratio",
+    "people_engaged",
+    "people_reciprocated",
+    "received",
+    "median_response_minutes",
+];
+
+/// The ratio with 4 decimals, empty when undefined.
+pub fn fmt_ratio(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.4}")).unwrap_or_default()
+}
+
+/// The median with 1 decimal, empty when undefined.
+pub fn fmt_minutes(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_default()
+}
+
+fn row_cells(r: &MonthlyRow) -> Vec<String> {
+    vec![
+        r.month.clone(),
+        r.platform.clone(),
+        r.broadcast.to_string(),
+        r.self_thread.to_string(),
+        r.amplification.to_string(),
+        r.conversation.to_string(),
+        r.conversation_private.to_string(),
+        r.passive.to_string(),
+        fmt_ratio(r.participation_ratio),
+        r.people_engaged.to_string(),
+        r.people_reciprocated.to_string(),
+        r.received.to_string(),
+        fmt_minutes(r.median_response_minutes),
+    ]
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.write_record(&r).map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// `metrics.csv`.
+pub fn metrics_csv(summary: &Summary) -> Result<Vec<u8>, String> {
+    csv_bytes(&METRICS_COLUMNS, summary.rows.iter().map(row_cells))
+}
+
+fn round(v: Option<f64>, places: i32) -> Value {
+    match v {
+        Some(x) => {
+            let f = 10f64.powi(places);
+            json!((x * f).round() / f)
+        }
+        None => Value::Null,
+    }
+}
+
+fn row_json(r: &MonthlyRow) -> Value {
+    json!({
+        "month": r.month,
+        "platform": r.platform,
+        "broadcast": r.broadcast,
+        "self_thread": r.self_thread,
+        "amplification": r.amplification,
+        "conversation": r.conversation,
+        "conversation_private": r.conversation_private,
+        "passive": r.passive,
+        "participation_ratio": round(r.participation_ratio, 4),
+        "people_engaged": r.people_engaged,
+        "people_reciprocated": r.people_reciprocated,
+        "received": r.received,
+        "median_response_minutes": round(r.median_response_minutes, 1),
+    })
+}
+
+/// `metrics.json`: the rows plus totals, settings, inputs, owners and warnings.
+pub fn metrics_json(summary: &Summary, info: &RunInfo) -> Result<Vec<u8>, String> {
+    let doc = json!({
+        "rows": summary.rows.iter().map(row_json).collect::<Vec<_>>(),
+        "totals": summary.totals,
+        "settings": info.settings,
+        "inputs": info.inputs,
+        "owners": info.owners,
+        "warnings": info.problems,
+        "notes": info.notes,
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// `activities.csv`: one row per normalized activity, for audit.
+pub fn activities_csv(activities: &[Activity]) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(activities.len() * 120));
+    w.write_record([
+        "platform",
+        "id",
+        "at",
+        "direction",
+        "kind",
+        "mode",
+        "counterparts",
+        "confidence",
+        "source",
+    ])
+    .map_err(|e| e.to_string())?;
+    let mut at = String::new();
+    let mut counterparts = String::new();
+    for a in activities {
+        at.clear();
+        if let Some(ms) = a.at
+            && let Some(dt) = chrono::DateTime::from_timestamp_millis(ms)
+        {
+            let _ = write!(at, "{}", dt.format("%Y-%m-%dT%H:%M:%SZ"));
+        }
+        counterparts.clear();
+        for (i, c) in a.counterparts.iter().enumerate() {
+            if i > 0 {
+                counterparts.push(';');
+            }
+            counterparts.push_str(c);
+        }
+        w.write_record([
+            a.platform.as_str(),
+            a.id.as_str(),
+            at.as_str(),
+            a.direction.as_str(),
+            a.kind.as_str(),
+            a.mode.map(|m| m.as_str()).unwrap_or(""),
+            counterparts.as_str(),
+            a.confidence.as_str(),
+            &a.source,
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+fn fmt_value(v: Option<f64>, metric: &str) -> String {
+    match (v, metric) {
+        (None, _) => String::new(),
+        (Some(x), "participation_ratio") => format!("{x:.4}"),
+        (Some(x), "median_response_minutes") => format!("{x:.1}"),
+        (Some(x), _) => format!("{x}"),
+    }
+}
+
+/// `compare_<A>_vs_<B>.csv`: platform, metric, A, B, delta.
+pub fn comparison_csv(c: &Comparison) -> Result<Vec<u8>, String> {
+    let header = ["platform", "metric", c.month_a.as_str(), c.month_b.as_str(), "delta"];
+    csv_bytes(
+        &header,
+        c.rows.iter().map(|r| {
+            vec![
+                r.platform.clone(),
+                r.metric.clone(),
+                fmt_value(r.a, &r.metric),
+                fmt_value(r.b, &r.metric),
+                fmt_value(r.delta, &r.metric),
+            ]
+        }),
+    )
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into())
+}
+
+/// The terminal summary: last `months` of the `all` rows, ratio change in points, problems.
+pub fn terminal_summary(summary: &Summary, info: &RunInfo, months: usize) -> String {
+    let mut s = String::new();
+    for input in &info.inputs {
+        let _ = writeln!(
+            s,
+            "{}: {} ({} activities)",
+            input.path, input.format, input.activities
+        );
+    }
+    for o in &info.owners {
+        let _ = writeln!(
+            s,
+            "owner ({}): {} — {}",
+            o.platform,
+            o.id.as_deref().unwrap_or("unknown"),
+            o.how
+        );
+    }
+    let all: Vec<&MonthlyRow> = summary
+        .rows_of("all")
+        .filter(|r| r.month_code != UNDATED)
+        .collect();
+    let start = all.len().saturating_sub(months);
+    let _ = writeln!(
+        s,
+        "\n{:<8} {:>9} {:>12} {:>7} {:>10} {:>7}",
+        "month", "broadcast", "conversation", "ratio", "Δ ratio", "people"
+    );
+    for i in start..all.len() {
+        let r = all[i];
+        let delta = if i > 0 {
+            match (r.participation_ratio, all[i - 1].participation_ratio) {
+                (Some(a), Some(b)) => format!("{:+.1} pts", (a - b) * 100.0),
+                _ => "–".into(),
+            }
+        } else {
+            "–".into()
+        };
+        let _ = writeln!(
+            s,
+            "{:<8} {:>9} {:>12} {:>7} {:>10} {:>7}",
+            r.month,
+            r.broadcast,
+            r.conversation,
+            pct(r.participation_ratio),
+            delta,
+            r.people_engaged
+        );
+    }
+    if all.is_empty() {
+        let _ = writeln!(s, "(no dated activity)");
+    }
+    if let Some(u) = summary.rows_of("all").find(|r| r.month_code == UNDATED) {
+        let _ = writeln!(
+            s,
+            "undated: {} broadcast, {} conversation, {} amplification, {} passive (no date in the export)",
+            u.broadcast, u.conversation, u.amplification, u.passive
+        );
+    }
+    if !info.problems.is_empty() {
+        let total: u64 = info.problems.iter().map(|p| p.count).sum();
+        let _ = writeln!(s, "\nwarnings ({total} record(s)):");
+        for p in &info.problems {
+            let _ = writeln!(s, "  {}", diag::describe(p));
+        }
+    }
+    for n in &info.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}
+
+/// Side-by-side text of a comparison.
+pub fn terminal_comparison(c: &Comparison) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<10} {:<24} {:>10} {:>10} {:>10}",
+        "platform", "metric", c.month_a, c.month_b, "delta"
+    );
+    for r in &c.rows {
+        let _ = writeln!(
+            s,
+            "{:<10} {:<24} {:>10} {:>10} {:>10}",
+            r.platform,
+            r.metric,
+            fmt_value(r.a, &r.metric),
+            fmt_value(r.b, &r.metric),
+            match r.delta {
+                Some(d) if r.metric == "participation_ratio" => format!("{:+.1} pts", d * 100.0),
+                Some(d) => format!("{d:+}"),
+                None => String::new(),
+            }
+        );
+    }
+    s
+}

@@ -1,0 +1,124 @@
+//! Export importers: one module per format behind the [`Importer`] trait, one registry table,
+//! detection by content. Importers are synchronous, push [`Activity`] rows into a [`Sink`], and
+//! count what they skip; they must not touch the network, Polars or stdout.
+
+pub mod archive;
+pub mod linkedin;
+pub mod text;
+
+use std::path::Path;
+
+use crate::diag::Diagnostics;
+use crate::error::SourceError;
+use crate::model::{Activity, Platform};
+pub use archive::Archive;
+
+/// Where importers put what they read (atuin's pattern: tests use [`Collected`]).
+pub trait Sink {
+    /// One normalized activity.
+    fn push(&mut self, activity: Activity);
+    /// Problems found while reading.
+    fn diag(&mut self) -> &mut Diagnostics;
+    /// The owner the importer identified, and how.
+    fn owner(&mut self, owner: Owner);
+}
+
+/// The account owner of one export.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Owner {
+    /// Platform of the export.
+    #[serde(serialize_with = "platform_name")]
+    pub platform: Platform,
+    /// The owner's stable id (normalized profile URL, user id, actor URI, DID); `None` if unknown.
+    pub id: Option<String>,
+    /// How it was found, in words.
+    pub how: String,
+}
+
+fn platform_name<S: serde::Serializer>(p: &Platform, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(p.as_str())
+}
+
+/// Settings that importers need.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `--me`: the owner's LinkedIn profile URL, overriding detection.
+    pub me: Option<String>,
+    /// How many threads may parse files in parallel.
+    pub threads: usize,
+}
+
+/// A sink that keeps everything in memory.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Activities in arrival order.
+    pub activities: Vec<Activity>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+    /// Owners identified.
+    pub owners: Vec<Owner>,
+}
+
+impl Sink for Collected {
+    fn push(&mut self, activity: Activity) {
+        self.activities.push(activity);
+    }
+    fn diag(&mut self) -> &mut Diagnostics {
+        &mut self.diagnostics
+    }
+    fn owner(&mut self, owner: Owner) {
+        self.owners.push(owner);
+    }
+}
+
+/// One export format.
+pub trait Importer: Sync {
+    /// The platform this format belongs to.
+    fn platform(&self) -> Platform;
+    /// A human name ("LinkedIn export").
+    fn name(&self) -> &'static str;
+    /// Whether the archive holds this format (looks at names and the first bytes of files).
+    fn sniff(&self, archive: &Archive) -> Result<bool, SourceError>;
+    /// Reads every activity of the archive into the sink.
+    fn read(
+        &self,
+        archive: &Archive,
+        options: &ImportOptions,
+        sink: &mut dyn Sink,
+    ) -> Result<(), SourceError>;
+}
+
+/// Every supported format. Adding a format = one module + one row here.
+pub static IMPORTERS: &[&dyn Importer] = &[&linkedin::LinkedInExport];
+
+/// Opens `path` and finds the importer that recognises its content.
+pub fn detect(
+    path: &Path,
+    max_inflated: u64,
+) -> Result<(Archive, &'static dyn Importer), SourceError> {
+    let archive = Archive::open(path, max_inflated)?;
+    for importer in IMPORTERS {
+        if importer.sniff(&archive)? {
+            return Ok((archive, *importer));
+        }
+    }
+    let detail = if archive.entries().is_empty() {
+        "the archive is empty".to_string()
+    } else {
+        let names: Vec<&str> = archive
+            .entries()
+            .iter()
+            .take(5)
+            .map(|e| e.name.as_str())
+            .collect();
+        format!(
+            "{} file(s), none with a known header, e.g. {}",
+            archive.entries().len(),
+            names.join(", ")
+        )
+    };
+    Err(SourceError::Unrecognised {
+        path: path.to_path_buf(),
+        detail,
+    })
+}

@@ -1,0 +1,324 @@
+//! Text helpers shared by importers: decoding (BOM, UTF-16), mojibake repair, liberal date
+//! parsing, profile-URL normalization. Pure functions; no I/O.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+
+/// Decodes a file's bytes: strips a UTF-8 BOM, decodes UTF-16 (LE/BE, with or without BOM),
+/// replaces invalid UTF-8 sequences.
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8_lossy(rest);
+    }
+    if let Some(enc) = utf16_kind(bytes) {
+        let body = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+            &bytes[2..]
+        } else {
+            bytes
+        };
+        let units = body.chunks_exact(2).map(|c| match enc {
+            Utf16::Le => u16::from_le_bytes([c[0], c[1]]),
+            Utf16::Be => u16::from_be_bytes([c[0], c[1]]),
+        });
+        return Cow::Owned(
+            char::decode_utf16(units)
+                .map(|r| r.unwrap_or('\u{FFFD}'))
+                .collect(),
+        );
+    }
+    String::from_utf8_lossy(bytes)
+}
+
+#[derive(Clone, Copy)]
+enum Utf16 {
+    Le,
+    Be,
+}
+
+/// UTF-16 by BOM, or by the pattern of zero bytes in ASCII-heavy text.
+fn utf16_kind(bytes: &[u8]) -> Option<Utf16> {
+    if bytes.starts_with(&[0xFF, 0xFE]) {
+        return Some(Utf16::Le);
+    }
+    if bytes.starts_with(&[0xFE, 0xFF]) {
+        return Some(Utf16::Be);
+    }
+    let sample = &bytes[..bytes.len().min(512) & !1];
+    if sample.len() < 4 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let odd_zero = sample.chunks_exact(2).filter(|c| c[1] == 0 && c[0] != 0).count();
+    let even_zero = sample.chunks_exact(2).filter(|c| c[0] == 0 && c[1] != 0).count();
+    if odd_zero * 10 >= pairs * 8 {
+        Some(Utf16::Le)
+    } else if even_zero * 10 >= pairs * 8 {
+        Some(Utf16::Be)
+    } else {
+        None
+    }
+}
+
+/// True when the bytes look like UTF-16 text.
+pub fn is_utf16(bytes: &[u8]) -> bool {
+    utf16_kind(bytes).is_some()
+}
+
+/// Repairs UTF-8 text that was decoded as Latin-1 somewhere upstream ("RenÃ©" → "René").
+/// Applied only when every char fits in one byte and the bytes form valid UTF-8, so correct
+/// text is never changed.
+pub fn fix_mojibake(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() || s.chars().any(|c| c as u32 > 0xFF) {
+        return Cow::Borrowed(s);
+    }
+    let bytes: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
+    match String::from_utf8(bytes) {
+        Ok(fixed) => Cow::Owned(fixed),
+        Err(_) => Cow::Borrowed(s),
+    }
+}
+
+/// A display name prepared for comparison: mojibake repaired, whitespace collapsed, trimmed.
+pub fn clean_name(s: &str) -> String {
+    let fixed = fix_mojibake(s.trim());
+    fixed.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// True for values that stand for "no value" in exports (`<NA>`, `n/a`, `null`, …).
+pub fn is_placeholder(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty()
+        || matches!(
+            t.to_ascii_lowercase().as_str(),
+            "<na>" | "n/a" | "na" | "null" | "none" | "-" | "<null>" | "undefined" | "nan"
+        )
+}
+
+/// Normalizes a LinkedIn profile URL per the contract: lower-cased, `https://www.linkedin.com`,
+/// no query or fragment, no trailing `/`. Placeholders and non-URLs give `None`.
+pub fn normalize_linkedin_url(raw: &str) -> Option<String> {
+    let t = raw.trim().trim_matches('"').trim();
+    if is_placeholder(t) {
+        return None;
+    }
+    let lower = t.to_lowercase();
+    let cut = lower.find(['?', '#']).unwrap_or(lower.len());
+    let mut s = &lower[..cut];
+    for scheme in ["https://", "http://"] {
+        if let Some(rest) = s.strip_prefix(scheme) {
+            s = rest;
+            break;
+        }
+    }
+    // Host: any *.linkedin.com (www., nl., de., …) becomes www.linkedin.com.
+    let (host, path) = match s.find('/') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, ""),
+    };
+    if !(host == "linkedin.com" || host.ends_with(".linkedin.com")) {
+        return None;
+    }
+    let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    Some(format!("https://www.linkedin.com{path}"))
+}
+
+fn two_digits(b: &[u8]) -> Option<u32> {
+    if b.len() == 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() {
+        Some(((b[0] - b'0') * 10 + (b[1] - b'0')) as u32)
+    } else {
+        None
+    }
+}
+
+/// Fast path for `YYYY-MM-DD HH:MM:SS` (the bulk of every LinkedIn file).
+fn parse_iso_fast(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let year = s.get(0..4)?.parse::<i32>().ok()?;
+    let date = NaiveDate::from_ymd_opt(year, two_digits(&b[5..7])?, two_digits(&b[8..10])?)?;
+    let time = NaiveTime::from_hms_opt(
+        two_digits(&b[11..13])?,
+        two_digits(&b[14..16])?,
+        two_digits(&b[17..19])?,
+    )?;
+    Some(NaiveDateTime::new(date, time))
+}
+
+/// Parses the date and time formats seen in exports into milliseconds since the epoch (UTC).
+/// Naive times are UTC (contract §4). Returns `None` when the text matches no known format.
+pub fn parse_datetime(raw: &str) -> Option<i64> {
+    let s = raw.trim().trim_matches('"').trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(dt) = parse_iso_fast(s) {
+        let rest = s[19..].trim();
+        // Fractional seconds, then an optional zone that must be UTC-like.
+        let (frac_ms, zone) = split_fraction(rest);
+        let zone = zone.trim();
+        if matches!(zone, "" | "UTC" | "Z" | "GMT" | "+0000" | "+00:00" | "z") {
+            return Some(dt.and_utc().timestamp_millis() + frac_ms);
+        }
+        if let Ok(with_offset) = DateTime::parse_from_str(&format!("{} {zone}", &s[..19]), "%Y-%m-%d %H:%M:%S %z")
+            .or_else(|_| DateTime::parse_from_str(&format!("{}{zone}", &s[..19].replace(' ', "T")), "%Y-%m-%dT%H:%M:%S%:z"))
+        {
+            return Some(with_offset.timestamp_millis() + frac_ms);
+        }
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.timestamp_millis());
+    }
+    const ZONED: &[&str] = &[
+        "%a %b %d %H:%M:%S %z %Y", // X: Sat Feb 18 12:33:11 +0000 2023
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ];
+    for f in ZONED {
+        if let Ok(dt) = DateTime::parse_from_str(s, f) {
+            return Some(dt.timestamp_millis());
+        }
+    }
+    // Java Date.toString style: "Sat Sep 05 08:12:14 UTC 2026".
+    let no_utc = s.replace(" UTC ", " ").replace(" GMT ", " ");
+    let naive_formats: &[&str] = &[
+        "%m/%d/%y, %I:%M %p",
+        "%m/%d/%y, %I:%M:%S %p",
+        "%m/%d/%Y, %I:%M %p",
+        "%m/%d/%Y, %I:%M:%S %p",
+        "%m/%d/%y %I:%M %p",
+        "%m/%d/%Y %I:%M %p",
+        "%m/%d/%y, %H:%M",
+        "%m/%d/%Y, %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%y %H:%M",
+        "%m/%d/%Y %H:%M",
+        "%a %b %d %H:%M:%S %Y",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+        "%B %d, %Y at %I:%M %p",
+        "%b %d, %Y, %I:%M %p",
+        "%b %d, %Y %I:%M %p",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ];
+    // Narrow no-break spaces appear before AM/PM in some locales' exports.
+    let normalized = no_utc
+        .replace(['\u{202F}', '\u{00A0}'], " ")
+        .trim_end_matches(" UTC")
+        .trim_end_matches(" GMT")
+        .to_string();
+    for f in naive_formats {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(&normalized, f) {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    let date_formats: &[&str] = &["%Y-%m-%d", "%d %b %Y", "%m/%d/%y", "%m/%d/%Y", "%B %d, %Y", "%b %d, %Y"];
+    for f in date_formats {
+        if let Ok(d) = NaiveDate::parse_from_str(&normalized, f) {
+            return d
+                .and_hms_opt(0, 0, 0)
+                .map(|dt| dt.and_utc().timestamp_millis());
+        }
+    }
+    None
+}
+
+fn split_fraction(rest: &str) -> (i64, &str) {
+    if let Some(r) = rest.strip_prefix('.') {
+        let digits: usize = r.bytes().take_while(|b| b.is_ascii_digit()).count();
+        let frac = &r[..digits];
+        let ms = format!("{:0<3}", &frac[..frac.len().min(3)]).parse::<i64>().unwrap_or(0);
+        (ms, &r[digits..])
+    } else {
+        (0, rest)
+    }
+}
+
+/// A short stable hash (FNV-1a, 64 bit) for ids synthesized from content.
+pub fn fnv64(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0x1f)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ymd_hms(s: &str) -> i64 {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+            .map(|d| d.and_utc().timestamp_millis())
+            .unwrap_or(i64::MIN)
+    }
+
+    #[test]
+    fn linkedin_date_formats() {
+        let t = ymd_hms("2024-03-02 09:15:00");
+        assert_eq!(parse_datetime("2024-03-02 09:15:00"), Some(t));
+        assert_eq!(parse_datetime("2024-03-02 09:15:00 UTC"), Some(t));
+        assert_eq!(parse_datetime("\"2024-03-02T09:15:00Z\""), Some(t));
+        assert_eq!(parse_datetime("3/2/24, 9:15 AM"), Some(t));
+        assert_eq!(parse_datetime("3/2/24, 9:15 PM"), Some(t + 12 * 3600 * 1000));
+        assert_eq!(parse_datetime("03/02/2024, 09:15 AM"), Some(t));
+        assert_eq!(parse_datetime("Sat Mar 02 09:15:00 +0000 2024"), Some(t));
+        assert_eq!(parse_datetime("Sat Mar 02 09:15:00 UTC 2024"), Some(t));
+        assert_eq!(parse_datetime("2024-03-02 10:15:00 +0100"), Some(t));
+        assert_eq!(parse_datetime("15 Jan 2024"), Some(ymd_hms("2024-01-15 00:00:00")));
+        assert_eq!(parse_datetime("yesterday"), None);
+        assert_eq!(parse_datetime("2024-13-45 09:15:00"), None);
+        assert_eq!(parse_datetime(""), None);
+    }
+
+    #[test]
+    fn mojibake_repaired_only_when_clean() {
+        assert_eq!(fix_mojibake("RenÃ©"), "René");
+        assert_eq!(fix_mojibake("René"), "René");
+        assert_eq!(fix_mojibake("Zoë Ünal"), "Zoë Ünal");
+        assert_eq!(fix_mojibake("plain"), "plain");
+    }
+
+    #[test]
+    fn url_normalization() {
+        assert_eq!(
+            normalize_linkedin_url("https://www.linkedin.com/in/Robin-Example?trk=x").as_deref(),
+            Some("https://www.linkedin.com/in/robin-example")
+        );
+        assert_eq!(
+            normalize_linkedin_url("http://nl.linkedin.com/in/robin-example/").as_deref(),
+            Some("https://www.linkedin.com/in/robin-example")
+        );
+        assert_eq!(
+            normalize_linkedin_url("linkedin.com/in/Robin-Example/#x").as_deref(),
+            Some("https://www.linkedin.com/in/robin-example")
+        );
+        assert_eq!(normalize_linkedin_url("<NA>"), None);
+        assert_eq!(normalize_linkedin_url("n/a"), None);
+        assert_eq!(normalize_linkedin_url(""), None);
+    }
+
+    #[test]
+    fn utf16_decoded() {
+        let text = "Date\tShareLink\n";
+        let mut le = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(decode(&le), text);
+        let no_bom: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(decode(&no_bom), text);
+        assert_eq!(decode(b"\xEF\xBB\xBFDate"), "Date");
+    }
+}
