@@ -133,8 +133,13 @@ pub fn describe(p: &Problem) -> String {
         Some(l) => format!(", first at line {l}"),
         None => String::new(),
     };
+    let example = if p.example.is_empty() {
+        String::new()
+    } else {
+        format!(" (e.g. {})", p.example)
+    };
     format!(
-        "{}: {} record(s) {what}: {}{at} ({})",
-        p.source, p.count, p.reason, p.example
+        "{}: {} record(s) {what}: {}{at}{example}",
+        p.source, p.count, p.reason
     )
 }

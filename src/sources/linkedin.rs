@@ -369,21 +369,21 @@ fn parse_file(
     Ok(parsed)
 }
 
-/// Skips `n` lines; returns how many lines were consumed.
-fn skip_lines(r: &mut impl BufRead, n: usize) -> io::Result<u64> {
+/// Skips `n` lines; returns how many lines were consumed and whether they ended in CRLF.
+fn skip_lines(r: &mut impl BufRead, n: usize) -> io::Result<(u64, bool)> {
     let mut buf = Vec::new();
     for i in 0..n {
         buf.clear();
         if r.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(i as u64);
+            return Ok((i as u64, false));
         }
     }
-    Ok(n as u64)
+    Ok((n as u64, buf.ends_with(b"\r\n")))
 }
 
 fn parse_records(
     reader: impl BufRead,
-    lines_before: u64,
+    (lines_before, crlf): (u64, bool),
     layout: &Layout,
     source: &Arc<str>,
     seq_base: u64,
@@ -405,11 +405,18 @@ fn parse_records(
         })
         .from_reader(reader);
     let mut record = csv::ByteRecord::new();
+    let mut first_seen = false;
     loop {
         match csv.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = lines_before + record.position().map(|p| p.line()).unwrap_or(0);
+                // With CRLF endings the csv crate counts a record's `\n` only when it starts
+                // reading the next record, so every record after the first is one line short.
+                let mut line = lines_before + record.position().map(|p| p.line()).unwrap_or(0);
+                if crlf && first_seen {
+                    line += 1;
+                }
+                first_seen = true;
                 if record.iter().all(|c| c.iter().all(|b| b.is_ascii_whitespace())) {
                     continue; // blank rows appear inside real exports
                 }

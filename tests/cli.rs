@@ -1,0 +1,326 @@
+//! End-to-end tests of the `rapport` binary: metrics on the invented fixtures compared with
+//! values computed by hand (see fixtures/README.md), outputs, and hostile inputs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+fn rapport() -> Command {
+    let mut c = Command::cargo_bin("rapport").expect("binary built");
+    c.env_remove("RAPPORT_TZ")
+        .env_remove("RAPPORT_CONFIG")
+        .env_remove("RAPPORT_GROUP_MAX")
+        .env_remove("RAPPORT_OUT")
+        .env("XDG_CONFIG_HOME", "/nonexistent-rapport-test");
+    c
+}
+
+fn analyze(export: &Path, extra: &[&str]) -> (tempfile::TempDir, String) {
+    let out = tempfile::tempdir().expect("temp dir");
+    rapport()
+        .arg("analyze")
+        .arg("--export")
+        .arg(export)
+        .arg("--out")
+        .arg(out.path())
+        .args(extra)
+        .assert()
+        .success();
+    let metrics = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics.csv");
+    (out, metrics)
+}
+
+/// The sample export, counted by hand from fixtures/make_fixtures.py (see fixtures/README.md).
+const SAMPLE_METRICS: &str = "\
+month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes
+2024-01,linkedin,1,0,0,2,1,1,0.6667,1,1,2,5.0
+2024-02,linkedin,1,0,1,3,2,1,0.6000,3,1,1,20.0
+2024-03,linkedin,3,0,1,5,3,2,0.5556,2,1,3,30.0
+undated,linkedin,1,0,0,1,0,1,0.5000,0,0,0,
+2024-01,all,1,0,0,2,1,1,0.6667,1,1,2,5.0
+2024-02,all,1,0,1,3,2,1,0.6000,3,1,1,20.0
+2024-03,all,3,0,1,5,3,2,0.5556,2,1,3,30.0
+undated,all,1,0,0,1,0,1,0.5000,0,0,0,
+";
+
+#[test]
+fn sample_zip_metrics_match_hand_count() {
+    let (_out, metrics) = analyze(&fixture("linkedin.zip"), &[]);
+    assert_eq!(metrics, SAMPLE_METRICS);
+}
+
+#[test]
+fn extracted_folder_reads_like_the_zip() {
+    let (_out, metrics) = analyze(&fixture("linkedin"), &[]);
+    assert_eq!(metrics, SAMPLE_METRICS);
+}
+
+#[test]
+fn export_2018_generation_utf16_shares_and_direction_column() {
+    let (_out, metrics) = analyze(&fixture("linkedin-2018.zip"), &[]);
+    assert_eq!(
+        metrics,
+        "month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes\n\
+2018-05,linkedin,1,0,0,1,1,0,0.5000,1,1,1,10.0\n\
+2018-05,all,1,0,0,1,1,0,0.5000,1,1,1,10.0\n"
+    );
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).expect("png");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is not a PNG", path.display());
+    let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+    let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+    (w, h)
+}
+
+#[test]
+fn writes_every_output_file() {
+    let (out, _) = analyze(&fixture("linkedin.zip"), &[]);
+    for chart in ["activity_mix.png", "participation_ratio.png", "people.png"] {
+        let (w, h) = png_size(&out.path().join(chart));
+        assert!(w >= 1200 && h >= 700, "{chart} is {w}x{h}");
+    }
+    let html = std::fs::read_to_string(out.path().join("report.html")).expect("report.html");
+    assert_eq!(html.matches("data:image/png;base64,").count(), 3);
+    assert!(html.contains("<td>2024-03</td><td>linkedin</td>"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).expect("json"))
+            .expect("valid json");
+    assert_eq!(json["rows"].as_array().map(|r| r.len()), Some(8));
+    assert_eq!(json["settings"]["timezone"], "UTC");
+    assert_eq!(json["settings"]["group_max"], 8);
+    assert_eq!(json["owners"][0]["id"], "https://www.linkedin.com/in/robin-example");
+    assert_eq!(json["rows"][2]["participation_ratio"], 0.5556);
+    let warnings = json["warnings"].as_array().expect("warnings");
+    assert!(warnings.iter().any(|w| w["reason"] == "message without a date" && w["first_line"] == 15));
+    let acts = std::fs::read_to_string(out.path().join("activities.csv")).expect("activities");
+    assert!(acts.starts_with("platform,id,at,direction,kind,mode,counterparts,confidence,source\n"));
+    // 33 activities: junk message rows are skipped, drafts/sponsored/guide rows kept as excluded.
+    assert_eq!(acts.lines().count(), 34);
+    assert_eq!(acts.matches(",excluded,").count(), 3);
+}
+
+#[test]
+fn terminal_summary_shows_months_delta_and_warnings() {
+    let out = tempfile::tempdir().expect("temp dir");
+    rapport()
+        .args(["analyze", "--export"])
+        .arg(fixture("linkedin.zip"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2024-03"))
+        .stdout(predicate::str::contains("55.6%"))
+        .stdout(predicate::str::contains("-4.4 pts"))
+        .stdout(predicate::str::contains("unparseable date"))
+        .stdout(predicate::str::contains("robin-example"));
+}
+
+#[test]
+fn compare_defaults_to_previous_month() {
+    let out = tempfile::tempdir().expect("temp dir");
+    rapport()
+        .args(["compare", "--month", "2024-03", "--export"])
+        .arg(fixture("linkedin.zip"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2024-02"));
+    let csv = std::fs::read_to_string(out.path().join("compare_2024-03_vs_2024-02.csv"))
+        .expect("compare csv");
+    assert!(csv.starts_with("platform,metric,2024-03,2024-02,delta\n"));
+    assert!(csv.contains("all,conversation,5,3,2\n"), "{csv}");
+    assert!(csv.contains("all,participation_ratio,0.5556,0.6000,-0.0444\n"), "{csv}");
+    assert!(csv.contains("all,median_response_minutes,30.0,20.0,10.0\n"), "{csv}");
+    png_size(&out.path().join("compare_2024-03_vs_2024-02.png"));
+}
+
+#[test]
+fn compare_rejects_month_outside_data() {
+    rapport()
+        .args(["compare", "--month", "2030-01", "--export"])
+        .arg(fixture("linkedin.zip"))
+        .arg("--out")
+        .arg(tempfile::tempdir().expect("tmp").path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("outside the data"));
+}
+
+#[test]
+fn group_max_flag_turns_announcement_list_into_conversation() {
+    let (_out, metrics) = analyze(&fixture("linkedin.zip"), &["--group-max", "10"]);
+    assert!(metrics.contains("\n2024-03,linkedin,2,0,1,6,4,2,0.6667,"), "{metrics}");
+}
+
+#[test]
+fn from_to_clip_months() {
+    let (_out, metrics) = analyze(&fixture("linkedin.zip"), &["--from", "2024-02", "--to", "2024-02"]);
+    let months: Vec<&str> = metrics.lines().skip(1).map(|l| &l[..7]).collect();
+    assert_eq!(months, ["2024-02", "undated", "2024-02", "undated"]);
+}
+
+#[test]
+fn me_flag_overrides_owner() {
+    // Seen from Sam's side every message of conversation A flips direction.
+    let (out, _) = analyze(
+        &fixture("linkedin.zip"),
+        &["--me", "https://www.linkedin.com/in/Sam-Sample/"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).expect("json"))
+            .expect("json");
+    assert_eq!(json["owners"][0]["id"], "https://www.linkedin.com/in/sam-sample");
+    assert_eq!(json["owners"][0]["how"], "given with --me");
+}
+
+fn zip_with(files: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".zip").tempfile().expect("tmp");
+    {
+        let mut z = zip::ZipWriter::new(f.as_file_mut());
+        for (name, data) in files {
+            z.start_file(*name, zip::write::SimpleFileOptions::default())
+                .expect("zip entry");
+            z.write_all(data).expect("zip write");
+        }
+        z.finish().expect("zip finish");
+    }
+    f
+}
+
+#[test]
+fn time_zone_moves_an_act_into_the_next_month() {
+    let z = zip_with(&[(
+        "Shares.csv",
+        b"Date,ShareLink,ShareCommentary\n2024-01-31 23:30:00,https://www.linkedin.com/feed/update/urn:li:share:1,late\n",
+    )]);
+    let (_o, utc) = analyze(z.path(), &[]);
+    assert!(utc.contains("\n2024-01,linkedin,1,"), "{utc}");
+    let (_o, berlin) = analyze(z.path(), &["--tz", "Europe/Berlin"]);
+    assert!(berlin.contains("\n2024-02,linkedin,1,"), "{berlin}");
+}
+
+#[test]
+fn empty_months_between_activity_are_zero_rows() {
+    let z = zip_with(&[(
+        "Shares.csv",
+        b"Date,ShareLink,ShareCommentary\n2024-01-05 10:00:00,https://x.linkedin.com/1,a\n2024-04-05 10:00:00,https://x.linkedin.com/2,b\n",
+    )]);
+    let (_o, m) = analyze(z.path(), &[]);
+    assert!(m.contains("\n2024-02,linkedin,0,0,0,0,0,0,,0,0,0,\n2024-03,linkedin,0,0,0,0,0,0,,0,0,0,\n"), "{m}");
+}
+
+// ---- hostile and bad input -------------------------------------------------------------
+
+fn fails_with(export: &Path, extra: &[&str], message: &str) {
+    rapport()
+        .arg("analyze")
+        .arg("--export")
+        .arg(export)
+        .arg("--out")
+        .arg(tempfile::tempdir().expect("tmp").path())
+        .args(extra)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(message));
+}
+
+#[test]
+fn missing_path_exits_2_naming_it() {
+    fails_with(Path::new("/no/such/export.zip"), &[], "/no/such/export.zip");
+}
+
+#[test]
+fn text_file_is_not_an_archive() {
+    let mut f = tempfile::NamedTempFile::new().expect("tmp");
+    f.write_all(b"hello, I am not a zip\n").expect("write");
+    fails_with(f.path(), &[], "not a supported export");
+}
+
+#[test]
+fn empty_file_is_rejected() {
+    let f = tempfile::NamedTempFile::new().expect("tmp");
+    fails_with(f.path(), &[], "empty");
+}
+
+#[test]
+fn truncated_zip_is_rejected() {
+    let bytes = std::fs::read(fixture("linkedin.zip")).expect("fixture");
+    let mut f = tempfile::NamedTempFile::new().expect("tmp");
+    f.write_all(&bytes[..bytes.len() / 2]).expect("write");
+    fails_with(f.path(), &[], "truncated or damaged");
+}
+
+#[test]
+fn empty_zip_is_rejected() {
+    let z = zip_with(&[]);
+    fails_with(z.path(), &[], "the archive is empty");
+}
+
+#[test]
+fn zip_without_linkedin_files_is_rejected() {
+    let z = zip_with(&[("notes.txt", b"just notes"), ("Profile.csv", b"First Name,Last Name,Maiden Name\nA,B,\n")]);
+    fails_with(z.path(), &[], "no supported export data");
+}
+
+#[test]
+fn zip_bomb_is_stopped_by_the_inflated_bytes_cap() {
+    let mut body = b"Date,ShareLink,ShareCommentary\n".to_vec();
+    body.resize(30 * 1024 * 1024, b'a');
+    let z = zip_with(&[("Shares.csv", &body)]);
+    assert!(std::fs::metadata(z.path()).map(|m| m.len()).unwrap_or(0) < 1024 * 1024);
+    fails_with(z.path(), &["--max-inflated-bytes", "1000000"], "zip bomb");
+}
+
+#[test]
+fn strict_makes_warnings_fatal() {
+    fails_with(&fixture("linkedin.zip"), &["--strict"], "--strict");
+}
+
+#[test]
+fn bad_month_and_zone_flags_are_usage_errors() {
+    fails_with(&fixture("linkedin.zip"), &["--from", "March"], "YYYY-MM");
+    fails_with(&fixture("linkedin.zip"), &["--tz", "Mars/Olympus"], "unknown time zone");
+}
+
+#[test]
+fn config_prints_documented_defaults() {
+    rapport()
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("group_max = 8"))
+        .stdout(predicate::str::contains("timezone = \"UTC\""));
+}
+
+#[test]
+fn user_config_file_overrides_defaults() {
+    let mut cfg = tempfile::NamedTempFile::new().expect("tmp");
+    cfg.write_all(b"group_max = 10\n").expect("write");
+    let (_o, metrics) = analyze(
+        &fixture("linkedin.zip"),
+        &["--config", cfg.path().to_str().expect("utf-8 path")],
+    );
+    assert!(metrics.contains("\n2024-03,linkedin,2,0,1,6,4,2,"), "{metrics}");
+}
+
+#[test]
+fn help_explains_every_flag() {
+    rapport()
+        .args(["analyze", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--export"))
+        .stdout(predicate::str::contains("--group-max"))
+        .stdout(predicate::str::contains("--strict"))
+        .stdout(predicate::str::contains("--me"));
+}
