@@ -6,7 +6,8 @@
 //! the plot (so it never hides data), then the plot itself. Months sit on a categorical x axis
 //! (one slot per dated month, the `undated` row is left out); when there are too many months
 //! for their labels to fit, only every k-th month is labelled, k chosen among 2, 3, 4, 6, 12, 24…
-//! so the labels fall on quarters or years.
+//! so the labels fall on quarters or years. The unit tests also write every chart they render
+//! to `<temp dir>/rapport-charts/*.png` for eyeballing.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Display;
