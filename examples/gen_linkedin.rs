@@ -27,9 +27,33 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "network", "coffee", "project", "update", "thanks", "meeting", "launch", "team", "idea",
-    "great", "question", "follow", "article", "data", "design", "hiring", "event", "talk",
-    "community", "lesson", "growth", "client", "insight", "week", "plan", "draft", "review",
+    "network",
+    "coffee",
+    "project",
+    "update",
+    "thanks",
+    "meeting",
+    "launch",
+    "team",
+    "idea",
+    "great",
+    "question",
+    "follow",
+    "article",
+    "data",
+    "design",
+    "hiring",
+    "event",
+    "talk",
+    "community",
+    "lesson",
+    "growth",
+    "client",
+    "insight",
+    "week",
+    "plan",
+    "draft",
+    "review",
 ];
 
 fn sentence(rng: &mut Rng, words: usize) -> String {
@@ -86,7 +110,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     zip.start_file(format!("{prefix}Connections.csv"), opts)?;
     zip.write_all(b"Notes:\n\"When exporting your connection data, you may notice that some of the email addresses are missing.\"\n\nFirst Name,Last Name,URL,Email Address,Company,Position,Connected On\n")?;
     for i in 0..people {
-        writeln!(zip, "Member,Number {i},{},,Acme,Engineer,01 Jan 2020", person(i))?;
+        writeln!(
+            zip,
+            "Member,Number {i},{},,Acme,Engineer,01 Jan 2020",
+            person(i)
+        )?;
     }
 
     zip.start_file(format!("{prefix}Shares_123456789.csv"), opts)?;
@@ -155,10 +183,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|d| d.format("%-m/%-d/%y, %-I:%M %p").to_string())
             .unwrap_or_default();
         if rng.below(2) == 0 {
-            let note = if rng.below(3) == 0 { "\"Hi, let's connect\"" } else { "" };
-            writeln!(zip, "Robin Example,Member,\"{when}\",{note},OUTGOING,{owner},{other}")?;
+            let note = if rng.below(3) == 0 {
+                "\"Hi, let's connect\""
+            } else {
+                ""
+            };
+            writeln!(
+                zip,
+                "Robin Example,Member,\"{when}\",{note},OUTGOING,{owner},{other}"
+            )?;
         } else {
-            writeln!(zip, "Member,Robin Example,\"{when}\",,INCOMING,{other},{owner}")?;
+            writeln!(
+                zip,
+                "Member,Robin Example,\"{when}\",,INCOMING,{other},{owner}"
+            )?;
         }
     }
 
@@ -171,10 +209,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         conv += 1;
         let rows = (2 + rng.below(11)).min(left);
         left -= rows;
-        let size = if rng.below(10) == 0 { 3 + rng.below(10) } else { 2 };
+        let size = if rng.below(10) == 0 {
+            3 + rng.below(10)
+        } else {
+            2
+        };
         let members: Vec<String> = (1..size).map(|_| person(rng.below(people))).collect();
         let start = 1_546_300_800i64 + rng.below(7 * 365 * 86_400) as i64;
-        let mut times: Vec<i64> = (0..rows).map(|_| start + rng.below(3 * 86_400) as i64).collect();
+        let mut times: Vec<i64> = (0..rows)
+            .map(|_| start + rng.below(3 * 86_400) as i64)
+            .collect();
         times.sort_unstable_by(|a, b| b.cmp(a));
         for t in times {
             let when = chrono::DateTime::from_timestamp(t, 0)
@@ -182,7 +226,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_default();
             let from_owner = rng.below(2) == 0;
             let (from, from_url, to_urls) = if from_owner {
-                ("Robin Example".to_string(), owner.to_string(), members.join(","))
+                (
+                    "Robin Example".to_string(),
+                    owner.to_string(),
+                    members.join(","),
+                )
             } else {
                 let s = &members[rng.below(members.len() as u64) as usize];
                 let mut to: Vec<String> = members.iter().filter(|m| *m != s).cloned().collect();

@@ -10,12 +10,18 @@ use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Platf
 /// rule order. `in` activities get `None` unless excluded.
 pub fn classify(activities: &mut [Activity], group_max: u32) {
     // Owner acts by (platform, id) for the self-thread chains.
-    let index: HashMap<(Platform, &str), usize> = activities
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.direction == Direction::Out)
-        .map(|(i, a)| ((a.platform, a.id.as_str()), i))
-        .collect();
+    // Only needed when some act replies to the owner (never for LinkedIn).
+    let chains = activities.iter().any(|a| a.hints.parent_is_owner);
+    let index: HashMap<(Platform, &str), usize> = if chains {
+        activities
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.direction == Direction::Out)
+            .map(|(i, a)| ((a.platform, a.id.as_str()), i))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let mut decided: Vec<(Option<Mode>, Option<Arc<str>>)> = Vec::with_capacity(activities.len());
     for a in activities.iter() {
         decided.push(decide(a, activities, &index, group_max));
@@ -91,7 +97,8 @@ fn self_thread(
             return (Some(Mode::SelfThread), None); // parent missing from the data
         };
         let p = &all[i];
-        let is_reply = p.kind == Kind::Reply || p.hints.parent.is_some() || p.hints.parent_author.is_some();
+        let is_reply =
+            p.kind == Kind::Reply || p.hints.parent.is_some() || p.hints.parent_author.is_some();
         if !is_reply {
             return (Some(Mode::SelfThread), None); // reached an owner top-level post
         }
@@ -159,7 +166,10 @@ fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
 /// Lowers confidence for heuristically decided conversations (addressed mentions).
 pub fn mark_heuristics(activities: &mut [Activity]) {
     for a in activities {
-        if a.mode == Some(Mode::Conversation) && a.hints.leading_mentions.is_some() && a.hints.parent.is_none() {
+        if a.mode == Some(Mode::Conversation)
+            && a.hints.leading_mentions.is_some()
+            && a.hints.parent.is_none()
+        {
             a.confidence = Confidence::Low;
         }
     }
@@ -235,7 +245,14 @@ mod tests {
     #[test]
     fn gaps_use_previous_received_message() {
         let mk = |id: &str, min: i64, dir: Direction, seq: u64| {
-            let mut a = Activity::new(Platform::LinkedIn, id.into(), Some(min * 60_000), dir, Kind::Message, Arc::from("m"));
+            let mut a = Activity::new(
+                Platform::LinkedIn,
+                id.into(),
+                Some(min * 60_000),
+                dir,
+                Kind::Message,
+                Arc::from("m"),
+            );
             a.conversation = Some(Arc::from("c"));
             a.participants = Some(2);
             a.hints.seq = seq;

@@ -72,7 +72,10 @@ impl Config {
                 Error::Usage(format!("cannot read config file {}: {e}", path.display()))
             })?;
             let over: toml::Table = text.parse().map_err(|e| {
-                Error::Usage(format!("config file {} is not valid TOML: {e}", path.display()))
+                Error::Usage(format!(
+                    "config file {} is not valid TOML: {e}",
+                    path.display()
+                ))
             })?;
             merge(&mut table, over);
         }
@@ -92,7 +95,9 @@ impl Config {
             )));
         }
         if self.report.width < 400 || self.report.height < 300 {
-            return Err(Error::Usage("report.width/height are too small (min 400 x 300)".into()));
+            return Err(Error::Usage(
+                "report.width/height are too small (min 400 x 300)".into(),
+            ));
         }
         parse_zone(&self.timezone)?;
         Ok(())
@@ -135,7 +140,10 @@ mod tests {
         let cfg: Result<Config, _> = toml::Value::Table(table).try_into();
         let cfg = cfg.map_err(|e| e.to_string());
         assert_eq!(cfg.as_ref().map(|c| c.group_max), Ok(8));
-        assert_eq!(cfg.as_ref().map(|c| c.timezone.clone()), Ok("UTC".to_string()));
+        assert_eq!(
+            cfg.as_ref().map(|c| c.timezone.clone()),
+            Ok("UTC".to_string())
+        );
     }
 
     #[test]

@@ -89,7 +89,9 @@ impl Diagnostics {
             match self.problems.get_mut(&key) {
                 Some(mine) => {
                     mine.count += p.count;
-                    if mine.first_line.is_none() || (p.first_line.is_some() && p.first_line < mine.first_line) {
+                    if mine.first_line.is_none()
+                        || (p.first_line.is_some() && p.first_line < mine.first_line)
+                    {
                         mine.first_line = p.first_line;
                         mine.example = p.example;
                     }

@@ -66,9 +66,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 let _ = write!(
                     stdout,
                     "{}",
-                    report::table::terminal_summary(&run.summary, &run.info, cfg.report.summary_months)
+                    report::table::terminal_summary(
+                        &run.summary,
+                        &run.info,
+                        cfg.report.summary_months
+                    )
                 );
-                let _ = writeln!(stdout, "\nwrote {} files to {}", written.len(), out.display());
+                let _ = writeln!(
+                    stdout,
+                    "\nwrote {} files to {}",
+                    written.len(),
+                    out.display()
+                );
             }
             Ok(())
         }
@@ -87,7 +96,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let written = report::write_comparison(&out, &comparison, &chart_options(&cfg))?;
             if !cli.quiet {
                 let mut stdout = std::io::stdout().lock();
-                let _ = write!(stdout, "{}", report::table::terminal_comparison(&comparison));
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    report::table::terminal_comparison(&comparison)
+                );
                 for p in &written {
                     let _ = writeln!(stdout, "wrote {}", p.display());
                 }
@@ -101,7 +114,9 @@ fn month_arg(flag: &str, value: Option<&str>) -> Result<Option<i32>, Error> {
     match value {
         None => Ok(None),
         Some(v) => parse_month(v).map(Some).ok_or_else(|| {
-            Error::Usage(format!("{flag} {v:?} is not a month: use YYYY-MM, e.g. 2024-03"))
+            Error::Usage(format!(
+                "{flag} {v:?} is not a month: use YYYY-MM, e.g. 2024-03"
+            ))
         }),
     }
 }
@@ -158,7 +173,9 @@ pub fn prepare(
     for path in &input.exports {
         let (archive, importer) = sources::detect(path, max_inflated)?;
         let mut collected = Collected::default();
-        with_progress(&archive, quiet, || importer.read(&archive, &options, &mut collected))?;
+        with_progress(&archive, quiet, || {
+            importer.read(&archive, &options, &mut collected)
+        })?;
         inputs.push(InputInfo {
             path: path.display().to_string(),
             format: importer.name().to_string(),
@@ -173,15 +190,17 @@ pub fn prepare(
         all.owners.extend(collected.owners);
     }
     // The same act from two downloads of one account counts once.
-    let before = all.activities.len();
-    let mut seen: HashSet<(model::Platform, String)> = HashSet::with_capacity(before);
-    let mut activities: Vec<Activity> = Vec::with_capacity(before);
-    for a in all.activities {
-        if seen.insert((a.platform, a.id.clone())) {
-            activities.push(a);
-        }
-    }
-    drop(seen);
+    let mut activities = all.activities;
+    let before = activities.len();
+    let keep: Vec<bool> = {
+        let mut seen: HashSet<(model::Platform, &str)> = HashSet::with_capacity(before);
+        activities
+            .iter()
+            .map(|a| seen.insert((a.platform, a.id.as_str())))
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    activities.retain(|_| keep.next().unwrap_or(true));
     let duplicates_dropped = (before - activities.len()) as u64;
     if activities.is_empty() {
         return Err(Error::NoData(
@@ -209,11 +228,7 @@ pub fn prepare(
     classify::classify(&mut activities, group_max);
     classify::mark_heuristics(&mut activities);
     let gaps = classify::response_gaps(&activities);
-    let summary = analysis::summarize(
-        &activities,
-        &gaps,
-        &AnalysisOptions { zone, from, to },
-    )?;
+    let summary = analysis::summarize(&activities, &gaps, &AnalysisOptions { zone, from, to })?;
     let info = RunInfo {
         settings: Settings {
             timezone: zone.name(),
@@ -235,11 +250,7 @@ pub fn prepare(
 }
 
 /// Runs `work` with a progress bar of inflated bytes on stderr (hidden when not a terminal).
-fn with_progress<T>(
-    archive: &sources::Archive,
-    quiet: bool,
-    work: impl FnOnce() -> T,
-) -> T {
+fn with_progress<T>(archive: &sources::Archive, quiet: bool, work: impl FnOnce() -> T) -> T {
     if quiet {
         return work();
     }

@@ -8,7 +8,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 fn rapport() -> Command {
@@ -74,7 +76,11 @@ fn export_2018_generation_utf16_shares_and_direction_column() {
 
 fn png_size(path: &Path) -> (u32, u32) {
     let bytes = std::fs::read(path).expect("png");
-    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is not a PNG", path.display());
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{} is not a PNG",
+        path.display()
+    );
     let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
     let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
     (w, h)
@@ -96,12 +102,21 @@ fn writes_every_output_file() {
     assert_eq!(json["rows"].as_array().map(|r| r.len()), Some(8));
     assert_eq!(json["settings"]["timezone"], "UTC");
     assert_eq!(json["settings"]["group_max"], 8);
-    assert_eq!(json["owners"][0]["id"], "https://www.linkedin.com/in/robin-example");
+    assert_eq!(
+        json["owners"][0]["id"],
+        "https://www.linkedin.com/in/robin-example"
+    );
     assert_eq!(json["rows"][2]["participation_ratio"], 0.5556);
     let warnings = json["warnings"].as_array().expect("warnings");
-    assert!(warnings.iter().any(|w| w["reason"] == "message without a date" && w["first_line"] == 15));
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["reason"] == "message without a date" && w["first_line"] == 15)
+    );
     let acts = std::fs::read_to_string(out.path().join("activities.csv")).expect("activities");
-    assert!(acts.starts_with("platform,id,at,direction,kind,mode,counterparts,confidence,source\n"));
+    assert!(
+        acts.starts_with("platform,id,at,direction,kind,mode,counterparts,confidence,source\n")
+    );
     // 33 activities: junk message rows are skipped, drafts/sponsored/guide rows kept as excluded.
     assert_eq!(acts.lines().count(), 34);
     assert_eq!(acts.matches(",excluded,").count(), 3);
@@ -139,8 +154,14 @@ fn compare_defaults_to_previous_month() {
         .expect("compare csv");
     assert!(csv.starts_with("platform,metric,2024-03,2024-02,delta\n"));
     assert!(csv.contains("all,conversation,5,3,2\n"), "{csv}");
-    assert!(csv.contains("all,participation_ratio,0.5556,0.6000,-0.0444\n"), "{csv}");
-    assert!(csv.contains("all,median_response_minutes,30.0,20.0,10.0\n"), "{csv}");
+    assert!(
+        csv.contains("all,participation_ratio,0.5556,0.6000,-0.0444\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("all,median_response_minutes,30.0,20.0,10.0\n"),
+        "{csv}"
+    );
     png_size(&out.path().join("compare_2024-03_vs_2024-02.png"));
 }
 
@@ -159,12 +180,18 @@ fn compare_rejects_month_outside_data() {
 #[test]
 fn group_max_flag_turns_announcement_list_into_conversation() {
     let (_out, metrics) = analyze(&fixture("linkedin.zip"), &["--group-max", "10"]);
-    assert!(metrics.contains("\n2024-03,linkedin,2,0,1,6,4,2,0.6667,"), "{metrics}");
+    assert!(
+        metrics.contains("\n2024-03,linkedin,2,0,1,6,4,2,0.6667,"),
+        "{metrics}"
+    );
 }
 
 #[test]
 fn from_to_clip_months() {
-    let (_out, metrics) = analyze(&fixture("linkedin.zip"), &["--from", "2024-02", "--to", "2024-02"]);
+    let (_out, metrics) = analyze(
+        &fixture("linkedin.zip"),
+        &["--from", "2024-02", "--to", "2024-02"],
+    );
     let months: Vec<&str> = metrics.lines().skip(1).map(|l| &l[..7]).collect();
     assert_eq!(months, ["2024-02", "undated", "2024-02", "undated"]);
 }
@@ -179,12 +206,18 @@ fn me_flag_overrides_owner() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).expect("json"))
             .expect("json");
-    assert_eq!(json["owners"][0]["id"], "https://www.linkedin.com/in/sam-sample");
+    assert_eq!(
+        json["owners"][0]["id"],
+        "https://www.linkedin.com/in/sam-sample"
+    );
     assert_eq!(json["owners"][0]["how"], "given with --me");
 }
 
 fn zip_with(files: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".zip").tempfile().expect("tmp");
+    let mut f = tempfile::Builder::new()
+        .suffix(".zip")
+        .tempfile()
+        .expect("tmp");
     {
         let mut z = zip::ZipWriter::new(f.as_file_mut());
         for (name, data) in files {
@@ -216,7 +249,12 @@ fn empty_months_between_activity_are_zero_rows() {
         b"Date,ShareLink,ShareCommentary\n2024-01-05 10:00:00,https://x.linkedin.com/1,a\n2024-04-05 10:00:00,https://x.linkedin.com/2,b\n",
     )]);
     let (_o, m) = analyze(z.path(), &[]);
-    assert!(m.contains("\n2024-02,linkedin,0,0,0,0,0,0,,0,0,0,\n2024-03,linkedin,0,0,0,0,0,0,,0,0,0,\n"), "{m}");
+    assert!(
+        m.contains(
+            "\n2024-02,linkedin,0,0,0,0,0,0,,0,0,0,\n2024-03,linkedin,0,0,0,0,0,0,,0,0,0,\n"
+        ),
+        "{m}"
+    );
 }
 
 // ---- hostile and bad input -------------------------------------------------------------
@@ -268,7 +306,10 @@ fn empty_zip_is_rejected() {
 
 #[test]
 fn zip_without_linkedin_files_is_rejected() {
-    let z = zip_with(&[("notes.txt", b"just notes"), ("Profile.csv", b"First Name,Last Name,Maiden Name\nA,B,\n")]);
+    let z = zip_with(&[
+        ("notes.txt", b"just notes"),
+        ("Profile.csv", b"First Name,Last Name,Maiden Name\nA,B,\n"),
+    ]);
     fails_with(z.path(), &[], "no supported export data");
 }
 
@@ -289,7 +330,11 @@ fn strict_makes_warnings_fatal() {
 #[test]
 fn bad_month_and_zone_flags_are_usage_errors() {
     fails_with(&fixture("linkedin.zip"), &["--from", "March"], "YYYY-MM");
-    fails_with(&fixture("linkedin.zip"), &["--tz", "Mars/Olympus"], "unknown time zone");
+    fails_with(
+        &fixture("linkedin.zip"),
+        &["--tz", "Mars/Olympus"],
+        "unknown time zone",
+    );
 }
 
 #[test]
@@ -310,7 +355,10 @@ fn user_config_file_overrides_defaults() {
         &fixture("linkedin.zip"),
         &["--config", cfg.path().to_str().expect("utf-8 path")],
     );
-    assert!(metrics.contains("\n2024-03,linkedin,2,0,1,6,4,2,"), "{metrics}");
+    assert!(
+        metrics.contains("\n2024-03,linkedin,2,0,1,6,4,2,"),
+        "{metrics}"
+    );
 }
 
 #[test]

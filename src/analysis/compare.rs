@@ -85,7 +85,11 @@ pub fn compare(summary: &Summary, a: MonthCode, b: MonthCode) -> Result<Comparis
             ));
         }
     }
-    let mut platforms: Vec<String> = summary.platforms.iter().map(|p| p.as_str().to_string()).collect();
+    let mut platforms: Vec<String> = summary
+        .platforms
+        .iter()
+        .map(|p| p.as_str().to_string())
+        .collect();
     platforms.push("all".into());
     let mut rows = Vec::new();
     for p in &platforms {

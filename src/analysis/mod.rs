@@ -303,7 +303,12 @@ pub fn summarize(
             .sum()
             .alias("conversation_private"),
     );
-    aggs.push(col("counted_in").cast(DataType::Int64).sum().alias("received"));
+    aggs.push(
+        col("counted_in")
+            .cast(DataType::Int64)
+            .sum()
+            .alias("received"),
+    );
     aggs.push(col("gap").median().alias("median_response_minutes"));
 
     let by_platform = acts
@@ -394,7 +399,9 @@ pub fn summarize(
             .iter()
             .collect();
         for i in 0..counts.height() {
-            let (Some(pc), Some(mc)) = (p.get(i), m.get(i)) else { continue };
+            let (Some(pc), Some(mc)) = (p.get(i), m.get(i)) else {
+                continue;
+            };
             let mut row = MonthlyRow::zero(&platform_name(pc), mc);
             row.broadcast = broadcast[i];
             row.self_thread = self_thread[i];
@@ -415,7 +422,9 @@ pub fn summarize(
         let m = frame.column("month")?.i32()?;
         let v = frame.column(name)?.i64()?;
         for i in 0..frame.height() {
-            let (Some(pc), Some(mc), Some(val)) = (p.get(i), m.get(i), v.get(i)) else { continue };
+            let (Some(pc), Some(mc), Some(val)) = (p.get(i), m.get(i), v.get(i)) else {
+                continue;
+            };
             if let Some(row) = found.get_mut(&(pc, mc)) {
                 if name == "people_engaged" {
                     row.people_engaged = val as u64;

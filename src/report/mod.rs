@@ -75,6 +75,29 @@ fn write(dir: &Path, name: &str, bytes: &[u8], written: &mut Vec<PathBuf>) -> Re
     Ok(())
 }
 
+/// Like `write`, for content streamed by `render` into a buffered temp file.
+fn write_with(
+    dir: &Path,
+    name: &str,
+    written: &mut Vec<PathBuf>,
+    render: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
+) -> Result<(), Error> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let err = |source: std::io::Error| Error::Output {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::File::create(&tmp).map_err(err)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    render(&mut w).map_err(|m| err(std::io::Error::other(m)))?;
+    std::io::Write::flush(&mut w).map_err(err)?;
+    drop(w);
+    std::fs::rename(&tmp, &path).map_err(err)?;
+    written.push(path);
+    Ok(())
+}
+
 fn chart(
     dir: &Path,
     name: &str,
@@ -114,18 +137,36 @@ pub fn write_all(
     write(dir, "metrics.csv", &metrics, &mut written)?;
     let json = table::metrics_json(summary, info).map_err(table_error(dir, "metrics.json"))?;
     write(dir, "metrics.json", &json, &mut written)?;
-    let acts = table::activities_csv(activities).map_err(table_error(dir, "activities.csv"))?;
-    write(dir, "activities.csv", &acts, &mut written)?;
-    drop(acts);
-    let mix = chart(dir, "activity_mix.png", charts::activity_mix(summary, charts), &mut written)?;
+    write_with(dir, "activities.csv", &mut written, |f| {
+        table::activities_csv(activities, f).map(|_| ())
+    })?;
+    let mix = chart(
+        dir,
+        "activity_mix.png",
+        charts::activity_mix(summary, charts),
+        &mut written,
+    )?;
     let ratio = chart(
         dir,
         "participation_ratio.png",
         charts::participation_ratio(summary, charts),
         &mut written,
     )?;
-    let people = chart(dir, "people.png", charts::people(summary, charts), &mut written)?;
-    let page = html::report_page(summary, info, &[("Activity mix", &mix), ("Participation ratio", &ratio), ("People", &people)]);
+    let people = chart(
+        dir,
+        "people.png",
+        charts::people(summary, charts),
+        &mut written,
+    )?;
+    let page = html::report_page(
+        summary,
+        info,
+        &[
+            ("Activity mix", &mix),
+            ("Participation ratio", &ratio),
+            ("People", &people),
+        ],
+    );
     write(dir, "report.html", page.as_bytes(), &mut written)?;
     Ok(written)
 }

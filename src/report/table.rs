@@ -114,9 +114,12 @@ pub fn metrics_json(summary: &Summary, info: &RunInfo) -> Result<Vec<u8>, String
     Ok(out)
 }
 
-/// `activities.csv`: one row per normalized activity, for audit.
-pub fn activities_csv(activities: &[Activity]) -> Result<Vec<u8>, String> {
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(activities.len() * 120));
+/// `activities.csv`: one row per normalized activity, for audit. Streamed into `out` (the
+/// one table too large to render in memory first).
+pub fn activities_csv<W: std::io::Write>(activities: &[Activity], out: W) -> Result<W, String> {
+    let mut w = csv::WriterBuilder::new()
+        .buffer_capacity(1 << 20)
+        .from_writer(out);
     w.write_record([
         "platform",
         "id",
@@ -172,7 +175,13 @@ fn fmt_value(v: Option<f64>, metric: &str) -> String {
 
 /// `compare_<A>_vs_<B>.csv`: platform, metric, A, B, delta.
 pub fn comparison_csv(c: &Comparison) -> Result<Vec<u8>, String> {
-    let header = ["platform", "metric", c.month_a.as_str(), c.month_b.as_str(), "delta"];
+    let header = [
+        "platform",
+        "metric",
+        c.month_a.as_str(),
+        c.month_b.as_str(),
+        "delta",
+    ];
     csv_bytes(
         &header,
         c.rows.iter().map(|r| {
@@ -188,7 +197,8 @@ pub fn comparison_csv(c: &Comparison) -> Result<Vec<u8>, String> {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into())
+    v.map(|x| format!("{:.1}%", x * 100.0))
+        .unwrap_or_else(|| "–".into())
 }
 
 /// The terminal summary: last `months` of the `all` rows, ratio change in points, problems.

@@ -259,7 +259,10 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 fn describe_magic(magic: &[u8]) -> String {
     if magic.starts_with(&[0x1f, 0x8b]) {
         "it is gzip-compressed (a .tar.gz), which this version cannot read yet".into()
-    } else if magic.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) {
+    } else if magic
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
         "it looks like a text file, not a zip; pass the whole export (.zip or extracted folder)"
             .into()
     } else {

@@ -97,7 +97,11 @@ fn kind_of(columns: &[String], basename: &str) -> Option<FileKind> {
     if has("sharelink") && has("date") {
         return Some(FileKind::Shares);
     }
-    if has("first name") && has("last name") && (has("url") || has("connected on")) && !has("maiden name") {
+    if has("first name")
+        && has("last name")
+        && (has("url") || has("connected on"))
+        && !has("maiden name")
+    {
         return Some(FileKind::Connections);
     }
     if has("date") && has("link") {
@@ -347,7 +351,9 @@ fn parse_file(
             r.read_to_end(&mut buf)?;
             Ok(buf)
         })?;
-        parsed.activities.push(article_activity(&html, entry, source));
+        parsed
+            .activities
+            .push(article_activity(&html, entry, source));
         return Ok(parsed);
     }
     let seq_base = file_idx << 40;
@@ -417,7 +423,10 @@ fn parse_records(
                     line += 1;
                 }
                 first_seen = true;
-                if record.iter().all(|c| c.iter().all(|b| b.is_ascii_whitespace())) {
+                if record
+                    .iter()
+                    .all(|c| c.iter().all(|b| b.is_ascii_whitespace()))
+                {
                     continue; // blank rows appear inside real exports
                 }
                 // Invalid UTF-8 in a cell: repair lossily rather than lose the row.
@@ -427,9 +436,21 @@ fn parse_records(
                         .map(|c| String::from_utf8_lossy(c).into_owned())
                         .collect();
                     let fixed_record = csv::ByteRecord::from(fixed);
-                    handler.row(&Row { line, record: &fixed_record }, out);
+                    handler.row(
+                        &Row {
+                            line,
+                            record: &fixed_record,
+                        },
+                        out,
+                    );
                 } else {
-                    handler.row(&Row { line, record: &record }, out);
+                    handler.row(
+                        &Row {
+                            line,
+                            record: &record,
+                        },
+                        out,
+                    );
                 }
             }
             Err(e) => {
@@ -617,7 +638,12 @@ impl Handler {
     fn date(&self, raw: &str, line: u64, blank_ok: bool, diag: &mut Diagnostics) -> Option<i64> {
         if raw.trim().is_empty() {
             if !blank_ok {
-                diag.warn(&self.source, Some(line), "missing date (counted as undated)", String::new());
+                diag.warn(
+                    &self.source,
+                    Some(line),
+                    "missing date (counted as undated)",
+                    String::new(),
+                );
             }
             return None;
         }
@@ -718,11 +744,17 @@ impl Handler {
             } else {
                 "message without a date"
             };
-            out.diag.skip(&self.source, Some(row.line), what, String::new());
+            out.diag
+                .skip(&self.source, Some(row.line), what, String::new());
             return;
         }
         let at = self.date(date, row.line, false, &mut out.diag);
-        let truthy = |v: &str| matches!(v.trim().to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "y");
+        let truthy = |v: &str| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "yes" | "true" | "1" | "y"
+            )
+        };
         let draft = truthy(row.get(self.col("is message draft")))
             || truthy(row.get(self.col("is conversation draft")));
         let from = clean_name(row.get(self.col("from")));
@@ -778,7 +810,12 @@ impl Handler {
         };
         let date = row.get(self.col("date"));
         if date.trim().is_empty() {
-            out.diag.skip(&self.source, Some(row.line), "message without a date", String::new());
+            out.diag.skip(
+                &self.source,
+                Some(row.line),
+                "message without a date",
+                String::new(),
+            );
             return;
         }
         let at = self.date(date, row.line, false, &mut out.diag);
@@ -786,7 +823,13 @@ impl Handler {
         let to = row.get(self.col("to")).trim().to_string();
         let id = self.synth_id(
             "message",
-            &[&from, &to, date.trim(), row.get(self.col("content")), row.get(self.col("subject"))],
+            &[
+                &from,
+                &to,
+                date.trim(),
+                row.get(self.col("content")),
+                row.get(self.col("subject")),
+            ],
         );
         let seq = self.next_seq();
         out.messages_2018.push(Message2018Row {
@@ -850,7 +893,14 @@ fn article_activity(html: &[u8], entry: &Entry, source: Arc<str>) -> Activity {
             Some(text[start..end].to_string())
         })
         .unwrap_or_else(|| format!("article:{}", entry.name));
-    Activity::new(Platform::LinkedIn, id, None, Direction::Out, Kind::Article, source)
+    Activity::new(
+        Platform::LinkedIn,
+        id,
+        None,
+        Direction::Out,
+        Kind::Article,
+        source,
+    )
 }
 
 /// People known by name: sender names in messages, connection names.
@@ -868,7 +918,10 @@ impl NameBook {
             if let Some(u) = &m.sender_url
                 && !m.from.is_empty()
             {
-                senders.entry(m.from.to_lowercase()).or_default().insert(u.clone());
+                senders
+                    .entry(m.from.to_lowercase())
+                    .or_default()
+                    .insert(u.clone());
             }
         }
         let mut conns: HashMap<String, HashSet<String>> = HashMap::new();
@@ -876,7 +929,10 @@ impl NameBook {
             if let Some(u) = &c.url
                 && !c.name.is_empty()
             {
-                conns.entry(c.name.to_lowercase()).or_default().insert(u.clone());
+                conns
+                    .entry(c.name.to_lowercase())
+                    .or_default()
+                    .insert(u.clone());
             }
         }
         NameBook {
@@ -892,7 +948,11 @@ impl NameBook {
             return None;
         }
         if senders_too && let Some(urls) = self.senders.get(&key) {
-            return if urls.len() == 1 { urls.iter().next().cloned() } else { None };
+            return if urls.len() == 1 {
+                urls.iter().next().cloned()
+            } else {
+                None
+            };
         }
         match self.connections.get(&key) {
             Some(urls) if urls.len() == 1 => urls.iter().next().cloned(),
@@ -963,17 +1023,30 @@ fn find_owner(
         }
         best.map(|(u, c)| (u.clone(), c))
     }
-    if let Some((u, c)) =
-        most_frequent(invitations.iter().filter(|i| i.outgoing).filter_map(|i| i.inviter_url.as_ref()))
-    {
-        return (Some(u), format!("inviter of {c} outgoing invitation(s) in Invitations.csv"));
+    if let Some((u, c)) = most_frequent(
+        invitations
+            .iter()
+            .filter(|i| i.outgoing)
+            .filter_map(|i| i.inviter_url.as_ref()),
+    ) {
+        return (
+            Some(u),
+            format!("inviter of {c} outgoing invitation(s) in Invitations.csv"),
+        );
     }
-    if let Some((u, c)) =
-        most_frequent(invitations.iter().filter(|i| !i.outgoing).filter_map(|i| i.invitee_url.as_ref()))
-    {
-        return (Some(u), format!("invitee of {c} incoming invitation(s) in Invitations.csv"));
+    if let Some((u, c)) = most_frequent(
+        invitations
+            .iter()
+            .filter(|i| !i.outgoing)
+            .filter_map(|i| i.invitee_url.as_ref()),
+    ) {
+        return (
+            Some(u),
+            format!("invitee of {c} incoming invitation(s) in Invitations.csv"),
+        );
     }
-    let connection_urls: HashSet<&String> = connections.iter().filter_map(|c| c.url.as_ref()).collect();
+    let connection_urls: HashSet<&String> =
+        connections.iter().filter_map(|c| c.url.as_ref()).collect();
     let mut conversations: HashMap<&String, HashSet<&str>> = HashMap::new();
     for m in messages {
         for u in m.sender_url.iter().chain(m.recipient_urls.iter()) {
@@ -994,7 +1067,10 @@ fn find_owner(
             Some(u.clone()),
             format!("profile URL present in the most message conversations ({n})"),
         ),
-        None => (None, "not found: no invitations and no profile URLs in messages".into()),
+        None => (
+            None,
+            "not found: no invitations and no profile URLs in messages".into(),
+        ),
     }
 }
 
@@ -1071,7 +1147,12 @@ fn person_key(url: Option<String>, name: &str) -> Option<String> {
     }
 }
 
-fn push_messages(messages: &[MessageRow], owner: Option<&str>, book: &NameBook, sink: &mut dyn Sink) {
+fn push_messages(
+    messages: &[MessageRow],
+    owner: Option<&str>,
+    book: &NameBook,
+    sink: &mut dyn Sink,
+) {
     // Each row's sender and recipients as people: URLs, resolved names, or bare names.
     struct Resolved {
         sender: Option<String>,
@@ -1102,7 +1183,11 @@ fn push_messages(messages: &[MessageRow], owner: Option<&str>, book: &NameBook, 
                     .collect()
             };
             let _ = m.has_recipient_column;
-            Resolved { sender, recipients, low }
+            Resolved {
+                sender,
+                recipients,
+                low,
+            }
         })
         .collect();
     // Participants = distinct people over the whole conversation, owner included.
@@ -1178,7 +1263,11 @@ fn push_messages_2018(messages: &[Message2018Row], book: &NameBook, sink: &mut d
             .collect();
         names.sort();
         names.dedup();
-        let direction = if m.outgoing { Direction::Out } else { Direction::In };
+        let direction = if m.outgoing {
+            Direction::Out
+        } else {
+            Direction::In
+        };
         let mut a = Activity::new(
             Platform::LinkedIn,
             m.id.clone(),
@@ -1190,7 +1279,11 @@ fn push_messages_2018(messages: &[Message2018Row], book: &NameBook, sink: &mut d
         a.conversation = Some(Arc::from(names.join(" | ").as_str()));
         a.participants = Some(names.len() as u32);
         a.confidence = Confidence::Low;
-        let others: Vec<&String> = if m.outgoing { to.iter().collect() } else { vec![&from] };
+        let others: Vec<&String> = if m.outgoing {
+            to.iter().collect()
+        } else {
+            vec![&from]
+        };
         for n in others {
             if let Some(u) = book.resolve(n, false) {
                 a.counterparts.push(Arc::from(u.as_str()));
@@ -1214,49 +1307,274 @@ mod tests {
 
     #[test]
     fn files_recognised_by_header_not_name() {
-        assert_eq!(kind_of(&cols("Date,ShareLink,ShareCommentary,SharedUrl,MediaUrl"), "x.csv"), Some(FileKind::Shares));
-        assert_eq!(kind_of(&cols("Date,Link,Message"), "Comments_1.csv"), Some(FileKind::Comments));
-        assert_eq!(kind_of(&cols("Date,Type,Link"), "a.csv"), Some(FileKind::Reactions));
-        assert_eq!(kind_of(&cols("Date,Link"), "a.csv"), Some(FileKind::InstantReposts));
-        assert_eq!(kind_of(&cols("Date,OptionText,Link"), "a.csv"), Some(FileKind::Votes));
         assert_eq!(
-            kind_of(&cols("\"CONVERSATION ID\",\"CONVERSATION TITLE\",\"FROM\",\"DATE\""), "m.csv"),
+            kind_of(
+                &cols("Date,ShareLink,ShareCommentary,SharedUrl,MediaUrl"),
+                "x.csv"
+            ),
+            Some(FileKind::Shares)
+        );
+        assert_eq!(
+            kind_of(&cols("Date,Link,Message"), "Comments_1.csv"),
+            Some(FileKind::Comments)
+        );
+        assert_eq!(
+            kind_of(&cols("Date,Type,Link"), "a.csv"),
+            Some(FileKind::Reactions)
+        );
+        assert_eq!(
+            kind_of(&cols("Date,Link"), "a.csv"),
+            Some(FileKind::InstantReposts)
+        );
+        assert_eq!(
+            kind_of(&cols("Date,OptionText,Link"), "a.csv"),
+            Some(FileKind::Votes)
+        );
+        assert_eq!(
+            kind_of(
+                &cols("\"CONVERSATION ID\",\"CONVERSATION TITLE\",\"FROM\",\"DATE\""),
+                "m.csv"
+            ),
             Some(FileKind::Messages { guide: false })
         );
         assert_eq!(
-            kind_of(&cols("CONVERSATION ID,CONVERSATION TITLE,FROM,DATE"), "guide_messages.csv"),
+            kind_of(
+                &cols("CONVERSATION ID,CONVERSATION TITLE,FROM,DATE"),
+                "guide_messages.csv"
+            ),
             Some(FileKind::Messages { guide: true })
         );
-        assert_eq!(kind_of(&cols("From,To,Date,Subject,Content,Direction,Folder"), "Inbox.csv"), Some(FileKind::Messages2018));
         assert_eq!(
-            kind_of(&cols("From,To,Sent At,Message,Direction,inviterProfileUrl,inviteeProfileUrl"), "i.csv"),
+            kind_of(
+                &cols("From,To,Date,Subject,Content,Direction,Folder"),
+                "Inbox.csv"
+            ),
+            Some(FileKind::Messages2018)
+        );
+        assert_eq!(
+            kind_of(
+                &cols("From,To,Sent At,Message,Direction,inviterProfileUrl,inviteeProfileUrl"),
+                "i.csv"
+            ),
             Some(FileKind::Invitations)
         );
         assert_eq!(
-            kind_of(&cols("First Name,Last Name,URL,Email Address,Company,Position,Connected On"), "c.csv"),
+            kind_of(
+                &cols("First Name,Last Name,URL,Email Address,Company,Position,Connected On"),
+                "c.csv"
+            ),
             Some(FileKind::Connections)
         );
-        assert_eq!(kind_of(&cols("First Name,Last Name,Maiden Name,Address"), "Profile.csv"), None);
-        assert_eq!(kind_of(&cols("Time,Search Query"), "SearchQueries.csv"), None);
+        assert_eq!(
+            kind_of(
+                &cols("First Name,Last Name,Maiden Name,Address"),
+                "Profile.csv"
+            ),
+            None
+        );
+        assert_eq!(
+            kind_of(&cols("Time,Search Query"), "SearchQueries.csv"),
+            None
+        );
     }
 
     #[test]
     fn comment_record_starts() {
-        assert!(starts_comment_record(b"2024-03-06 08:00:01,https://www.linkedin.com/feed/update/urn:li:activity:1,\"x\"").is_some());
-        assert!(starts_comment_record(b",https://www.linkedin.com/feed/update/urn:li:activity:1,blank").is_some());
+        assert!(
+            starts_comment_record(
+                b"2024-03-06 08:00:01,https://www.linkedin.com/feed/update/urn:li:activity:1,\"x\""
+            )
+            .is_some()
+        );
+        assert!(
+            starts_comment_record(b",https://www.linkedin.com/feed/update/urn:li:activity:1,blank")
+                .is_some()
+        );
         assert!(starts_comment_record(b"\"2024-03-06 08:00:01\",\"https://x\",\"m\"").is_some());
         assert!(starts_comment_record(b"and then, https://x was cited").is_none());
         assert!(starts_comment_record(b"continued text").is_none());
     }
 
+    fn import(files: &[(&str, &str)], me: Option<&str>) -> crate::sources::Collected {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, body) in files {
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(path, body).expect("write");
+        }
+        let archive = Archive::open(dir.path(), u64::MAX).expect("open");
+        let mut sink = crate::sources::Collected::default();
+        let options = ImportOptions {
+            me: me.map(String::from),
+            threads: 2,
+        };
+        LinkedInExport
+            .read(&archive, &options, &mut sink)
+            .expect("read");
+        sink
+    }
+
+    const MSG_HEADER: &str = "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,SUBJECT,CONTENT,FOLDER,ATTACHMENTS,IS MESSAGE DRAFT,IS CONVERSATION DRAFT\n";
+
+    #[test]
+    fn notes_preamble_is_skipped_and_names_resolve() {
+        let c = import(
+            &[
+                (
+                    "Connections.csv",
+                    "Notes:\n\"Some text, with a comma\nand a newline\"\n\n\nFirst Name,Last Name,URL,Email Address,Company,Position,Connected On\nKim,Doe,https://www.linkedin.com/in/kim-doe,,,,01 Jan 2024\n",
+                ),
+                (
+                    "messages.csv",
+                    &format!(
+                        "{MSG_HEADER}c1,,Me,https://www.linkedin.com/in/me,Kim Doe,,2024-01-01 10:00:00 UTC,,hi,INBOX,,No,No\n"
+                    ),
+                ),
+            ],
+            Some("https://www.linkedin.com/in/me"),
+        );
+        assert_eq!(c.activities.len(), 1);
+        let a = &c.activities[0];
+        assert_eq!(a.direction, Direction::Out);
+        assert_eq!(
+            a.counterparts,
+            vec![Arc::<str>::from("https://www.linkedin.com/in/kim-doe")]
+        );
+        assert_eq!(a.confidence, Confidence::Low);
+        assert_eq!(a.participants, Some(2));
+    }
+
+    #[test]
+    fn owner_from_incoming_invitations_then_messages() {
+        let c = import(
+            &[(
+                "Invitations.csv",
+                "From,To,Sent At,Message,Direction,inviterProfileUrl,inviteeProfileUrl\nA,Me,\"1/2/24, 3:04 PM\",,INCOMING,https://www.linkedin.com/in/a,https://www.linkedin.com/in/ME/\n",
+            )],
+            None,
+        );
+        assert_eq!(
+            c.owners[0].id.as_deref(),
+            Some("https://www.linkedin.com/in/me")
+        );
+        assert!(c.owners[0].how.contains("incoming"));
+        // Messages only: the URL in the most conversations, connections left out.
+        let msgs = format!(
+            "{MSG_HEADER}c1,,A,https://www.linkedin.com/in/a,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INBOX,,No,No\n\
+c2,,Me,https://www.linkedin.com/in/me,B,https://www.linkedin.com/in/b,2024-01-02 10:00:00 UTC,,x,INBOX,,No,No\n\
+c3,,B,https://www.linkedin.com/in/b,Me,https://www.linkedin.com/in/me,2024-01-03 10:00:00 UTC,,x,INBOX,,No,No\n\
+c4,,B,https://www.linkedin.com/in/b,Me,https://www.linkedin.com/in/me,2024-01-04 10:00:00 UTC,,x,INBOX,,No,No\n"
+        );
+        let connections = "First Name,Last Name,URL\nB,B,https://www.linkedin.com/in/b\n";
+        let c = import(
+            &[("messages.csv", &msgs), ("Connections.csv", connections)],
+            None,
+        );
+        assert_eq!(
+            c.owners[0].id.as_deref(),
+            Some("https://www.linkedin.com/in/me")
+        );
+        let out = c
+            .activities
+            .iter()
+            .filter(|a| a.direction == Direction::Out)
+            .count();
+        assert_eq!(out, 1);
+    }
+
+    #[test]
+    fn drafts_system_senders_deleted_accounts_and_placeholders() {
+        let msgs = format!(
+            "{MSG_HEADER}c1,,Me,https://www.linkedin.com/in/me,A,https://www.linkedin.com/in/a,2024-01-01 10:00:00 UTC,,draft,INBOX,,No,TRUE\n\
+c2,,LinkedIn Member,,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INBOX,,No,No\n\
+c3,,LinkedIn Member,https://www.linkedin.com/in/real,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INBOX,,No,No\n\
+c4,,LinkedIn Talent Solutions,<NA>,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INBOX,,No,No\n\
+c5,,,,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INBOX,,No,No\n\
+c6,,Someone,n/a,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INBOX,,No,No\n"
+        );
+        let c = import(
+            &[("messages.csv", &msgs)],
+            Some("https://www.linkedin.com/in/me"),
+        );
+        let ex: Vec<Option<Exclusion>> = c.activities.iter().map(|a| a.hints.excluded).collect();
+        assert_eq!(
+            ex,
+            vec![
+                Some(Exclusion::Draft),
+                Some(Exclusion::SystemSender),
+                None,
+                Some(Exclusion::SystemSender),
+                None,
+                None
+            ]
+        );
+        // Deleted account: received, counterpart unknown. Placeholder URL: no URL.
+        assert_eq!(c.activities[4].direction, Direction::In);
+        assert!(c.activities[4].counterparts.is_empty());
+        assert!(c.activities[5].counterparts.is_empty());
+    }
+
+    #[test]
+    fn broken_comment_records_and_identical_rows() {
+        let c = import(
+            &[(
+                "Comments.csv",
+                "Date,Link,Message\n\
+2024-01-01 10:00:00,https://www.linkedin.com/feed/update/urn:li:activity:1,Broken, by a comma\n\
+2024-01-01 09:00:00 is when I wrote, and a newline\n\
+2024-01-02 10:00:00,https://www.linkedin.com/feed/update/urn:li:activity:2,\"quoted \\\"x\\\"\"\n\
+2024-01-02 10:00:00,https://www.linkedin.com/feed/update/urn:li:activity:2,\"quoted \\\"x\\\"\"\n",
+            )],
+            None,
+        );
+        assert_eq!(c.activities.len(), 3, "{:?}", c.activities);
+        assert!(
+            c.activities
+                .iter()
+                .all(|a| a.kind == Kind::Comment && a.at.is_some())
+        );
+        assert_ne!(c.activities[1].id, c.activities[2].id);
+        assert!(c.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn unparseable_and_blank_dates_are_undated_with_warnings() {
+        let c = import(
+            &[(
+                "Shares.csv",
+                "Date,ShareLink,ShareCommentary\nsoon,https://x/1,a\n,https://x/2,b\n2024-01-01 10:00:00,https://x/3,c\n",
+            )],
+            None,
+        );
+        let undated = c.activities.iter().filter(|a| a.at.is_none()).count();
+        assert_eq!(undated, 2);
+        let problems = c.diagnostics.problems();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(
+            problems.iter().map(|p| p.first_line).collect::<Vec<_>>(),
+            vec![Some(3), Some(2)]
+        );
+    }
+
     #[test]
     fn to_names_keep_known_names_with_commas() {
         let book = NameBook {
-            senders: HashMap::from([("kim doe, mba".to_string(), HashSet::from(["https://www.linkedin.com/in/kim".to_string()]))]),
+            senders: HashMap::from([(
+                "kim doe, mba".to_string(),
+                HashSet::from(["https://www.linkedin.com/in/kim".to_string()]),
+            )]),
             connections: HashMap::new(),
         };
-        assert_eq!(book.split_names("Kim Doe, MBA, Lee Roe", true), vec!["Kim Doe, MBA", "Lee Roe"]);
-        assert_eq!(book.resolve("Kim Doe, MBA", true).as_deref(), Some("https://www.linkedin.com/in/kim"));
+        assert_eq!(
+            book.split_names("Kim Doe, MBA, Lee Roe", true),
+            vec!["Kim Doe, MBA", "Lee Roe"]
+        );
+        assert_eq!(
+            book.resolve("Kim Doe, MBA", true).as_deref(),
+            Some("https://www.linkedin.com/in/kim")
+        );
         assert_eq!(book.resolve("Lee Roe", true), None);
     }
 }

@@ -49,8 +49,14 @@ fn utf16_kind(bytes: &[u8]) -> Option<Utf16> {
         return None;
     }
     let pairs = sample.len() / 2;
-    let odd_zero = sample.chunks_exact(2).filter(|c| c[1] == 0 && c[0] != 0).count();
-    let even_zero = sample.chunks_exact(2).filter(|c| c[0] == 0 && c[1] != 0).count();
+    let odd_zero = sample
+        .chunks_exact(2)
+        .filter(|c| c[1] == 0 && c[0] != 0)
+        .count();
+    let even_zero = sample
+        .chunks_exact(2)
+        .filter(|c| c[0] == 0 && c[1] != 0)
+        .count();
     if odd_zero * 10 >= pairs * 8 {
         Some(Utf16::Le)
     } else if even_zero * 10 >= pairs * 8 {
@@ -168,8 +174,14 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
         if matches!(zone, "" | "UTC" | "Z" | "GMT" | "+0000" | "+00:00" | "z") {
             return Some(dt.and_utc().timestamp_millis() + frac_ms);
         }
-        if let Ok(with_offset) = DateTime::parse_from_str(&format!("{} {zone}", &s[..19]), "%Y-%m-%d %H:%M:%S %z")
-            .or_else(|_| DateTime::parse_from_str(&format!("{}{zone}", &s[..19].replace(' ', "T")), "%Y-%m-%dT%H:%M:%S%:z"))
+        if let Ok(with_offset) =
+            DateTime::parse_from_str(&format!("{} {zone}", &s[..19]), "%Y-%m-%d %H:%M:%S %z")
+                .or_else(|_| {
+                    DateTime::parse_from_str(
+                        &format!("{}{zone}", &s[..19].replace(' ', "T")),
+                        "%Y-%m-%dT%H:%M:%S%:z",
+                    )
+                })
         {
             return Some(with_offset.timestamp_millis() + frac_ms);
         }
@@ -220,7 +232,14 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
             return Some(dt.and_utc().timestamp_millis());
         }
     }
-    let date_formats: &[&str] = &["%Y-%m-%d", "%d %b %Y", "%m/%d/%y", "%m/%d/%Y", "%B %d, %Y", "%b %d, %Y"];
+    let date_formats: &[&str] = &[
+        "%Y-%m-%d",
+        "%d %b %Y",
+        "%m/%d/%y",
+        "%m/%d/%Y",
+        "%B %d, %Y",
+        "%b %d, %Y",
+    ];
     for f in date_formats {
         if let Ok(d) = NaiveDate::parse_from_str(&normalized, f) {
             return d
@@ -235,7 +254,9 @@ fn split_fraction(rest: &str) -> (i64, &str) {
     if let Some(r) = rest.strip_prefix('.') {
         let digits: usize = r.bytes().take_while(|b| b.is_ascii_digit()).count();
         let frac = &r[..digits];
-        let ms = format!("{:0<3}", &frac[..frac.len().min(3)]).parse::<i64>().unwrap_or(0);
+        let ms = format!("{:0<3}", &frac[..frac.len().min(3)])
+            .parse::<i64>()
+            .unwrap_or(0);
         (ms, &r[digits..])
     } else {
         (0, rest)
@@ -271,12 +292,18 @@ mod tests {
         assert_eq!(parse_datetime("2024-03-02 09:15:00 UTC"), Some(t));
         assert_eq!(parse_datetime("\"2024-03-02T09:15:00Z\""), Some(t));
         assert_eq!(parse_datetime("3/2/24, 9:15 AM"), Some(t));
-        assert_eq!(parse_datetime("3/2/24, 9:15 PM"), Some(t + 12 * 3600 * 1000));
+        assert_eq!(
+            parse_datetime("3/2/24, 9:15 PM"),
+            Some(t + 12 * 3600 * 1000)
+        );
         assert_eq!(parse_datetime("03/02/2024, 09:15 AM"), Some(t));
         assert_eq!(parse_datetime("Sat Mar 02 09:15:00 +0000 2024"), Some(t));
         assert_eq!(parse_datetime("Sat Mar 02 09:15:00 UTC 2024"), Some(t));
         assert_eq!(parse_datetime("2024-03-02 10:15:00 +0100"), Some(t));
-        assert_eq!(parse_datetime("15 Jan 2024"), Some(ymd_hms("2024-01-15 00:00:00")));
+        assert_eq!(
+            parse_datetime("15 Jan 2024"),
+            Some(ymd_hms("2024-01-15 00:00:00"))
+        );
         assert_eq!(parse_datetime("yesterday"), None);
         assert_eq!(parse_datetime("2024-13-45 09:15:00"), None);
         assert_eq!(parse_datetime(""), None);
