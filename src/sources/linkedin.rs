@@ -104,18 +104,21 @@ fn kind_of(columns: &[String], basename: &str) -> Option<FileKind> {
     {
         return Some(FileKind::Connections);
     }
+    let named = |prefix: &str| basename.to_lowercase().starts_with(prefix);
+    if has("date") && has("optiontext") {
+        return Some(FileKind::Votes);
+    }
+    let non_empty = columns.iter().filter(|c| !c.is_empty()).count();
+    // Some generations document Reactions as `Date,Type` only.
+    if has("date") && has("type") && (has("link") || non_empty == 2) {
+        return Some(FileKind::Reactions);
+    }
     if has("date") && has("link") {
-        if has("optiontext") {
-            return Some(FileKind::Votes);
-        }
-        if has("type") {
-            return Some(FileKind::Reactions);
-        }
         if has("message") {
             return Some(FileKind::Comments);
         }
-        let non_empty = columns.iter().filter(|c| !c.is_empty()).count();
-        if non_empty == 2 {
+        // `Date,Link` alone is InstantReposts; extra columns are accepted when the name agrees.
+        if non_empty == 2 || named("instantrepost") {
             return Some(FileKind::InstantReposts);
         }
     }
@@ -482,7 +485,7 @@ fn starts_comment_record(line: &[u8]) -> Option<(String, String, usize)> {
         return None;
     }
     let rest_trim = rest.trim_start_matches('"');
-    if !rest_trim.starts_with("http") {
+    if !(rest_trim.starts_with("http") || rest_trim.starts_with("urn:")) {
         return None;
     }
     let (link, _) = split_field(rest).unwrap_or((rest.trim_end().to_string(), ""));
@@ -531,8 +534,11 @@ fn parse_comments(
             let message = String::from_utf8_lossy(&line[consumed.min(line.len())..]).into_owned();
             current = Some((line_no, date, link, message));
         } else if let Some((_, _, _, m)) = current.as_mut() {
-            m.push('\n');
-            m.push_str(&String::from_utf8_lossy(line));
+            // The text only feeds the id hash: cap it so a hostile file cannot grow it forever.
+            if m.len() < MAX_COMMENT_BYTES {
+                m.push('\n');
+                m.push_str(&String::from_utf8_lossy(line));
+            }
         } else if !line.iter().all(|b| b.is_ascii_whitespace()) {
             orphan_lines += 1;
             first_orphan.get_or_insert(line_no);
@@ -553,6 +559,9 @@ fn parse_comments(
     }
     Ok(())
 }
+
+/// Longest comment text kept for the id hash.
+const MAX_COMMENT_BYTES: usize = 1 << 20;
 
 fn trim_eol(b: &[u8]) -> &[u8] {
     let mut end = b.len();
