@@ -158,11 +158,10 @@ fn sniff_layout(entry: &Entry, head: &[u8]) -> Option<Layout> {
 struct MessageRow {
     conversation: Arc<str>,
     from: String,
-    sender_url: Option<String>,
+    sender_url: Option<Arc<str>>,
+    /// Kept only when the row has no recipient URL (names are then all we have).
     to: String,
-    recipient_urls: Vec<String>,
-    /// Whether the file had a RECIPIENT PROFILE URLS column at all.
-    has_recipient_column: bool,
+    recipient_urls: Vec<Arc<str>>,
     at: Option<i64>,
     draft: bool,
     guide: bool,
@@ -580,7 +579,8 @@ struct Handler {
     /// Occurrences of each synthesized id, so identical rows stay distinct acts.
     seen: HashMap<u64, u32>,
     c: HashMap<&'static str, Option<usize>>,
-    has_recipient_column: bool,
+    /// One shared copy of each profile URL and conversation id (they repeat on every row).
+    interned: HashSet<Arc<str>>,
 }
 
 impl Handler {
@@ -617,8 +617,17 @@ impl Handler {
             seq: 0,
             seen: HashMap::new(),
             c,
-            has_recipient_column: layout.col("recipient profile urls").is_some(),
+            interned: HashSet::new(),
         }
+    }
+
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.interned.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.interned.insert(a.clone());
+        a
     }
 
     fn col(&self, name: &str) -> Option<usize> {
@@ -768,12 +777,19 @@ impl Handler {
             || truthy(row.get(self.col("is conversation draft")));
         let from = clean_name(row.get(self.col("from")));
         let to = row.get(self.col("to")).trim().to_string();
-        let recipient_urls: Vec<String> = row
+        let recipient_urls: Vec<Arc<str>> = row
             .get(self.col("recipient profile urls"))
             .split([',', ';'])
             .filter_map(normalize_linkedin_url)
+            .map(|u| self.intern(&u))
             .collect();
-        let sender_url = normalize_linkedin_url(row.get(self.col("sender profile url")));
+        let sender_url = normalize_linkedin_url(row.get(self.col("sender profile url")))
+            .map(|u| self.intern(&u));
+        let to = if recipient_urls.is_empty() {
+            to
+        } else {
+            String::new()
+        };
         let id = self.synth_id(
             "message",
             &[
@@ -786,13 +802,13 @@ impl Handler {
             ],
         );
         let seq = self.next_seq();
+        let conversation = self.intern(conversation);
         out.messages.push(MessageRow {
-            conversation: Arc::from(conversation),
+            conversation,
             from,
             sender_url,
             to,
             recipient_urls,
-            has_recipient_column: self.has_recipient_column,
             at,
             draft,
             guide,
@@ -915,14 +931,14 @@ fn article_activity(html: &[u8], entry: &Entry, source: Arc<str>) -> Activity {
 /// People known by name: sender names in messages, connection names.
 struct NameBook {
     /// name → distinct URLs it was seen with as a sender.
-    senders: HashMap<String, HashSet<String>>,
+    senders: HashMap<String, HashSet<Arc<str>>>,
     /// "First Last" → distinct URLs in Connections.csv.
-    connections: HashMap<String, HashSet<String>>,
+    connections: HashMap<String, HashSet<Arc<str>>>,
 }
 
 impl NameBook {
     fn new(messages: &[MessageRow], connections: &[Connection]) -> Self {
-        let mut senders: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut senders: HashMap<String, HashSet<Arc<str>>> = HashMap::new();
         for m in messages {
             if let Some(u) = &m.sender_url
                 && !m.from.is_empty()
@@ -933,7 +949,7 @@ impl NameBook {
                     .insert(u.clone());
             }
         }
-        let mut conns: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut conns: HashMap<String, HashSet<Arc<str>>> = HashMap::new();
         for c in connections {
             if let Some(u) = &c.url
                 && !c.name.is_empty()
@@ -941,7 +957,7 @@ impl NameBook {
                 conns
                     .entry(c.name.to_lowercase())
                     .or_default()
-                    .insert(u.clone());
+                    .insert(Arc::from(u.as_str()));
             }
         }
         NameBook {
@@ -951,7 +967,7 @@ impl NameBook {
     }
 
     /// The one URL a name stands for: as a sender in the file, else in Connections.csv.
-    fn resolve(&self, name: &str, senders_too: bool) -> Option<String> {
+    fn resolve(&self, name: &str, senders_too: bool) -> Option<Arc<str>> {
         let key = clean_name(name).to_lowercase();
         if key.is_empty() {
             return None;
@@ -1054,26 +1070,28 @@ fn find_owner(
             format!("invitee of {c} incoming invitation(s) in Invitations.csv"),
         );
     }
-    let connection_urls: HashSet<&String> =
-        connections.iter().filter_map(|c| c.url.as_ref()).collect();
-    let mut conversations: HashMap<&String, HashSet<&str>> = HashMap::new();
+    let connection_urls: HashSet<&str> = connections
+        .iter()
+        .filter_map(|c| c.url.as_deref())
+        .collect();
+    let mut conversations: HashMap<&str, HashSet<&str>> = HashMap::new();
     for m in messages {
         for u in m.sender_url.iter().chain(m.recipient_urls.iter()) {
-            if !connection_urls.contains(u) {
+            if !connection_urls.contains(&**u) {
                 conversations.entry(u).or_default().insert(&m.conversation);
             }
         }
     }
-    let mut best: Option<(&String, usize)> = None;
-    for (u, convs) in &conversations {
+    let mut best: Option<(&str, usize)> = None;
+    for (&u, convs) in &conversations {
         let n = convs.len();
-        if best.is_none_or(|(bu, bn)| n > bn || (n == bn && *u < bu)) {
+        if best.is_none_or(|(bu, bn)| n > bn || (n == bn && u < bu)) {
             best = Some((u, n));
         }
     }
     match best {
         Some((u, n)) => (
-            Some(u.clone()),
+            Some(u.to_string()),
             format!("profile URL present in the most message conversations ({n})"),
         ),
         None => (
@@ -1113,7 +1131,7 @@ fn assemble(all: Parsed, options: &ImportOptions, sink: &mut dyn Sink) {
     }
     let book = NameBook::new(&messages, &connections);
     push_invitations(&invitations, &book, sink);
-    push_messages(&messages, owner.as_deref(), &book, sink);
+    push_messages(messages, owner.as_deref(), &book, sink);
     push_messages_2018(&messages_2018, &book, sink);
 }
 
@@ -1136,7 +1154,7 @@ fn push_invitations(invitations: &[InvitationRow], book: &NameBook, sink: &mut d
             Some(u) => a.counterparts.push(Arc::from(u.as_str())),
             None => {
                 if let Some(u) = book.resolve(other_name, false) {
-                    a.counterparts.push(Arc::from(u.as_str()));
+                    a.counterparts.push(u.clone());
                     a.confidence = Confidence::Low;
                 }
             }
@@ -1148,24 +1166,26 @@ fn push_invitations(invitations: &[InvitationRow], book: &NameBook, sink: &mut d
 }
 
 /// A person in a conversation: a profile URL, or a display name where no URL exists.
-fn person_key(url: Option<String>, name: &str) -> Option<String> {
+fn person_key(url: Option<Arc<str>>, name: &str) -> Option<Arc<str>> {
     match url {
         Some(u) => Some(u),
-        None if !name.trim().is_empty() => Some(format!("name:{}", name.trim().to_lowercase())),
+        None if !name.trim().is_empty() => {
+            Some(Arc::from(format!("name:{}", name.trim().to_lowercase())))
+        }
         None => None,
     }
 }
 
 fn push_messages(
-    messages: &[MessageRow],
+    messages: Vec<MessageRow>,
     owner: Option<&str>,
     book: &NameBook,
     sink: &mut dyn Sink,
 ) {
     // Each row's sender and recipients as people: URLs, resolved names, or bare names.
     struct Resolved {
-        sender: Option<String>,
-        recipients: Vec<String>,
+        sender: Option<Arc<str>>,
+        recipients: Vec<Arc<str>>,
         low: bool,
     }
     let resolved: Vec<Resolved> = messages
@@ -1176,9 +1196,7 @@ fn push_messages(
                 Some(u) => Some(u.clone()),
                 None => {
                     let r = book.resolve(&m.from, true);
-                    if r.is_some() {
-                        low = true;
-                    }
+                    low = r.is_some();
                     person_key(r, &m.from)
                 }
             };
@@ -1191,7 +1209,6 @@ fn push_messages(
                     .filter_map(|n| person_key(book.resolve(&n, true), &n))
                     .collect()
             };
-            let _ = m.has_recipient_column;
             Resolved {
                 sender,
                 recipients,
@@ -1200,54 +1217,24 @@ fn push_messages(
         })
         .collect();
     // Participants = distinct people over the whole conversation, owner included.
-    let mut people: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for (m, r) in messages.iter().zip(&resolved) {
-        let set = people.entry(&m.conversation).or_default();
-        if let Some(s) = &r.sender {
-            set.insert(s);
+    let participants: HashMap<Arc<str>, u32> = {
+        let mut people: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for (m, r) in messages.iter().zip(&resolved) {
+            let set = people.entry(&m.conversation).or_default();
+            set.extend(r.sender.as_deref());
+            set.extend(r.recipients.iter().map(|p| &**p));
+            set.extend(owner);
         }
-        for p in &r.recipients {
-            set.insert(p);
-        }
-        if let Some(o) = owner {
-            set.insert(o);
-        }
-    }
-    for (m, r) in messages.iter().zip(resolved.iter()) {
+        people
+            .into_iter()
+            .map(|(c, set)| (Arc::from(c), set.len() as u32))
+            .collect()
+    };
+    let is_counterpart = |p: &&Arc<str>| Some(&***p) != owner && !p.starts_with("name:");
+    for (m, r) in messages.into_iter().zip(resolved) {
         let out = owner.is_some() && m.sender_url.as_deref() == owner;
         let direction = if out { Direction::Out } else { Direction::In };
-        let mut a = Activity::new(
-            Platform::LinkedIn,
-            m.id.clone(),
-            m.at,
-            direction,
-            Kind::Message,
-            m.source.clone(),
-        );
-        a.conversation = Some(m.conversation.clone());
-        a.participants = people.get(&*m.conversation).map(|s| s.len() as u32);
-        let counterparts: Vec<&String> = if out {
-            r.recipients
-                .iter()
-                .filter(|p| Some(p.as_str()) != owner && !p.starts_with("name:"))
-                .collect()
-        } else {
-            r.sender
-                .iter()
-                .filter(|p| Some(p.as_str()) != owner && !p.starts_with("name:"))
-                .collect()
-        };
-        let mut seen = HashSet::new();
-        for c in counterparts {
-            if seen.insert(c) {
-                a.counterparts.push(Arc::from(c.as_str()));
-            }
-        }
-        if r.low {
-            a.confidence = Confidence::Low;
-        }
-        a.hints.seq = m.seq;
-        a.hints.excluded = if m.guide {
+        let excluded = if m.guide {
             Some(Exclusion::GuideFile)
         } else if m.draft {
             Some(Exclusion::Draft)
@@ -1256,6 +1243,31 @@ fn push_messages(
         } else {
             None
         };
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            m.id,
+            m.at,
+            direction,
+            Kind::Message,
+            m.source,
+        );
+        a.participants = participants.get(&m.conversation).copied();
+        a.conversation = Some(m.conversation);
+        let candidates: Vec<&Arc<str>> = if out {
+            r.recipients.iter().filter(is_counterpart).collect()
+        } else {
+            r.sender.iter().filter(is_counterpart).collect()
+        };
+        for c in candidates {
+            if !a.counterparts.contains(c) {
+                a.counterparts.push(c.clone());
+            }
+        }
+        if r.low {
+            a.confidence = Confidence::Low;
+        }
+        a.hints.seq = m.seq;
+        a.hints.excluded = excluded;
         sink.push(a);
     }
 }
@@ -1295,7 +1307,7 @@ fn push_messages_2018(messages: &[Message2018Row], book: &NameBook, sink: &mut d
         };
         for n in others {
             if let Some(u) = book.resolve(n, false) {
-                a.counterparts.push(Arc::from(u.as_str()));
+                a.counterparts.push(u.clone());
             }
         }
         a.hints.seq = m.seq;
