@@ -1584,7 +1584,7 @@ c6,,Someone,n/a,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INB
         let book = NameBook {
             senders: HashMap::from([(
                 "kim doe, mba".to_string(),
-                HashSet::from(["https://www.linkedin.com/in/kim".to_string()]),
+                HashSet::from([Arc::<str>::from("https://www.linkedin.com/in/kim")]),
             )]),
             connections: HashMap::new(),
         };
