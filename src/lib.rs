@@ -179,10 +179,7 @@ pub fn prepare(
         inputs.push(InputInfo {
             path: path.display().to_string(),
             format: importer.name().to_string(),
-            container: match archive.kind() {
-                sources::archive::ContainerKind::Zip => "zip".into(),
-                sources::archive::ContainerKind::Folder => "folder".into(),
-            },
+            container: archive.kind().as_str().into(),
             activities: collected.activities.len() as u64,
         });
         all.activities.append(&mut collected.activities);

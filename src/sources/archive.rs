@@ -1,5 +1,6 @@
-//! Opening an export: a zip file or an extracted folder, listed as entries and read as streams,
-//! never extracted to disk. Owns the inflated-bytes cap (zip bomb guard); knows nothing of formats.
+//! Opening an export: a zip, a `.tar.gz`, a single file (e.g. a Bluesky `.car`) or an extracted
+//! folder, listed as entries and read as streams, never extracted to disk. Owns the
+//! inflated-bytes cap (zip bomb guard); knows nothing of formats.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -16,6 +17,23 @@ pub enum ContainerKind {
     Zip,
     /// A folder (an archive extracted by the user).
     Folder,
+    /// A gzip-compressed tar (Mastodon account archives). Entries are found in one pass;
+    /// reading an entry streams the archive again up to it.
+    TarGz,
+    /// One plain file that is the export itself (a Bluesky repository `.car`).
+    File,
+}
+
+impl ContainerKind {
+    /// `zip`, `folder`, `tar.gz` or `file`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerKind::Zip => "zip",
+            ContainerKind::Folder => "folder",
+            ContainerKind::TarGz => "tar.gz",
+            ContainerKind::File => "file",
+        }
+    }
 }
 
 /// One file inside an export.
@@ -48,6 +66,7 @@ pub struct Archive {
     entries: Vec<Entry>,
     inflated: Arc<AtomicU64>,
     max_inflated: u64,
+    damage: Option<String>,
 }
 
 impl Archive {
@@ -74,9 +93,10 @@ impl Archive {
                 entries,
                 inflated,
                 max_inflated,
+                damage: None,
             });
         }
-        let mut magic = [0u8; 4];
+        let mut magic = [0u8; 16];
         let mut f = File::open(path).map_err(|e| SourceError::Io {
             path: path.to_path_buf(),
             source: e,
@@ -89,6 +109,27 @@ impl Archive {
             return Err(SourceError::NotAnArchive {
                 path: path.to_path_buf(),
                 what: "the file is empty".into(),
+            });
+        }
+        if magic[..n].starts_with(&[0x1f, 0x8b]) {
+            return Archive::open_tar_gz(path, max_inflated);
+        }
+        if looks_like_car(&magic[..n]) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "repo.car".into());
+            return Ok(Archive {
+                path: path.to_path_buf(),
+                kind: ContainerKind::File,
+                entries: vec![Entry {
+                    name,
+                    size: meta.len(),
+                    index: 0,
+                }],
+                inflated,
+                max_inflated,
+                damage: None,
             });
         }
         if !(magic[..n].starts_with(b"PK\x03\x04") || magic[..n].starts_with(b"PK\x05\x06")) {
@@ -128,7 +169,84 @@ impl Archive {
             entries,
             inflated,
             max_inflated,
+            damage: None,
         })
+    }
+
+    /// Lists a `.tar.gz` in one streaming pass. A damaged or truncated archive keeps the
+    /// entries found before the damage (see [`Archive::damage`]); none at all is an error.
+    fn open_tar_gz(path: &Path, max_inflated: u64) -> Result<Archive, SourceError> {
+        let inflated = Arc::new(AtomicU64::new(0));
+        let file = File::open(path).map_err(|e| SourceError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let capped = Capped {
+            inner: flate2::read::GzDecoder::new(BufReader::with_capacity(256 * 1024, file)),
+            counter: &inflated,
+            max: max_inflated,
+        };
+        let mut tar = tar::Archive::new(capped);
+        let mut entries = Vec::new();
+        let mut damage = None;
+        let bad = |e: io::Error| SourceError::BadZip {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let iter = tar.entries().map_err(bad)?;
+        for (i, item) in iter.enumerate() {
+            match item {
+                Ok(e) => {
+                    if !e.header().entry_type().is_file() {
+                        continue;
+                    }
+                    let name = e
+                        .path()
+                        .map(|p| p.to_string_lossy().replace('\\', "/"))
+                        .unwrap_or_default();
+                    let name = name.trim_start_matches("./").to_string();
+                    entries.push(Entry {
+                        name,
+                        size: e.size(),
+                        index: i,
+                    });
+                }
+                Err(e) => {
+                    if e.to_string() == CAP_MESSAGE {
+                        return Err(SourceError::TooLarge {
+                            path: path.to_path_buf(),
+                            entry: "(listing)".into(),
+                            max: max_inflated,
+                        });
+                    }
+                    damage = Some(format!("after entry {i}: {e}"));
+                    break;
+                }
+            }
+        }
+        if entries.is_empty()
+            && let Some(d) = &damage
+        {
+            return Err(SourceError::BadZip {
+                path: path.to_path_buf(),
+                message: format!("tar.gz: {d}"),
+            });
+        }
+        // Listing inflated everything once; reading counts again from zero.
+        inflated.store(0, Ordering::Relaxed);
+        Ok(Archive {
+            path: path.to_path_buf(),
+            kind: ContainerKind::TarGz,
+            entries,
+            inflated,
+            max_inflated,
+            damage,
+        })
+    }
+
+    /// For a damaged tar.gz: where listing stopped. Importers report it as a warning.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
     }
 
     /// The path given by the user.
@@ -175,6 +293,36 @@ impl Archive {
             }
         };
         match self.kind {
+            ContainerKind::File => {
+                let file = File::open(&self.path).map_err(io_err)?;
+                let mut r = Capped {
+                    inner: BufReader::with_capacity(256 * 1024, file),
+                    counter: &self.inflated,
+                    max: self.max_inflated,
+                };
+                f(&mut r).map_err(io_err)
+            }
+            ContainerKind::TarGz => {
+                let file = File::open(&self.path).map_err(io_err)?;
+                let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(
+                    BufReader::with_capacity(256 * 1024, file),
+                ));
+                for (i, item) in tar.entries().map_err(io_err)?.enumerate() {
+                    let item = item.map_err(io_err)?;
+                    if i == entry.index {
+                        let mut r = Capped {
+                            inner: BufReader::with_capacity(256 * 1024, item),
+                            counter: &self.inflated,
+                            max: self.max_inflated,
+                        };
+                        return f(&mut r).map_err(io_err);
+                    }
+                }
+                Err(io_err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "entry not found on the second pass (the archive changed?)",
+                )))
+            }
             ContainerKind::Folder => {
                 let file = File::open(self.path.join(&entry.name)).map_err(io_err)?;
                 let mut r = Capped {
@@ -256,9 +404,18 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// A CAR v1 file starts with a varint header length and a DAG-CBOR map holding `roots` and
+/// `version`.
+fn looks_like_car(magic: &[u8]) -> bool {
+    magic.len() >= 10
+        && magic[0] < 0x80
+        && (magic[1] & 0xe0) == 0xa0
+        && (magic.windows(5).any(|w| w == b"roots") || magic.windows(7).any(|w| w == b"version"))
+}
+
 fn describe_magic(magic: &[u8]) -> String {
     if magic.starts_with(&[0x1f, 0x8b]) {
-        "it is gzip-compressed (a .tar.gz), which this version cannot read yet".into()
+        "it is gzip-compressed but not a tar archive".into()
     } else if magic
         .iter()
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
