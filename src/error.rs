@@ -40,7 +40,7 @@ pub enum SourceError {
     },
     /// The zip is damaged.
     #[error(
-        "{path}: the zip archive cannot be read ({message}); it may be truncated or damaged — download the export again"
+        "{path}: the archive cannot be read ({message}); it may be truncated or damaged — download the export again"
     )]
     BadZip {
         /// The path given.

@@ -3,7 +3,9 @@
 //! count what they skip; they must not touch the network, Polars or stdout.
 
 pub mod archive;
+pub mod bluesky;
 pub mod linkedin;
+pub mod mastodon;
 pub mod text;
 
 use std::path::Path;
@@ -89,7 +91,11 @@ pub trait Importer: Sync {
 }
 
 /// Every supported format. Adding a format = one module + one row here.
-pub static IMPORTERS: &[&dyn Importer] = &[&linkedin::LinkedInExport];
+pub static IMPORTERS: &[&dyn Importer] = &[
+    &linkedin::LinkedInExport,
+    &mastodon::MastodonArchive,
+    &bluesky::BlueskyRepo,
+];
 
 /// Opens `path` and finds the importer that recognises its content.
 pub fn detect(
