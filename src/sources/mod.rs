@@ -7,6 +7,7 @@ pub mod bluesky;
 pub mod linkedin;
 pub mod mastodon;
 pub mod text;
+pub mod x;
 
 use std::path::Path;
 
@@ -95,6 +96,7 @@ pub static IMPORTERS: &[&dyn Importer] = &[
     &linkedin::LinkedInExport,
     &mastodon::MastodonArchive,
     &bluesky::BlueskyRepo,
+    &x::XArchive,
 ];
 
 /// Opens `path` and finds the importer that recognises its content.

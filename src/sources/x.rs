@@ -25,7 +25,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 
 use super::archive::{Archive, Entry};
 use super::text::parse_datetime;
@@ -140,7 +142,13 @@ fn is_x_js(head: &[u8]) -> bool {
 fn is_tweets_csv(head: &[u8]) -> bool {
     let text = String::from_utf8_lossy(head);
     let first = text.lines().next().unwrap_or("").to_lowercase();
-    first.split(',').any(|c| c.trim().trim_start_matches('\u{FEFF}').trim_matches('"').trim() == "tweet_id")
+    first.split(',').any(|c| {
+        c.trim()
+            .trim_start_matches('\u{FEFF}')
+            .trim_matches('"')
+            .trim()
+            == "tweet_id"
+    })
 }
 
 impl Importer for XArchive {
@@ -190,6 +198,14 @@ impl Importer for XArchive {
                 Some(f) => files.push(f),
                 None => ignored += 1,
             }
+        }
+        if let Some(damage) = archive.damage() {
+            sink.diag().warn(
+                &archive.path().display().to_string(),
+                None,
+                "damaged archive: files after the damage were not read",
+                damage.to_string(),
+            );
         }
         if ignored > 0 {
             sink.diag().note(format!(
@@ -695,7 +711,12 @@ fn read_account(
     })?;
     report_stream(diag, &entry.name, streamed);
     if found.is_none() {
-        diag.warn(&entry.name, None, "no accountId in account.js", String::new());
+        diag.warn(
+            &entry.name,
+            None,
+            "no accountId in account.js",
+            String::new(),
+        );
     }
     Ok(found)
 }
@@ -722,7 +743,12 @@ fn read_user_details(
             Ok(id)
         }
         Ok(Lenient(None)) => {
-            diag.warn(&entry.name, None, "user_details.js holds no object", String::new());
+            diag.warn(
+                &entry.name,
+                None,
+                "user_details.js holds no object",
+                String::new(),
+            );
             Ok(None)
         }
         Err(message) => {
@@ -994,17 +1020,27 @@ struct TweetState<'o> {
 }
 
 impl TweetState<'_> {
-    /// Converts one tweet and pushes it, unless its id was seen. `record` is 1-based.
-    fn take(&mut self, t: RawTweet, source: &Arc<str>, record: u64, sink: &mut dyn Sink) {
+    /// Converts one tweet and pushes it, unless its id was seen. `seq` is the 0-based position
+    /// in the file, `line` the 1-based item number (JSON) or line (CSV) for messages.
+    fn take(&mut self, t: RawTweet, source: &Arc<str>, seq: u64, line: u64, sink: &mut dyn Sink) {
         let Some(id) = t.id() else {
-            sink.diag().skip(source, Some(record), "tweet without an id", String::new());
+            sink.diag()
+                .skip(source, Some(line), "tweet without an id", String::new());
             return;
         };
         if !self.seen.insert(id) {
             self.duplicates += 1;
             return;
         }
-        let a = tweet_activity(&t, self.owner, source, record - 1, record, &mut self.people, sink.diag());
+        let a = tweet_activity(
+            &t,
+            self.owner,
+            source,
+            seq,
+            line,
+            &mut self.people,
+            sink.diag(),
+        );
         sink.push(a);
     }
 }
@@ -1023,7 +1059,14 @@ fn tweet_activity(
     let raw_text = t.full_text.as_deref().or(t.text.as_deref()).unwrap_or("");
     let text = unescape_html(raw_text);
     let at = tweet_date(t.created_at.as_deref(), source, record, diag);
-    let mut a = Activity::new(Platform::X, id, at, Direction::Out, Kind::Post, source.clone());
+    let mut a = Activity::new(
+        Platform::X,
+        id,
+        at,
+        Direction::Out,
+        Kind::Post,
+        source.clone(),
+    );
     a.hints.seq = seq;
     let reply_status = t.reply_status_str.as_ref().or(t.reply_status.as_ref());
     let reply_user = t.reply_user_str.as_ref().or(t.reply_user.as_ref());
@@ -1046,7 +1089,12 @@ fn tweet_activity(
                 let who = t
                     .mentions
                     .iter()
-                    .find(|m| m.screen_name.0.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(h)))
+                    .find(|m| {
+                        m.screen_name
+                            .0
+                            .as_deref()
+                            .is_some_and(|s| s.eq_ignore_ascii_case(h))
+                    })
                     .and_then(|m| m.id_str.0.clone().or_else(|| m.id.0.clone()))
                     .unwrap_or_else(|| h.to_lowercase());
                 if Some(who.as_str()) != owner && !a.counterparts.iter().any(|c| **c == *who) {
@@ -1061,7 +1109,12 @@ fn tweet_activity(
 fn tweet_date(raw: Option<&str>, source: &str, record: u64, diag: &mut Diagnostics) -> Option<i64> {
     let raw = raw.unwrap_or("");
     if raw.trim().is_empty() {
-        diag.warn(source, Some(record), "missing date (counted as undated)", String::new());
+        diag.warn(
+            source,
+            Some(record),
+            "missing date (counted as undated)",
+            String::new(),
+        );
         return None;
     }
     let at = parse_datetime(raw);
@@ -1158,8 +1211,13 @@ fn read_tweets_js(
     let source: Arc<str> = Arc::from(entry.name.as_str());
     let streamed = archive.read(entry, |r| {
         stream_array(r, |i, item: TweetItem| match item.0 {
-            Some(t) => state.take(t, &source, i + 1, sink),
-            None => sink.diag().skip(&source, Some(i + 1), "item is not a tweet object", String::new()),
+            Some(t) => state.take(t, &source, i, i + 1, sink),
+            None => sink.diag().skip(
+                &source,
+                Some(i + 1),
+                "item is not a tweet object",
+                String::new(),
+            ),
         })
     })?;
     report_stream(sink.diag(), &source, streamed);
@@ -1200,7 +1258,12 @@ fn read_tweets_csv(
                     match e.into_kind() {
                         csv::ErrorKind::Io(io) => return Err(io),
                         other => {
-                            sink.diag().skip(&source, line, "unreadable CSV record", format!("{other:?}"));
+                            sink.diag().skip(
+                                &source,
+                                line,
+                                "unreadable CSV record",
+                                format!("{other:?}"),
+                            );
                             continue;
                         }
                     }
@@ -1225,7 +1288,12 @@ fn read_tweets_csv(
                     .collect();
                 let at = |n: &str| names.iter().position(|c| c == n);
                 let Some(id) = at("tweet_id") else {
-                    sink.diag().skip(&source, Some(line), "not a tweets.csv header", names.join(","));
+                    sink.diag().skip(
+                        &source,
+                        Some(line),
+                        "not a tweets.csv header",
+                        names.join(","),
+                    );
                     return Ok(());
                 };
                 columns = Some(CsvColumns {
@@ -1249,27 +1317,11 @@ fn read_tweets_csv(
                 retweeted_status_id: !cell(cols.retweeted).is_empty(),
                 ..RawTweet::default()
             };
-            state.take_csv(t, &source, n, line, sink);
+            state.take(t, &source, n - 1, line, sink);
         }
         Ok(())
     })?;
     Ok(())
-}
-
-impl TweetState<'_> {
-    /// Like `take`, with the CSV line for messages.
-    fn take_csv(&mut self, t: RawTweet, source: &Arc<str>, n: u64, line: u64, sink: &mut dyn Sink) {
-        let Some(id) = t.id() else {
-            sink.diag().skip(source, Some(line), "tweet without an id", String::new());
-            return;
-        };
-        if !self.seen.insert(id) {
-            self.duplicates += 1;
-            return;
-        }
-        let a = tweet_activity(&t, self.owner, source, n - 1, line, &mut self.people, sink.diag());
-        sink.push(a);
-    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1304,11 +1356,20 @@ struct DmEvent {
 
 impl DmEvent {
     fn people(&self) -> impl Iterator<Item = &String> {
-        [&self.sender_id, &self.recipient_id, &self.initiating_user_id]
-            .into_iter()
-            .filter_map(|i| i.0.as_ref())
-            .chain(self.participants_snapshot.0.iter().filter_map(|i| i.0.as_ref()))
-            .chain(self.user_ids.0.iter().filter_map(|i| i.0.as_ref()))
+        [
+            &self.sender_id,
+            &self.recipient_id,
+            &self.initiating_user_id,
+        ]
+        .into_iter()
+        .filter_map(|i| i.0.as_ref())
+        .chain(
+            self.participants_snapshot
+                .0
+                .iter()
+                .filter_map(|i| i.0.as_ref()),
+        )
+        .chain(self.user_ids.0.iter().filter_map(|i| i.0.as_ref()))
     }
 }
 
@@ -1397,16 +1458,21 @@ fn read_dms(
     let streamed = archive.read(entry, |r| {
         stream_array(r, |i, item: Lenient<DmItem>| {
             let Some(conv) = item.0.and_then(|d| d.conversation.0) else {
-                diag.skip(&source, Some(i + 1), "item is not a DM conversation", String::new());
+                diag.skip(
+                    &source,
+                    Some(i + 1),
+                    "item is not a DM conversation",
+                    String::new(),
+                );
                 return;
             };
             let key: Option<Arc<str>> = conv.conversation_id.0.as_deref().map(Arc::from);
             let mut seen: BTreeSet<String> = BTreeSet::new();
-            for entry in conv.messages.0 {
-                for event in &entry.others {
-                    seen.extend(event.people().cloned());
+            for event in conv.messages.0 {
+                for other in &event.others {
+                    seen.extend(other.people().cloned());
                 }
-                let Some(m) = entry.message else { continue };
+                let Some(m) = event.message else { continue };
                 seen.extend(m.people().cloned());
                 let position = seq;
                 seq += 1;
@@ -1416,7 +1482,12 @@ fn read_dms(
                 };
                 let at = match m.created_at.0.as_deref().map(str::trim) {
                     None | Some("") => {
-                        diag.warn(&source, Some(i + 1), "missing date (counted as undated)", id.clone());
+                        diag.warn(
+                            &source,
+                            Some(i + 1),
+                            "missing date (counted as undated)",
+                            id.clone(),
+                        );
                         None
                     }
                     Some(raw) => {
@@ -1480,29 +1551,44 @@ fn push_dms(
         }
         let out = owner.is_some() && row.sender.as_deref() == owner;
         let direction = if out { Direction::Out } else { Direction::In };
-        let mut a = Activity::new(Platform::X, row.id, row.at, direction, Kind::Message, row.source);
+        let mut a = Activity::new(
+            Platform::X,
+            row.id,
+            row.at,
+            direction,
+            Kind::Message,
+            row.source,
+        );
         a.hints.seq = row.seq;
-        let (participants, others) = match row.conversation.as_ref().and_then(|c| conversations.get(c)) {
-            Some((n, others)) => (*n, others.clone()),
-            None => {
-                // No conversation id: the message's own sender and recipient.
-                let mut set: BTreeSet<&str> = [row.sender.as_deref(), row.recipient.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                if let Some(o) = owner {
-                    set.insert(o);
+        let (participants, others) =
+            match row.conversation.as_ref().and_then(|c| conversations.get(c)) {
+                Some((n, others)) => (*n, others.clone()),
+                None => {
+                    // No conversation id: the message's own sender and recipient.
+                    let mut set: BTreeSet<&str> = [row.sender.as_deref(), row.recipient.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    if let Some(o) = owner {
+                        set.insert(o);
+                    }
+                    let others = set
+                        .iter()
+                        .filter(|p| Some(**p) != owner)
+                        .map(|p| people.get(p))
+                        .collect();
+                    (set.len() as u32, others)
                 }
-                let others = set.iter().filter(|p| Some(**p) != owner).map(|p| people.get(p)).collect();
-                (set.len() as u32, others)
-            }
-        };
+            };
         a.participants = Some(participants);
         a.conversation = row.conversation;
         a.counterparts = if out {
             others
         } else {
-            row.sender.as_deref().map(|s| vec![people.get(s)]).unwrap_or_default()
+            row.sender
+                .as_deref()
+                .map(|s| vec![people.get(s)])
+                .unwrap_or_default()
         };
         sink.push(a);
     }
@@ -1545,7 +1631,12 @@ fn read_likes(
                 .0
                 .and_then(|l| l.like.0.and_then(|f| f.tweet_id.0).or(l.tweet_id.0));
             let Some(tweet) = tweet else {
-                sink.diag().skip(&source, Some(i + 1), "like without a tweetId", String::new());
+                sink.diag().skip(
+                    &source,
+                    Some(i + 1),
+                    "like without a tweetId",
+                    String::new(),
+                );
                 return;
             };
             let id = format!("like:{tweet}");
@@ -1553,7 +1644,14 @@ fn read_likes(
                 return;
             }
             // The archive does not say when the like happened (the tweet id dates the tweet).
-            let mut a = Activity::new(Platform::X, id, None, Direction::Out, Kind::Reaction, source.clone());
+            let mut a = Activity::new(
+                Platform::X,
+                id,
+                None,
+                Direction::Out,
+                Kind::Reaction,
+                source.clone(),
+            );
             a.hints.seq = i;
             sink.push(a);
         })
@@ -1571,7 +1669,9 @@ mod tests {
     use crate::sources::Collected;
 
     fn fixture(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x").join(name)
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/x")
+            .join(name)
     }
 
     /// Reads and classifies an export; panics only in tests.
@@ -1581,7 +1681,11 @@ mod tests {
 
     fn load_path(path: &std::path::Path) -> Collected {
         let archive = Archive::open(path, u64::MAX).expect("fixture opens");
-        assert!(XArchive.sniff(&archive).expect("sniff"), "{} not recognised", path.display());
+        assert!(
+            XArchive.sniff(&archive).expect("sniff"),
+            "{} not recognised",
+            path.display()
+        );
         let mut c = Collected::default();
         XArchive
             .read(&archive, &ImportOptions::default(), &mut c)
@@ -1625,7 +1729,11 @@ mod tests {
         assert_eq!(ids(&zip), ids(&folder));
         assert_eq!(zip.owners.len(), 1);
         assert_eq!(zip.owners[0].id.as_deref(), Some(OWNER));
-        assert!(zip.diagnostics.is_empty(), "{:?}", zip.diagnostics.problems());
+        assert!(
+            zip.diagnostics.is_empty(),
+            "{:?}",
+            zip.diagnostics.problems()
+        );
     }
 
     #[test]
@@ -1639,7 +1747,10 @@ mod tests {
             assert_eq!(a.mode, Some(Mode::SelfThread));
             assert!(a.counterparts.is_empty());
         }
-        assert_eq!(get(&c, &format!("{T}03")).hints.parent.as_deref(), Some(&*format!("{T}02")));
+        assert_eq!(
+            get(&c, &format!("{T}03")).hints.parent.as_deref(),
+            Some(&*format!("{T}02"))
+        );
     }
 
     #[test]
@@ -1689,18 +1800,36 @@ mod tests {
     #[test]
     fn reply_to_another_user_and_dedup_across_parts() {
         let c = load("ytd");
-        let tens: Vec<_> = c.activities.iter().filter(|a| a.id == format!("{T}10")).collect();
+        let tens: Vec<_> = c
+            .activities
+            .iter()
+            .filter(|a| a.id == format!("{T}10"))
+            .collect();
         assert_eq!(tens.len(), 1);
         assert_eq!(&*tens[0].source, "data/tweets.js");
         assert_eq!(tens[0].mode, Some(Mode::Conversation));
         assert_eq!(cps(tens[0]), vec![KIM]);
-        assert!(c.diagnostics.notes().iter().any(|n| n.contains("1 tweet(s) appear in more than one")));
+        assert!(
+            c.diagnostics
+                .notes()
+                .iter()
+                .any(|n| n.contains("1 tweet(s) appear in more than one"))
+        );
         // part1 (trailing ';') and the community tweet (BOM) are read too.
         assert_eq!(&*get(&c, &format!("{T}11")).source, "data/tweets-part1.js");
-        assert_eq!(&*get(&c, &format!("{T}12")).source, "data/community-tweet.js");
+        assert_eq!(
+            &*get(&c, &format!("{T}12")).source,
+            "data/community-tweet.js"
+        );
         assert_eq!(mode(&c, &format!("{T}12")), Some(Mode::Broadcast));
-        assert!(!c.activities.iter().any(|a| a.id == format!("{T}99")), "deleted tweets are not read");
-        let tweets = c.activities.iter().filter(|a| a.kind != Kind::Message && a.kind != Kind::Reaction);
+        assert!(
+            !c.activities.iter().any(|a| a.id == format!("{T}99")),
+            "deleted tweets are not read"
+        );
+        let tweets = c
+            .activities
+            .iter()
+            .filter(|a| a.kind != Kind::Message && a.kind != Kind::Reaction);
         assert_eq!(tweets.count(), 12);
     }
 
@@ -1721,7 +1850,10 @@ mod tests {
         assert_eq!(received.mode, None);
         assert_eq!(cps(received), vec![SAM]);
         assert_eq!(received.participants, Some(2));
-        assert_eq!(received.conversation.as_deref(), Some("1000000001-2000000002"));
+        assert_eq!(
+            received.conversation.as_deref(),
+            Some("1000000001-2000000002")
+        );
         let sent = get(&c, &format!("{M}02"));
         assert_eq!(sent.direction, Direction::Out);
         assert_eq!(sent.mode, Some(Mode::Conversation));
@@ -1758,14 +1890,22 @@ mod tests {
         assert_eq!(big.mode, Some(Mode::Broadcast));
         assert_eq!(get(&c, &format!("{M}21")).participants, Some(10));
         // Non-message events (join, leave, rename, reaction) are not activities.
-        let messages = c.activities.iter().filter(|a| a.kind == Kind::Message).count();
+        let messages = c
+            .activities
+            .iter()
+            .filter(|a| a.kind == Kind::Message)
+            .count();
         assert_eq!(messages, 12);
     }
 
     #[test]
     fn likes_are_passive_and_undated() {
         let c = load("ytd");
-        let likes: Vec<_> = c.activities.iter().filter(|a| a.kind == Kind::Reaction).collect();
+        let likes: Vec<_> = c
+            .activities
+            .iter()
+            .filter(|a| a.kind == Kind::Reaction)
+            .collect();
         assert_eq!(likes.len(), 2);
         for l in likes {
             assert_eq!(l.at, None);
@@ -1810,7 +1950,9 @@ mod tests {
         assert!(c.owners[0].how.contains("2 of 2"), "{}", c.owners[0].how);
         let problems = c.diagnostics.problems();
         assert!(
-            problems.iter().any(|p| p.reason.contains("account.js missing") && p.outcome == Outcome::Kept),
+            problems
+                .iter()
+                .any(|p| p.reason.contains("account.js missing") && p.outcome == Outcome::Kept),
             "{problems:?}"
         );
         assert_eq!(get(&c, &format!("{M}32")).direction, Direction::Out);
@@ -1824,7 +1966,12 @@ mod tests {
         let c = load("csv-2014");
         assert_eq!(c.activities.len(), 5);
         assert_eq!(c.owners[0].id, None);
-        assert!(c.diagnostics.problems().iter().any(|p| p.reason.starts_with("owner not identified")));
+        assert!(
+            c.diagnostics
+                .problems()
+                .iter()
+                .any(|p| p.reason.starts_with("owner not identified"))
+        );
         let first = get(&c, "460000000000000001");
         assert_eq!(first.at, Some(1_398_938_400_000)); // 2014-05-01 10:00:00 +0000
         assert_eq!(first.mode, Some(Mode::Broadcast));
@@ -1832,7 +1979,11 @@ mod tests {
         assert_eq!(reply.mode, Some(Mode::Conversation));
         assert_eq!(cps(reply), vec![SAM]);
         assert_eq!(mode(&c, "460000000000000003"), Some(Mode::Amplification));
-        assert_eq!(mode(&c, "460000000000000005"), Some(Mode::Amplification), "retweeted_status_id");
+        assert_eq!(
+            mode(&c, "460000000000000005"),
+            Some(Mode::Amplification),
+            "retweeted_status_id"
+        );
         let addressed = get(&c, "460000000000000004");
         assert_eq!(addressed.mode, Some(Mode::Conversation));
         assert_eq!(cps(addressed), vec!["sam_sample", "kim_placeholder"]);
@@ -1855,8 +2006,15 @@ mod tests {
     fn grailbird_and_csv_describe_the_same_tweets() {
         let c = load("grailbird");
         assert_eq!(c.owners[0].id.as_deref(), Some(OWNER));
+        // 01..04 and 06 from Grailbird, 05 only in tweets.csv; 01..04 again in tweets.csv.
         assert_eq!(c.activities.len(), 6);
-        assert!(c.diagnostics.notes().iter().any(|n| n.contains("5 tweet(s) appear in more than one")));
+        assert!(
+            c.diagnostics
+                .notes()
+                .iter()
+                .any(|n| n.contains("4 tweet(s) appear in more than one"))
+        );
+        assert_eq!(&*get(&c, "460000000000000005").source, "tweets.csv");
         // Grailbird files are read before tweets.csv: mentions resolve to user ids.
         let addressed = get(&c, "460000000000000004");
         assert_eq!(&*addressed.source, "data/js/tweets/2014_05.js");
@@ -1874,7 +2032,10 @@ mod tests {
         assert_eq!(leading_mentions(".@a hi"), Vec::<&str>::new());
         assert_eq!(leading_mentions("hi @a"), Vec::<&str>::new());
         assert_eq!(leading_mentions("@a"), vec!["a"]);
-        assert_eq!(leading_mentions("@abcdefghijklmnop too long"), Vec::<&str>::new());
+        assert_eq!(
+            leading_mentions("@abcdefghijklmnop too long"),
+            Vec::<&str>::new()
+        );
         assert_eq!(leading_mentions("@a@b"), Vec::<&str>::new());
         assert_eq!(leading_mentions("@ hi"), Vec::<&str>::new());
         assert_eq!(leading_mentions("@bob's idea"), vec!["bob"]);
@@ -1882,7 +2043,10 @@ mod tests {
 
     #[test]
     fn html_unescaped() {
-        assert_eq!(unescape_html("a &amp; b &lt;c&gt; &quot;d&quot; &#39;e&#39; &#x41;"), "a & b <c> \"d\" 'e' A");
+        assert_eq!(
+            unescape_html("a &amp; b &lt;c&gt; &quot;d&quot; &#39;e&#39; &#x41;"),
+            "a & b <c> \"d\" 'e' A"
+        );
         assert_eq!(unescape_html("AT&T & &bogus; &"), "AT&T & &bogus; &");
         assert_eq!(unescape_html("RT @x"), "RT @x");
         assert_eq!(unescape_html("&amp;lt;"), "&lt;");
@@ -1900,7 +2064,8 @@ mod tests {
         dir
     }
 
-    const ACCOUNT: &str = r#"window.YTD.account.part0 = [ { "account" : { "accountId" : "1000000001" } } ]"#;
+    const ACCOUNT: &str =
+        r#"window.YTD.account.part0 = [ { "account" : { "accountId" : "1000000001" } } ]"#;
 
     #[test]
     fn wrappers_bad_items_and_bad_dates() {
@@ -1931,20 +2096,48 @@ mod tests {
             .iter()
             .map(|p| (p.reason.clone(), p.first_line))
             .collect();
-        assert!(reasons.contains(&("unparseable date (counted as undated)".into(), Some(1))), "{reasons:?}");
-        assert!(reasons.contains(&("item is not a tweet object".into(), Some(2))), "{reasons:?}");
-        assert!(reasons.contains(&("tweet without an id".into(), Some(4))), "{reasons:?}");
-        assert!(reasons.contains(&("missing date (counted as undated)".into(), Some(3))), "{reasons:?}");
+        assert!(
+            reasons.contains(&("unparseable date (counted as undated)".into(), Some(1))),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.contains(&("item is not a tweet object".into(), Some(2))),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.contains(&("tweet without an id".into(), Some(4))),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.contains(&("missing date (counted as undated)".into(), Some(3))),
+            "{reasons:?}"
+        );
     }
 
     #[test]
     fn json_error_in_one_part_keeps_the_other_parts() {
-        let tweet = |id: &str| format!(r#"{{ "tweet" : {{ "id_str" : "{id}", "full_text" : "x", "created_at" : "Sat Feb 18 12:33:11 +0000 2023" }} }}"#);
+        let tweet = |id: &str| {
+            format!(
+                r#"{{ "tweet" : {{ "id_str" : "{id}", "full_text" : "x", "created_at" : "Sat Feb 18 12:33:11 +0000 2023" }} }}"#
+            )
+        };
         let dir = write_export(&[
             ("data/account.js", ACCOUNT),
-            ("data/tweets.js", &format!("window.YTD.tweets.part0 = [{}, {}]", tweet("1"), tweet("2"))),
-            ("data/tweets-part1.js", &format!("window.YTD.tweets.part1 = [{}, {{ \"tweet\" : {{ \"id_str\" : ]", tweet("3"))),
-            ("data/tweets-part2.js", &format!("window.YTD.tweets.part2 = [{}]\n;\n", tweet("4"))),
+            (
+                "data/tweets.js",
+                &format!("window.YTD.tweets.part0 = [{}, {}]", tweet("1"), tweet("2")),
+            ),
+            (
+                "data/tweets-part1.js",
+                &format!(
+                    "window.YTD.tweets.part1 = [{}, {{ \"tweet\" : {{ \"id_str\" : ]",
+                    tweet("3")
+                ),
+            ),
+            (
+                "data/tweets-part2.js",
+                &format!("window.YTD.tweets.part2 = [{}]\n;\n", tweet("4")),
+            ),
         ]);
         let c = load_path(dir.path());
         let mut ids: Vec<&str> = c.activities.iter().map(|a| a.id.as_str()).collect();
@@ -1958,10 +2151,16 @@ mod tests {
 
     #[test]
     fn sniff_rejects_other_exports() {
-        let dir = write_export(&[("assets/js/main.js", "console.log(1)"), ("notes.csv", "a,b\n")]);
+        let dir = write_export(&[
+            ("assets/js/main.js", "console.log(1)"),
+            ("notes.csv", "a,b\n"),
+        ]);
         let archive = Archive::open(dir.path(), u64::MAX).expect("open");
         assert!(!XArchive.sniff(&archive).expect("sniff"));
-        let dir = write_export(&[("data/js/tweets/2014_05.js", "\u{FEFF}  Grailbird.data.tweets_2014_05 = []")]);
+        let dir = write_export(&[(
+            "data/js/tweets/2014_05.js",
+            "\u{FEFF}  Grailbird.data.tweets_2014_05 = []",
+        )]);
         let archive = Archive::open(dir.path(), u64::MAX).expect("open");
         assert!(XArchive.sniff(&archive).expect("sniff"));
     }
