@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 
 use super::RunInfo;
-use super::table::{METRICS_COLUMNS, fmt_minutes, fmt_ratio};
+use super::table::{fmt_minutes, fmt_ratio, metrics_columns};
 use crate::analysis::Summary;
 use crate::diag;
 
@@ -81,7 +81,7 @@ those, the ones who also wrote to you (message, invitation, reply) in the same m
 same private conversation.</li></ul>\n",
     );
     s.push_str("<h2>Monthly metrics</h2><table><thead><tr>");
-    for c in METRICS_COLUMNS {
+    for c in metrics_columns() {
         let _ = write!(s, "<th>{c}</th>");
     }
     s.push_str("</tr></thead><tbody>\n");

@@ -62,20 +62,13 @@ pub struct RunInfo {
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8], written: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let path = dir.join(name);
-    // Write next to the target and rename, so a crash never leaves a half-written report.
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|source| Error::Output {
-            path: path.clone(),
-            source,
-        })?;
-    written.push(path);
-    Ok(())
+    write_with(dir, name, written, |w| {
+        std::io::Write::write_all(w, bytes).map_err(|e| e.to_string())
+    })
 }
 
-/// Like `write`, for content streamed by `render` into a buffered temp file.
+/// Streams `render` into a temp file next to the target and renames it, so a crash never
+/// leaves a half-written report.
 fn write_with(
     dir: &Path,
     name: &str,

@@ -6,27 +6,17 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::RunInfo;
-use crate::analysis::compare::Comparison;
+use crate::analysis::compare::{Comparison, METRICS};
 use crate::analysis::{MonthlyRow, Summary, UNDATED};
 use crate::diag;
 use crate::model::Activity;
 
-/// `metrics.csv` columns, in the contract's order.
-pub const METRICS_COLUMNS: [&str; 13] = [
-    "month",
-    "platform",
-    "broadcast",
-    "self_thread",
-    "amplification",
-    "conversation",
-    "conversation_private",
-    "passive",
-    "participation_ratio",
-    "people_engaged",
-    "people_reciprocated",
-    "received",
-    "median_response_minutes",
-];
+/// `metrics.csv` columns, in the contract's order: month, platform, then every metric.
+pub fn metrics_columns() -> Vec<&'static str> {
+    let mut c = vec!["month", "platform"];
+    c.extend(METRICS);
+    c
+}
 
 /// The ratio with 4 decimals, empty when undefined.
 pub fn fmt_ratio(v: Option<f64>) -> String {
@@ -67,7 +57,7 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result
 
 /// `metrics.csv`.
 pub fn metrics_csv(summary: &Summary) -> Result<Vec<u8>, String> {
-    csv_bytes(&METRICS_COLUMNS, summary.rows.iter().map(row_cells))
+    csv_bytes(&metrics_columns(), summary.rows.iter().map(row_cells))
 }
 
 fn round(v: Option<f64>, places: i32) -> Value {
