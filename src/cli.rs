@@ -21,6 +21,11 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
+    /// Folder of the local store of fetched accounts (default: your data dir, e.g.
+    /// ~/.local/share/rapport).
+    #[arg(long, global = true, value_name = "DIR", env = "RAPPORT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -35,6 +40,104 @@ pub enum Command {
     Compare(CompareArgs),
     /// Print the default configuration (every key, documented).
     Config,
+    /// Log in to a platform API; the token is kept in your config dir, readable only by you.
+    #[command(subcommand)]
+    Login(LoginCommand),
+    /// Forget the stored login of a platform.
+    Logout(LogoutArgs),
+    /// Pull your activity from a platform API into the local store (incremental, resumable).
+    Fetch(FetchArgs),
+    /// List the accounts in the local store and how fresh they are.
+    Accounts,
+    /// Write stored activities as Parquet, partitioned by platform and month.
+    Export(ExportArgs),
+}
+
+/// A platform with an API client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApiPlatform {
+    /// Mastodon (any instance).
+    Mastodon,
+    /// Bluesky (AT Protocol).
+    Bluesky,
+    /// LinkedIn Member Data Portability API (EEA and Switzerland).
+    Linkedin,
+}
+
+/// `rapport login …`.
+#[derive(Debug, Subcommand)]
+pub enum LoginCommand {
+    /// Log in to a Mastodon instance: in the browser (OAuth2 + PKCE), or with --token.
+    Mastodon {
+        /// Your instance, e.g. https://mastodon.social.
+        #[arg(long, value_name = "URL", env = "RAPPORT_MASTODON_INSTANCE")]
+        instance: String,
+        /// A personal access token (Preferences → Development → New application, scopes
+        /// read:accounts read:statuses read:notifications) instead of the browser login.
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "RAPPORT_MASTODON_TOKEN",
+            hide_env_values = true
+        )]
+        token: Option<String>,
+    },
+    /// Log in to Bluesky with an app password (Settings → Privacy and security → App passwords).
+    Bluesky {
+        /// Your handle (alice.bsky.social) or DID.
+        #[arg(long, value_name = "NAME")]
+        handle: String,
+        /// The app password (better: the environment variable, so it stays out of shell history).
+        #[arg(
+            long,
+            value_name = "PASSWORD",
+            env = "RAPPORT_BLUESKY_APP_PASSWORD",
+            hide_env_values = true
+        )]
+        app_password: Option<String>,
+    },
+    /// Log in to LinkedIn's Member Data Portability API with your own developer app
+    /// (api.linkedin_client_id / _secret in the config or RAPPORT_LINKEDIN_CLIENT_ID / _SECRET).
+    Linkedin,
+}
+
+/// `rapport logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The platform to forget.
+    #[arg(value_enum)]
+    pub platform: ApiPlatform,
+    /// Only this account (default: every stored login of the platform).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+}
+
+/// `rapport fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The platform to fetch from (you must have logged in).
+    #[arg(value_enum)]
+    pub platform: ApiPlatform,
+    /// Which stored login, when there are several (e.g. @me@mastodon.social).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// On the first fetch, stop going back at this month (YYYY-MM).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub since: Option<String>,
+}
+
+/// `rapport export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder to write platform=<p>/month=<YYYY-MM>/part-0.parquet into.
+    #[arg(long, value_name = "DIR")]
+    pub parquet: PathBuf,
+    /// Only these stored accounts (platform:name; default: all).
+    #[arg(long = "account", value_name = "PLATFORM:NAME")]
+    pub accounts: Vec<String>,
+    /// Largest private conversation counted as conversation [config: group_max].
+    #[arg(long, value_name = "N", env = "RAPPORT_GROUP_MAX")]
+    pub group_max: Option<u32>,
 }
 
 /// Options shared by `analyze` and `compare`.
@@ -42,8 +145,18 @@ pub enum Command {
 pub struct InputArgs {
     /// An export to read: a LinkedIn .zip or its extracted folder. Repeat for several exports;
     /// the format is detected from the content, not the name.
-    #[arg(long = "export", short = 'e', value_name = "PATH", required = true)]
+    #[arg(
+        long = "export",
+        short = 'e',
+        value_name = "PATH",
+        required_unless_present = "accounts"
+    )]
     pub exports: Vec<PathBuf>,
+
+    /// A fetched account from the local store, e.g. mastodon:@me@mastodon.social or
+    /// bluesky:alice.bsky.social (see `rapport accounts`). Repeatable; mixes with --export.
+    #[arg(long = "account", value_name = "PLATFORM:NAME")]
+    pub accounts: Vec<String>,
 
     /// Folder for the output files (created if missing) [config: out_dir].
     #[arg(long, short, value_name = "DIR", env = "RAPPORT_OUT")]

@@ -27,6 +27,50 @@ pub struct Config {
     pub threads: usize,
     /// Chart settings.
     pub report: ReportConfig,
+    /// Platform APIs (login, fetch).
+    pub api: ApiConfig,
+}
+
+/// `[api]` settings: endpoints and client ids of the platform APIs.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Where `login bluesky` creates its session.
+    pub bluesky_pds: String,
+    /// Mastodon authorize endpoint override (empty = the instance's).
+    pub mastodon_authorize_url: String,
+    /// Mastodon token endpoint override (empty = the instance's).
+    pub mastodon_token_url: String,
+    /// LinkedIn REST base URL.
+    pub linkedin_api: String,
+    /// LinkedIn authorize endpoint.
+    pub linkedin_authorize_url: String,
+    /// LinkedIn token endpoint.
+    pub linkedin_token_url: String,
+    /// The user's LinkedIn app client id.
+    pub linkedin_client_id: String,
+    /// The user's LinkedIn app client secret.
+    pub linkedin_client_secret: String,
+    /// OAuth scope requested from LinkedIn.
+    pub linkedin_scope: String,
+    /// Retry policy.
+    pub retry: RetryConfig,
+}
+
+/// `[api.retry]` settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff delay (ms).
+    pub base_delay_ms: u64,
+    /// Largest backoff delay (ms).
+    pub max_delay_ms: u64,
+    /// Longest accepted rate-limit wait (s).
+    pub max_wait_secs: u64,
+    /// Timeout of one request (s).
+    pub timeout_secs: u64,
 }
 
 /// `[report]` settings.
@@ -79,11 +123,61 @@ impl Config {
             })?;
             merge(&mut table, over);
         }
-        let cfg: Config = toml::Value::Table(table)
+        let mut cfg: Config = toml::Value::Table(table)
             .try_into()
             .map_err(|e| Error::Usage(format!("invalid configuration: {e}")))?;
+        cfg.apply_env(|k| std::env::var(k).ok())?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Environment overrides of the `[api]` keys (the other keys are read by clap flags).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), Error> {
+        let api = &mut self.api;
+        for (var, slot) in [
+            ("RAPPORT_BLUESKY_PDS", &mut api.bluesky_pds),
+            (
+                "RAPPORT_MASTODON_AUTHORIZE_URL",
+                &mut api.mastodon_authorize_url,
+            ),
+            ("RAPPORT_MASTODON_TOKEN_URL", &mut api.mastodon_token_url),
+            ("RAPPORT_LINKEDIN_API", &mut api.linkedin_api),
+            (
+                "RAPPORT_LINKEDIN_AUTHORIZE_URL",
+                &mut api.linkedin_authorize_url,
+            ),
+            ("RAPPORT_LINKEDIN_TOKEN_URL", &mut api.linkedin_token_url),
+            ("RAPPORT_LINKEDIN_CLIENT_ID", &mut api.linkedin_client_id),
+            (
+                "RAPPORT_LINKEDIN_CLIENT_SECRET",
+                &mut api.linkedin_client_secret,
+            ),
+            ("RAPPORT_LINKEDIN_SCOPE", &mut api.linkedin_scope),
+        ] {
+            if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
+                *slot = v.trim().to_string();
+            }
+        }
+        let r = &mut api.retry;
+        for (var, slot) in [
+            ("RAPPORT_RETRY_BASE_MS", &mut r.base_delay_ms),
+            ("RAPPORT_RETRY_MAX_MS", &mut r.max_delay_ms),
+            ("RAPPORT_RATE_LIMIT_MAX_WAIT_SECS", &mut r.max_wait_secs),
+            ("RAPPORT_HTTP_TIMEOUT_SECS", &mut r.timeout_secs),
+        ] {
+            if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
+                *slot = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::Usage(format!("{var}={v:?} is not a whole number")))?;
+            }
+        }
+        if let Some(v) = get("RAPPORT_MAX_RETRIES").filter(|v| !v.trim().is_empty()) {
+            r.max_retries = v.trim().parse().map_err(|_| {
+                Error::Usage(format!("RAPPORT_MAX_RETRIES={v:?} is not a whole number"))
+            })?;
+        }
+        Ok(())
     }
 
     /// Checks ranges and names.
@@ -100,6 +194,21 @@ impl Config {
             ));
         }
         parse_zone(&self.timezone)?;
+        for (key, value) in [
+            ("api.bluesky_pds", &self.api.bluesky_pds),
+            ("api.linkedin_api", &self.api.linkedin_api),
+        ] {
+            if url::Url::parse(value).is_err() {
+                return Err(Error::Usage(format!(
+                    "{key} = {value:?} is not a URL; use e.g. https://bsky.social"
+                )));
+            }
+        }
+        if self.api.retry.timeout_secs == 0 {
+            return Err(Error::Usage(
+                "api.retry.timeout_secs must be at least 1".into(),
+            ));
+        }
         Ok(())
     }
 }

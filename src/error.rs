@@ -10,6 +10,81 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code: bad input or usage — missing path, unreadable archive, no data, `--strict` warnings.
 pub const EXIT_INPUT: i32 = 2;
+/// Exit code: a network or authentication problem (server unreachable after retries, token
+/// rejected, login failed).
+pub const EXIT_NETWORK: i32 = 3;
+
+/// Problems talking to a platform API or logging in (`fetch::*`).
+#[derive(Debug, Error)]
+pub enum FetchError {
+    /// The server could not be reached or kept failing after every retry.
+    #[error(
+        "{url}: {message} (gave up after {attempts} attempt(s)); check the network or try again later"
+    )]
+    Network {
+        /// The request (never with a token in it).
+        url: String,
+        /// What went wrong last.
+        message: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The server answered with an error that retrying will not fix.
+    #[error("{url}: HTTP {status}: {message}")]
+    Http {
+        /// The request.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The server's message (shortened).
+        message: String,
+    },
+    /// The token was rejected (revoked, expired) or login failed.
+    #[error("{platform}: {message}")]
+    Auth {
+        /// Platform name.
+        platform: String,
+        /// What happened and what to do.
+        message: String,
+    },
+    /// The server's answer is not what the API documents.
+    #[error("{url}: unexpected response: {message}")]
+    Protocol {
+        /// The request.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Problems with the local store of fetched accounts or the token files.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A stored file is damaged.
+    #[error("{path}: damaged store file: {message}. Delete it and run `rapport fetch` again")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The account is not in the store.
+    #[error("no stored account {account}: {hint}")]
+    UnknownAccount {
+        /// What was asked for.
+        account: String,
+        /// The accounts that exist, or what to run.
+        hint: String,
+    },
+}
 
 /// Problems opening or reading one export.
 #[derive(Debug, Error)]
@@ -113,6 +188,12 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// Talking to a platform API failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The local store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// Drawing a chart failed.
     #[error("cannot draw {path}: {message}")]
     Chart {
@@ -131,6 +212,9 @@ impl Error {
                 EXIT_INPUT
             }
             Error::Analysis(_) | Error::Output { .. } | Error::Chart { .. } => EXIT_FAILURE,
+            Error::Fetch(_) => EXIT_NETWORK,
+            Error::Store(StoreError::UnknownAccount { .. }) => EXIT_INPUT,
+            Error::Store(_) => EXIT_FAILURE,
         }
     }
 }

@@ -14,9 +14,11 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod error;
+pub mod fetch;
 pub mod model;
 pub mod report;
 pub mod sources;
+pub mod store;
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -24,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use analysis::{AnalysisOptions, Summary, parse_month};
-use cli::{Cli, Command, InputArgs};
+use cli::{ApiPlatform, Cli, Command, InputArgs, LoginCommand};
 use config::Config;
 use diag::Diagnostics;
 use error::Error;
@@ -52,7 +54,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                     args.to.unwrap_or_default()
                 )));
             }
-            let run = prepare(&args.input, &cfg, cli.quiet, from, to)?;
+            let run = prepare_with_store(
+                &args.input,
+                &cfg,
+                cli.quiet,
+                from,
+                to,
+                cli.data_dir.as_deref(),
+            )?;
             let out = out_dir(&args.input, &cfg);
             let written = report::write_all(
                 &out,
@@ -81,6 +90,76 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Login(what) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            login(what, &cfg)
+        }
+        Command::Logout(args) => {
+            let removed = fetch::auth::logout(platform(args.platform), args.account.as_deref())?;
+            if removed.is_empty() {
+                eprintln!("rapport: no stored {} login", platform(args.platform));
+            }
+            for p in removed {
+                println!("removed {}", p.display());
+            }
+            Ok(())
+        }
+        Command::Fetch(args) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            let store = store::Store::open(cli.data_dir.as_deref())?;
+            fetch_account(&args, &cfg, &store, cli.quiet)
+        }
+        Command::Accounts => {
+            let store = store::Store::open(cli.data_dir.as_deref())?;
+            let accounts = store.accounts()?;
+            if accounts.is_empty() {
+                println!(
+                    "no fetched accounts in {} (run `rapport login` and `rapport fetch`)",
+                    store.root().display()
+                );
+            }
+            for a in accounts {
+                println!(
+                    "{}\t{} activities\tlast fetch {}\t{} pages",
+                    a.spec,
+                    a.activities,
+                    a.state.last_fetch.as_deref().unwrap_or("never completed"),
+                    a.state.endpoints.values().map(|e| e.pages).sum::<u64>()
+                );
+            }
+            Ok(())
+        }
+        Command::Export(args) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            let store = store::Store::open(cli.data_dir.as_deref())?;
+            let specs: Vec<String> = if args.accounts.is_empty() {
+                store.accounts()?.into_iter().map(|a| a.spec).collect()
+            } else {
+                args.accounts.clone()
+            };
+            let mut activities = Vec::new();
+            for spec in &specs {
+                activities.extend(store.find(spec)?.read_activities()?);
+            }
+            if activities.is_empty() {
+                return Err(Error::NoData(
+                    "the local store holds no fetched activity: run `rapport fetch PLATFORM`"
+                        .into(),
+                ));
+            }
+            classify::classify(&mut activities, args.group_max.unwrap_or(cfg.group_max));
+            classify::mark_heuristics(&mut activities);
+            let written = store::export_partitioned(&args.parquet, &activities)?;
+            if !cli.quiet {
+                println!(
+                    "wrote {} activities in {} files under {}",
+                    activities.len(),
+                    written.len(),
+                    args.parquet.display()
+                );
+            }
+            Ok(())
+        }
         Command::Compare(args) => {
             let cfg = Config::load(cli.config.as_deref())?;
             let a = month_arg("--month", Some(&args.month))?
@@ -89,7 +168,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 Some(b) => b,
                 None => a - 1,
             };
-            let run = prepare(&args.input, &cfg, cli.quiet, None, None)?;
+            let run = prepare_with_store(
+                &args.input,
+                &cfg,
+                cli.quiet,
+                None,
+                None,
+                cli.data_dir.as_deref(),
+            )?;
             let comparison =
                 analysis::compare::compare(&run.summary, a, b).map_err(Error::Usage)?;
             let out = out_dir(&args.input, &cfg);
@@ -108,6 +194,125 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+fn platform(p: ApiPlatform) -> model::Platform {
+    match p {
+        ApiPlatform::Mastodon => model::Platform::Mastodon,
+        ApiPlatform::Bluesky => model::Platform::Bluesky,
+        ApiPlatform::Linkedin => model::Platform::LinkedIn,
+    }
+}
+
+fn http(cfg: &Config) -> Result<fetch::Http, Error> {
+    Ok(fetch::Http::new(fetch::RetryPolicy::from(&cfg.api.retry))?)
+}
+
+/// `rapport login …`: never prints a token; says where the token file is.
+fn login(what: LoginCommand, cfg: &Config) -> Result<(), Error> {
+    let http = http(cfg)?;
+    let creds = match what {
+        LoginCommand::Mastodon { instance, token } => {
+            let base = fetch::auth::instance_base(&instance)?;
+            match token {
+                Some(t) => fetch::block_on(fetch::auth::mastodon_with_token(
+                    &http,
+                    &base,
+                    fetch::auth::Secret::new(t),
+                ))??,
+                None => {
+                    fetch::block_on(fetch::auth::mastodon_oauth(&http, &base, &cfg.api, |url| {
+                        eprintln!(
+                            "Open this address in your browser to let rapport read your account:\n\n  {url}\n"
+                        );
+                        fetch::auth::try_open_browser(&url);
+                    }))??
+                }
+            }
+        }
+        LoginCommand::Bluesky {
+            handle,
+            app_password,
+        } => {
+            let password = app_password.ok_or_else(|| {
+                Error::Usage(
+                    "an app password is needed: --app-password or RAPPORT_BLUESKY_APP_PASSWORD"
+                        .into(),
+                )
+            })?;
+            let server = cfg.api.bluesky_pds.clone();
+            // An explicitly chosen server is used as it is; the entryway hands over to the PDS.
+            let follow = server.trim_end_matches('/') == "https://bsky.social";
+            fetch::block_on(fetch::auth::bluesky_login(
+                &http,
+                &server,
+                follow,
+                &handle,
+                &fetch::auth::Secret::new(password),
+            ))??
+        }
+        LoginCommand::Linkedin => return Err(fetch::linkedin::not_yet()),
+    };
+    let path = fetch::auth::save(&creds)?;
+    println!(
+        "logged in to {} as {}; token saved in {} (readable only by you)",
+        creds.platform,
+        creds.account,
+        path.display()
+    );
+    Ok(())
+}
+
+/// `rapport fetch PLATFORM`.
+fn fetch_account(
+    args: &cli::FetchArgs,
+    cfg: &Config,
+    store: &store::Store,
+    quiet: bool,
+) -> Result<(), Error> {
+    let since = month_arg("--since", args.since.as_deref())?.and_then(month_start_ms);
+    let p = platform(args.platform);
+    if p == model::Platform::LinkedIn {
+        return Err(fetch::linkedin::not_yet());
+    }
+    let creds = fetch::auth::load(p, args.account.as_deref())?;
+    let http = http(cfg)?;
+    let account = store.account(p, &creds.account);
+    let progress = fetch::Progress::new(&format!("{p} {}", creds.account), quiet);
+    let result = fetch::block_on(async {
+        match p {
+            model::Platform::Mastodon => {
+                fetch::mastodon::fetch(&http, &creds, &account, since, &progress)
+                    .await
+                    .map(|()| Vec::new())
+            }
+            _ => fetch::bluesky::fetch(&http, creds.clone(), &account, &progress).await,
+        }
+    })?;
+    progress.finish();
+    let notes = result?;
+    for n in &notes {
+        eprintln!("rapport: note: {n}");
+    }
+    if !quiet {
+        let n = account.read_activities()?.len();
+        println!(
+            "{p}:{}: {} new page(s), {} item(s), {} request(s); {n} activities stored in {}",
+            creds.account,
+            progress.pages(),
+            progress.items(),
+            http.requests(),
+            account.dir().display()
+        );
+    }
+    Ok(())
+}
+
+/// Milliseconds at the start of a month code (UTC).
+fn month_start_ms(code: i32) -> Option<i64> {
+    chrono::NaiveDate::from_ymd_opt(code.div_euclid(12), code.rem_euclid(12) as u32 + 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
 }
 
 fn month_arg(flag: &str, value: Option<&str>) -> Result<Option<i32>, Error> {
@@ -151,6 +356,18 @@ pub fn prepare(
     from: Option<i32>,
     to: Option<i32>,
 ) -> Result<Prepared, Error> {
+    prepare_with_store(input, cfg, quiet, from, to, None)
+}
+
+/// [`prepare`], with `--account` read from the store at `data_dir` (default: the user's).
+pub fn prepare_with_store(
+    input: &InputArgs,
+    cfg: &Config,
+    quiet: bool,
+    from: Option<i32>,
+    to: Option<i32>,
+    data_dir: Option<&std::path::Path>,
+) -> Result<Prepared, Error> {
     let timezone = input.tz.clone().unwrap_or_else(|| cfg.timezone.clone());
     let zone = config::parse_zone(&timezone)?;
     let group_max = input.group_max.unwrap_or(cfg.group_max);
@@ -186,6 +403,26 @@ pub fn prepare(
         all.diagnostics.merge(collected.diagnostics);
         all.owners.extend(collected.owners);
     }
+    if !input.accounts.is_empty() {
+        let store = store::Store::open(data_dir)?;
+        for spec in &input.accounts {
+            let account = store.find(spec)?;
+            let state = account.load_state()?;
+            let mut acts = account.read_activities()?;
+            inputs.push(InputInfo {
+                path: format!("{}:{}", account.platform(), account.account()),
+                format: format!("{} API (stored)", account.platform()),
+                container: "store".into(),
+                activities: acts.len() as u64,
+            });
+            all.owners.push(sources::Owner {
+                platform: account.platform(),
+                id: state.owner.clone(),
+                how: "the logged-in account of the fetch".into(),
+            });
+            all.activities.append(&mut acts);
+        }
+    }
     // The same act from two downloads of one account counts once.
     let mut activities = all.activities;
     let before = activities.len();
@@ -205,6 +442,7 @@ pub fn prepare(
                 .exports
                 .iter()
                 .map(|p| p.display().to_string())
+                .chain(input.accounts.iter().cloned())
                 .collect::<Vec<_>>()
                 .join(", ")
                 + " hold participation files, but no rows in them",
