@@ -1,7 +1,7 @@
 //! The contract's mode rules (§2, §4) applied to normalized activities, plus the per-message
 //! response gaps the latency metric needs. Pure functions over `Activity`; no I/O, no Polars.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Platform};
@@ -12,7 +12,7 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
     // Owner acts by (platform, id) for the self-thread chains.
     // Only needed when some act replies to the owner (never for LinkedIn).
     let chains = activities.iter().any(|a| a.hints.parent_is_owner);
-    let index: HashMap<(Platform, &str), usize> = if chains {
+    let index: FxHashMap<(Platform, &str), usize> = if chains {
         activities
             .iter()
             .enumerate()
@@ -20,7 +20,7 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
             .map(|(i, a)| ((a.platform, a.id.as_str()), i))
             .collect()
     } else {
-        HashMap::new()
+        FxHashMap::default()
     };
     let mut decided: Vec<(Option<Mode>, Option<Arc<str>>)> = Vec::with_capacity(activities.len());
     for a in activities.iter() {
@@ -37,7 +37,7 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
 fn decide(
     a: &Activity,
     all: &[Activity],
-    index: &HashMap<(Platform, &str), usize>,
+    index: &FxHashMap<(Platform, &str), usize>,
     group_max: u32,
 ) -> (Option<Mode>, Option<Arc<str>>) {
     // 1. excluded (both directions)
@@ -70,8 +70,13 @@ fn decide(
     if a.hints.parent_is_owner {
         return self_thread(a, all, index);
     }
-    // 6. public conversation
-    if a.kind == Kind::Reply || a.kind == Kind::Comment || a.kind == Kind::Invitation {
+    // 6. public conversation (also a direct reply addressed to nobody, which fell through 4)
+    let is_reply = a.hints.parent.is_some() || a.hints.parent_author.is_some();
+    if a.kind == Kind::Reply
+        || a.kind == Kind::Comment
+        || a.kind == Kind::Invitation
+        || (a.kind == Kind::Message && is_reply)
+    {
         return (Some(Mode::Conversation), None);
     }
     if matches!(a.hints.leading_mentions, Some(1..=3)) {
@@ -84,7 +89,7 @@ fn decide(
 fn self_thread(
     a: &Activity,
     all: &[Activity],
-    index: &HashMap<(Platform, &str), usize>,
+    index: &FxHashMap<(Platform, &str), usize>,
 ) -> (Option<Mode>, Option<Arc<str>>) {
     let mut parent = a.hints.parent.clone();
     let mut steps = 0usize;
@@ -122,7 +127,7 @@ fn self_thread(
 /// it is an owner message in mode conversation answering a counted received message (§3).
 pub fn response_gaps(activities: &[Activity]) -> Vec<Option<f64>> {
     let mut gaps = vec![None; activities.len()];
-    let mut by_conversation: HashMap<(Platform, &str), Vec<usize>> = HashMap::new();
+    let mut by_conversation: FxHashMap<(Platform, &str), Vec<usize>> = FxHashMap::default();
     for (i, a) in activities.iter().enumerate() {
         if a.kind != Kind::Message || a.at.is_none() || a.hints.excluded == Some(Exclusion::Draft) {
             continue;
@@ -240,6 +245,20 @@ mod tests {
                 Some(Mode::Broadcast),
             ]
         );
+    }
+
+    #[test]
+    fn direct_reply_to_nobody_falls_through_to_public_conversation() {
+        let mut reply = act("m", Kind::Message, Direction::Out);
+        reply.participants = Some(1);
+        reply.hints.parent = Some("p".into());
+        reply.hints.parent_author = Some("u".into());
+        let mut alone = act("n", Kind::Message, Direction::Out);
+        alone.participants = Some(1);
+        let mut v = vec![reply, alone];
+        classify(&mut v, 8);
+        assert_eq!(v[0].mode, Some(Mode::Conversation));
+        assert_eq!(v[1].mode, Some(Mode::Broadcast));
     }
 
     #[test]

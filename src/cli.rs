@@ -143,8 +143,9 @@ pub struct ExportArgs {
 /// Options shared by `analyze` and `compare`.
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
-    /// An export to read: a LinkedIn .zip or its extracted folder. Repeat for several exports;
-    /// the format is detected from the content, not the name.
+    /// An export to read: a LinkedIn or X/Twitter .zip, a Mastodon .tar.gz, a Bluesky .car, or
+    /// an extracted folder of any of them. Repeat for several exports; the format is detected
+    /// from the content, not the name.
     #[arg(
         long = "export",
         short = 'e',

@@ -147,7 +147,7 @@ pub enum SourceError {
     },
     /// No importer recognised the content.
     #[error(
-        "{path}: no supported export data found ({detail}). rapport reads LinkedIn exports (zip or folder)"
+        "{path}: no supported export data found ({detail}). rapport reads LinkedIn exports (zip or folder), X/Twitter archives, Mastodon account archives (.tar.gz) and Bluesky repositories (.car)"
     )]
     Unrecognised {
         /// The archive.

@@ -20,7 +20,6 @@ pub mod report;
 pub mod sources;
 pub mod store;
 
-use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,7 +31,7 @@ use diag::Diagnostics;
 use error::Error;
 use model::Activity;
 use report::{ChartOptions, InputInfo, RunInfo, Settings};
-use sources::{Collected, ImportOptions};
+use sources::{Collected, ImportOptions, Sink as _};
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), Error> {
@@ -399,7 +398,7 @@ pub fn prepare_with_store(
             container: archive.kind().as_str().into(),
             activities: collected.activities.len() as u64,
         });
-        all.activities.append(&mut collected.activities);
+        all.extend(std::mem::take(&mut collected.activities));
         all.diagnostics.merge(collected.diagnostics);
         all.owners.extend(collected.owners);
     }
@@ -408,7 +407,7 @@ pub fn prepare_with_store(
         for spec in &input.accounts {
             let account = store.find(spec)?;
             let state = account.load_state()?;
-            let mut acts = account.read_activities()?;
+            let acts = account.read_activities()?;
             inputs.push(InputInfo {
                 path: format!("{}:{}", account.platform(), account.account()),
                 format: format!("{} API (stored)", account.platform()),
@@ -420,14 +419,16 @@ pub fn prepare_with_store(
                 id: state.owner.clone(),
                 how: "the logged-in account of the fetch".into(),
             });
-            all.activities.append(&mut acts);
+            all.extend(acts);
         }
     }
     // The same act from two downloads of one account counts once.
     let mut activities = all.activities;
     let before = activities.len();
     let keep: Vec<bool> = {
-        let mut seen: HashSet<(model::Platform, &str)> = HashSet::with_capacity(before);
+        let mut seen: rustc_hash::FxHashSet<(model::Platform, &str)> =
+            rustc_hash::FxHashSet::default();
+        seen.reserve(before);
         activities
             .iter()
             .map(|a| seen.insert((a.platform, a.id.as_str())))
@@ -437,16 +438,24 @@ pub fn prepare_with_store(
     activities.retain(|_| keep.next().unwrap_or(true));
     let duplicates_dropped = (before - activities.len()) as u64;
     if activities.is_empty() {
-        return Err(Error::NoData(
-            input
-                .exports
-                .iter()
-                .map(|p| p.display().to_string())
-                .chain(input.accounts.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(", ")
-                + " hold participation files, but no rows in them",
-        ));
+        let sources = input
+            .exports
+            .iter()
+            .map(|p| p.display().to_string())
+            .chain(input.accounts.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Say why: the problems that emptied the files are the useful part.
+        let why: Vec<String> = all
+            .diagnostics
+            .problems()
+            .iter()
+            .map(|p| format!("\n  {}", diag::describe(p)))
+            .collect();
+        return Err(Error::NoData(format!(
+            "{sources} hold participation files, but no readable rows in them{}",
+            why.concat()
+        )));
     }
     let diagnostics: Diagnostics = all.diagnostics;
     if input.strict && !diagnostics.is_empty() {

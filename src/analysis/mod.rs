@@ -212,7 +212,7 @@ pub fn summarize(
     let mut e_person: Vec<u32> = Vec::new();
     let mut e_engaged = Vec::new();
     // Person ids are interned per platform (ids are kept per platform, §4).
-    let mut people: HashMap<(Platform, &str), u32> = HashMap::new();
+    let mut people: rustc_hash::FxHashMap<(Platform, &str), u32> = Default::default();
     let mut months_seen: BTreeMap<i32, Option<(MonthCode, MonthCode)>> = BTreeMap::new();
     let mut totals = Totals::default();
     for a in activities {

@@ -130,27 +130,47 @@ pub fn write_all(
     write(dir, "metrics.csv", &metrics, &mut written)?;
     let json = table::metrics_json(summary, info).map_err(table_error(dir, "metrics.json"))?;
     write(dir, "metrics.json", &json, &mut written)?;
-    write_with(dir, "activities.csv", &mut written, |f| {
-        table::activities_csv(activities, f).map(|_| ())
-    })?;
+    // The activity table is the biggest output: write it on another core while the charts
+    // and the page are drawn.
+    let mut table_written = Vec::new();
+    let (table, charts_done) = std::thread::scope(|s| {
+        let table = s.spawn(|| {
+            write_with(dir, "activities.csv", &mut table_written, |f| {
+                table::activities_csv(activities, f).map(|_| ())
+            })
+        });
+        let charts_done = draw_charts_and_page(dir, summary, info, charts, &mut written);
+        (table.join(), charts_done)
+    });
+    table.map_err(|_| Error::Output {
+        path: dir.join("activities.csv"),
+        source: std::io::Error::other("the writer thread panicked"),
+    })??;
+    charts_done?;
+    written.extend(table_written);
+    Ok(written)
+}
+
+fn draw_charts_and_page(
+    dir: &Path,
+    summary: &Summary,
+    info: &RunInfo,
+    charts: &ChartOptions,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
     let mix = chart(
         dir,
         "activity_mix.png",
         charts::activity_mix(summary, charts),
-        &mut written,
+        written,
     )?;
     let ratio = chart(
         dir,
         "participation_ratio.png",
         charts::participation_ratio(summary, charts),
-        &mut written,
+        written,
     )?;
-    let people = chart(
-        dir,
-        "people.png",
-        charts::people(summary, charts),
-        &mut written,
-    )?;
+    let people = chart(dir, "people.png", charts::people(summary, charts), written)?;
     let page = html::report_page(
         summary,
         info,
@@ -160,8 +180,7 @@ pub fn write_all(
             ("People", &people),
         ],
     );
-    write(dir, "report.html", page.as_bytes(), &mut written)?;
-    Ok(written)
+    write(dir, "report.html", page.as_bytes(), written)
 }
 
 /// Writes `compare_<A>_vs_<B>.csv` and `.png` into `dir`.

@@ -67,6 +67,19 @@ pub struct Archive {
     inflated: Arc<AtomicU64>,
     max_inflated: u64,
     damage: Option<String>,
+    /// tar.gz only: small data files kept from the listing pass (by entry index), so reading
+    /// them does not stream the whole archive again (Mastodon writes actor.json after the media).
+    cached: std::collections::HashMap<usize, Arc<[u8]>>,
+}
+
+/// tar.gz entries up to this size with a data-file extension are kept from the listing pass.
+const CACHE_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
+
+fn is_data_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".json", ".js", ".csv", ".txt", ".html", ".car"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 impl Archive {
@@ -94,6 +107,7 @@ impl Archive {
                 inflated,
                 max_inflated,
                 damage: None,
+                cached: Default::default(),
             });
         }
         let mut magic = [0u8; 16];
@@ -130,6 +144,7 @@ impl Archive {
                 inflated,
                 max_inflated,
                 damage: None,
+                cached: Default::default(),
             });
         }
         if !(magic[..n].starts_with(b"PK\x03\x04") || magic[..n].starts_with(b"PK\x05\x06")) {
@@ -170,6 +185,7 @@ impl Archive {
             inflated,
             max_inflated,
             damage: None,
+            cached: Default::default(),
         })
     }
 
@@ -189,6 +205,7 @@ impl Archive {
         let mut tar = tar::Archive::new(capped);
         let mut entries = Vec::new();
         let mut damage = None;
+        let mut cached = std::collections::HashMap::new();
         let bad = |e: io::Error| SourceError::BadZip {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -196,7 +213,7 @@ impl Archive {
         let iter = tar.entries().map_err(bad)?;
         for (i, item) in iter.enumerate() {
             match item {
-                Ok(e) => {
+                Ok(mut e) => {
                     if !e.header().entry_type().is_file() {
                         continue;
                     }
@@ -205,9 +222,36 @@ impl Archive {
                         .map(|p| p.to_string_lossy().replace('\\', "/"))
                         .unwrap_or_default();
                     let name = name.trim_start_matches("./").to_string();
+                    let size = e.size();
+                    if size <= CACHE_ENTRY_BYTES && is_data_file(&name) {
+                        let mut buf = Vec::with_capacity(size as usize);
+                        match e.read_to_end(&mut buf) {
+                            Ok(_) => {
+                                cached.insert(i, Arc::from(buf));
+                            }
+                            Err(err) if err.to_string() == CAP_MESSAGE => {
+                                return Err(SourceError::TooLarge {
+                                    path: path.to_path_buf(),
+                                    entry: name,
+                                    max: max_inflated,
+                                });
+                            }
+                            Err(err) => {
+                                // Listed without a cache: reading it streams what is there and
+                                // lets the importer report where it broke.
+                                damage = Some(format!("in entry {name}: {err}"));
+                                entries.push(Entry {
+                                    name,
+                                    size,
+                                    index: i,
+                                });
+                                break;
+                            }
+                        }
+                    }
                     entries.push(Entry {
                         name,
-                        size: e.size(),
+                        size,
                         index: i,
                     });
                 }
@@ -241,6 +285,7 @@ impl Archive {
             inflated,
             max_inflated,
             damage,
+            cached,
         })
     }
 
@@ -303,6 +348,14 @@ impl Archive {
                 f(&mut r).map_err(io_err)
             }
             ContainerKind::TarGz => {
+                if let Some(bytes) = self.cached.get(&entry.index) {
+                    let mut r = Capped {
+                        inner: io::Cursor::new(&bytes[..]),
+                        counter: &self.inflated,
+                        max: self.max_inflated,
+                    };
+                    return f(&mut r).map_err(io_err);
+                }
                 let file = File::open(&self.path).map_err(io_err)?;
                 let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(
                     BufReader::with_capacity(256 * 1024, file),

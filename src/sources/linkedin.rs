@@ -6,7 +6,9 @@
 //! `Shares_123.csv`, `messages.csv`/`Messages.csv`, a top folder or not). Files are parsed in
 //! parallel; messages and invitations are kept as rows until the owner is known.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::io::{self, BufRead, BufReader};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -316,11 +318,15 @@ impl Importer for LinkedInExport {
             by_file.extend(r?);
         }
         by_file.sort_by_key(|(i, _)| *i);
+        // Activity vectors stay per file and are handed to the sink whole: copying a million
+        // rows into one merged vector first costs time and doubles the peak memory.
         let mut all = Parsed::default();
-        for (_, p) in by_file {
+        let mut batches = Vec::with_capacity(by_file.len());
+        for (_, mut p) in by_file {
+            batches.push(std::mem::take(&mut p.activities));
             all.merge(p);
         }
-        assemble(all, options, sink);
+        assemble(all, batches, options, sink);
         Ok(())
     }
 }
@@ -615,9 +621,9 @@ impl Handler {
             source,
             seq_base,
             seq: 0,
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             c,
-            interned: HashSet::new(),
+            interned: HashSet::default(),
         }
     }
 
@@ -938,7 +944,7 @@ struct NameBook {
 
 impl NameBook {
     fn new(messages: &[MessageRow], connections: &[Connection]) -> Self {
-        let mut senders: HashMap<String, HashSet<Arc<str>>> = HashMap::new();
+        let mut senders: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
         for m in messages {
             if let Some(u) = &m.sender_url
                 && !m.from.is_empty()
@@ -949,7 +955,7 @@ impl NameBook {
                     .insert(u.clone());
             }
         }
-        let mut conns: HashMap<String, HashSet<Arc<str>>> = HashMap::new();
+        let mut conns: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
         for c in connections {
             if let Some(u) = &c.url
                 && !c.name.is_empty()
@@ -1074,7 +1080,7 @@ fn find_owner(
         .iter()
         .filter_map(|c| c.url.as_deref())
         .collect();
-    let mut conversations: HashMap<&str, HashSet<&str>> = HashMap::new();
+    let mut conversations: HashMap<&str, HashSet<&str>> = HashMap::default();
     for m in messages {
         for u in m.sender_url.iter().chain(m.recipient_urls.iter()) {
             if !connection_urls.contains(&**u) {
@@ -1102,9 +1108,14 @@ fn find_owner(
 }
 
 /// Turns rows that needed the owner into activities and pushes everything into the sink.
-fn assemble(all: Parsed, options: &ImportOptions, sink: &mut dyn Sink) {
+fn assemble(
+    all: Parsed,
+    batches: Vec<Vec<Activity>>,
+    options: &ImportOptions,
+    sink: &mut dyn Sink,
+) {
     let Parsed {
-        activities,
+        activities: _,
         messages,
         messages_2018,
         invitations,
@@ -1126,8 +1137,13 @@ fn assemble(all: Parsed, options: &ImportOptions, sink: &mut dyn Sink) {
         id: owner.clone(),
         how,
     });
-    for a in activities {
-        sink.push(a);
+    let total = batches.iter().map(Vec::len).sum::<usize>()
+        + messages.len()
+        + messages_2018.len()
+        + invitations.len();
+    sink.reserve(total);
+    for batch in batches {
+        sink.extend(batch);
     }
     let book = NameBook::new(&messages, &connections);
     push_invitations(&invitations, &book, sink);
@@ -1218,7 +1234,7 @@ fn push_messages(
         .collect();
     // Participants = distinct people over the whole conversation, owner included.
     let participants: HashMap<Arc<str>, u32> = {
-        let mut people: HashMap<&str, HashSet<&str>> = HashMap::new();
+        let mut people: HashMap<&str, HashSet<&str>> = HashMap::default();
         for (m, r) in messages.iter().zip(&resolved) {
             let set = people.entry(&m.conversation).or_default();
             set.extend(r.sender.as_deref());
@@ -1582,11 +1598,15 @@ c6,,Someone,n/a,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INB
     #[test]
     fn to_names_keep_known_names_with_commas() {
         let book = NameBook {
-            senders: HashMap::from([(
+            senders: [(
                 "kim doe, mba".to_string(),
-                HashSet::from([Arc::<str>::from("https://www.linkedin.com/in/kim")]),
-            )]),
-            connections: HashMap::new(),
+                [Arc::<str>::from("https://www.linkedin.com/in/kim")]
+                    .into_iter()
+                    .collect(),
+            )]
+            .into_iter()
+            .collect(),
+            connections: HashMap::default(),
         };
         assert_eq!(
             book.split_names("Kim Doe, MBA, Lee Roe", true),

@@ -20,6 +20,15 @@ pub use archive::Archive;
 pub trait Sink {
     /// One normalized activity.
     fn push(&mut self, activity: Activity);
+    /// Many activities at once (importers that collect per file hand over whole vectors,
+    /// which avoids copying a million rows one by one).
+    fn extend(&mut self, activities: Vec<Activity>) {
+        for a in activities {
+            self.push(a);
+        }
+    }
+    /// A hint that about `additional` more activities will follow.
+    fn reserve(&mut self, _additional: usize) {}
     /// Problems found while reading.
     fn diag(&mut self) -> &mut Diagnostics;
     /// The owner the importer identified, and how.
@@ -65,6 +74,15 @@ pub struct Collected {
 impl Sink for Collected {
     fn push(&mut self, activity: Activity) {
         self.activities.push(activity);
+    }
+    fn extend(&mut self, mut activities: Vec<Activity>) {
+        if self.activities.is_empty() && activities.capacity() >= self.activities.capacity() {
+            std::mem::swap(&mut self.activities, &mut activities);
+        }
+        self.activities.append(&mut activities);
+    }
+    fn reserve(&mut self, additional: usize) {
+        self.activities.reserve_exact(additional);
     }
     fn diag(&mut self) -> &mut Diagnostics {
         &mut self.diagnostics
