@@ -374,3 +374,148 @@ fn help_explains_every_flag() {
         .stdout(predicate::str::contains("--strict"))
         .stdout(predicate::str::contains("--me"));
 }
+
+// ---- other platforms and mixed runs ------------------------------------------------------
+
+const HEADER: &str = "month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes\n";
+
+/// Rows for one platform, then the same rows as `all` (single-platform exports).
+fn single_platform(platform: &str, rows: &[&str]) -> String {
+    let mut s = HEADER.to_string();
+    for (who, r) in [(platform, rows), ("all", rows)] {
+        for row in r {
+            let (month, rest) = row.split_once(',').expect("month,values");
+            s.push_str(&format!("{month},{who},{rest}\n"));
+        }
+    }
+    s
+}
+
+#[test]
+fn x_archive_metrics_match_hand_count() {
+    // Counted by hand from fixtures/make_x_fixtures.py.
+    let (_o, m) = analyze(&fixture("x/ytd.zip"), &[]);
+    assert_eq!(
+        m,
+        single_platform(
+            "x",
+            &[
+                "2024-01,3,2,0,4,2,0,0.5714,1,1,2,25.0",
+                "2024-02,0,0,1,4,2,0,0.8000,3,3,4,47.5",
+                "2024-03,3,0,0,0,0,0,0.0000,0,0,1,",
+                "undated,0,0,0,0,0,2,,0,0,0,",
+            ]
+        )
+    );
+}
+
+#[test]
+fn mastodon_archive_metrics_match_hand_count() {
+    // Counted by hand from fixtures/make_mastodon_fixtures.py.
+    let (_o, m) = analyze(&fixture("mastodon/archive.tar.gz"), &[]);
+    assert_eq!(
+        m,
+        single_platform(
+            "mastodon",
+            &[
+                "2024-03,4,0,0,3,3,0,0.4286,2,0,0,",
+                "2024-04,2,2,2,4,0,0,0.5000,3,0,0,",
+                "2024-05,3,0,0,1,0,0,0.2500,2,0,0,",
+                "undated,1,0,0,0,0,3,0.0000,0,0,0,",
+            ]
+        )
+    );
+}
+
+#[test]
+fn bluesky_repo_metrics_match_hand_count() {
+    // Counted by hand from the repo builder (fixtures/bluesky/README.md).
+    let (_o, m) = analyze(&fixture("bluesky/repo.car"), &[]);
+    assert_eq!(
+        m,
+        single_platform(
+            "bluesky",
+            &[
+                "2024-01,1,2,1,1,0,1,0.3333,1,0,0,",
+                "2024-02,1,0,1,4,0,1,0.6667,3,0,0,",
+                "2024-03,3,0,0,0,0,0,0.0000,0,0,0,",
+                "undated,0,0,0,1,0,0,1.0000,1,0,0,",
+            ]
+        )
+    );
+}
+
+#[test]
+fn mixed_run_has_rows_per_platform_in_contract_order_and_consistent_all_rows() {
+    let out = tempfile::tempdir().expect("tmp");
+    rapport()
+        .arg("analyze")
+        .arg("--export")
+        .arg(fixture("bluesky/repo.car"))
+        .arg("--export")
+        .arg(fixture("mastodon/archive.tar.gz"))
+        .arg("--export")
+        .arg(fixture("x/ytd.zip"))
+        .arg("--export")
+        .arg(fixture("linkedin.zip"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let m = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics");
+    let rows: Vec<Vec<&str>> = m.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let order: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    let mut seen: Vec<&str> = order.clone();
+    seen.dedup();
+    assert_eq!(seen, ["linkedin", "x", "mastodon", "bluesky", "all"]);
+    // Every count column of `all` is the sum of the platforms' rows of that month.
+    for all in rows.iter().filter(|r| r[1] == "all") {
+        for col in [2, 3, 4, 5, 6, 7, 11] {
+            let sum: u64 = rows
+                .iter()
+                .filter(|r| r[1] != "all" && r[0] == all[0])
+                .map(|r| r[col].parse::<u64>().expect("count"))
+                .sum();
+            assert_eq!(
+                all[col].parse::<u64>().ok(),
+                Some(sum),
+                "{} column {col}",
+                all[0]
+            );
+        }
+    }
+    // all spans the union of months: 2024-01 .. 2024-05, then undated.
+    let all_months: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[1] == "all")
+        .map(|r| r[0])
+        .collect();
+    assert_eq!(
+        all_months,
+        [
+            "2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "undated"
+        ]
+    );
+    assert!(m.contains("\n2024-03,all,13,0,1,8,6,2,0.3636,"), "{m}");
+}
+
+#[test]
+fn two_downloads_of_one_account_count_each_act_once() {
+    let (out, m) = analyze(
+        &fixture("linkedin.zip"),
+        &["--export", fixture("linkedin").to_str().expect("utf-8")],
+    );
+    assert_eq!(m, SAMPLE_METRICS);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).expect("json"))
+            .expect("json");
+    assert_eq!(json["settings"]["duplicates_dropped"], 33);
+    let (_o, x) = analyze(
+        &fixture("x/ytd.zip"),
+        &["--export", fixture("x/ytd").to_str().expect("utf-8")],
+    );
+    assert!(
+        x.contains("\n2024-02,x,0,0,1,4,2,0,0.8000,3,3,4,47.5\n"),
+        "{x}"
+    );
+}
