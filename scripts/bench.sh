@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of `rapport analyze` on generated LinkedIn exports, next to the time to
-# merely inflate the same archive (`unzip -p`). Prints a Markdown table for BENCHMARKS.md.
+# End-to-end benchmark of `rapport analyze` (charts and every output included) on generated
+# exports, next to the time to merely inflate the same archive (`unzip -p` for zips,
+# `gzip -dc` for tar.gz). Prints a Markdown table for BENCHMARKS.md.
 #
-#   scripts/bench.sh [SIZES...]        default sizes: 10000 100000 1000000
+#   scripts/bench.sh [CASE...]     CASE = linkedin:N | x:N | mastodon:N | bluesky:N
+#   default: linkedin:10000 linkedin:100000 linkedin:1000000 x:100000 x:1000000 mastodon:1000000
 #
-# Builds the release binary and the generator, generates each export once (deterministic
-# seed) under target/bench/, then takes the best of 3 runs of each command. Peak RSS comes
-# from /usr/bin/time -v.
+# Builds the release binary and the generators (examples/gen_*.rs, deterministic seed 7),
+# generates each export once under target/bench/, then keeps the fastest of 3 runs of each
+# command (peak RSS of that run, from /usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
-cargo build --release --quiet --bin rapport --example gen_linkedin
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(linkedin:10000 linkedin:100000 linkedin:1000000 x:100000 x:1000000 mastodon:1000000)
+cargo build --release --quiet --bin rapport --example gen_linkedin --example gen_x --example gen_mastodon --example gen_bluesky
 bin=target/release/rapport
-gen=target/release/examples/gen_linkedin
+ex=target/release/examples
 dir=target/bench
 mkdir -p "$dir"
 
@@ -27,17 +29,28 @@ best_of_3() { # prints "seconds peak_kib" of the fastest of three runs
   echo "$best $rss"
 }
 
-echo "| activities | zip MB | uncompressed MB | unzip -p s | analyze s | ratio | peak RSS MB | RSS / uncompressed |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
-for n in "${sizes[@]}"; do
-  zip="$dir/linkedin-$n.zip"
-  [ -f "$zip" ] || "$gen" --activities "$n" --out "$zip" 2> /dev/null
-  zmb=$(du -k "$zip" | awk '{printf "%.1f", $1/1024}')
-  umb=$(unzip -l "$zip" | tail -1 | awk '{printf "%.1f", $1/1048576}')
-  read -r tu _ < <(best_of_3 sh -c "unzip -p '$zip' > /dev/null")
-  read -r ta rss < <(best_of_3 "$bin" -q analyze --export "$zip" --out "$dir/out-$n")
-  ratio=$(awk "BEGIN{printf \"%.2f\", $ta / ($tu > 0 ? $tu : 0.01)}")
+echo "| export | items | archive MB | uncompressed MB | inflate s | analyze s | ratio | peak RSS MB | RSS / uncompressed |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for c in "${cases[@]}"; do
+  kind=${c%%:*}; n=${c##*:}
+  case $kind in
+    linkedin) f="$dir/linkedin-$n.zip"; [ -f "$f" ] || "$ex/gen_linkedin" --activities "$n" --out "$f" 2> /dev/null ;;
+    x) f="$dir/x-$n.zip"; [ -f "$f" ] || "$ex/gen_x" --tweets "$n" --out "$f" 2> /dev/null ;;
+    mastodon) f="$dir/mastodon-$n.tar.gz"; [ -f "$f" ] || "$ex/gen_mastodon" --statuses "$n" --out "$f" 2> /dev/null ;;
+    bluesky) f="$dir/bluesky-$n.car"; [ -f "$f" ] || "$ex/gen_bluesky" --posts "$n" --out "$f" 2> /dev/null ;;
+    *) echo "unknown case $c" >&2; exit 2 ;;
+  esac
+  amb=$(du -k "$f" | awk '{printf "%.1f", $1/1024}')
+  case $f in
+    *.zip) umb=$(unzip -l "$f" | tail -1 | awk '{printf "%.1f", $1/1048576}')
+           read -r tu _ < <(best_of_3 sh -c "unzip -p '$f' > /dev/null") ;;
+    *.tar.gz) umb=$(gzip -dc "$f" | wc -c | awk '{printf "%.1f", $1/1048576}')
+           read -r tu _ < <(best_of_3 sh -c "gzip -dc '$f' > /dev/null") ;;
+    *) umb=$amb; read -r tu _ < <(best_of_3 sh -c "cat '$f' > /dev/null") ;;
+  esac
+  read -r ta rss < <(best_of_3 "$bin" -q analyze --export "$f" --out "$dir/out-$kind-$n")
+  ratio=$(awk "BEGIN{printf \"%.2f\", $ta / ($tu > 0.01 ? $tu : 0.01)}")
   rmb=$(awk "BEGIN{printf \"%.0f\", $rss / 1024}")
   rr=$(awk "BEGIN{printf \"%.2f\", ($rss / 1024) / $umb}")
-  echo "| $n | $zmb | $umb | $tu | $ta | ${ratio}x | $rmb | ${rr}x |"
+  echo "| $kind | $n | $amb | $umb | $tu | $ta | ${ratio}x | $rmb | ${rr}x |"
 done
