@@ -31,8 +31,24 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "coffee", "release", "thanks", "meeting", "rust", "team", "idea", "great", "question",
-    "thread", "data", "design", "weekend", "event", "talk", "community", "lesson", "&amp;",
+    "coffee",
+    "release",
+    "thanks",
+    "meeting",
+    "rust",
+    "team",
+    "idea",
+    "great",
+    "question",
+    "thread",
+    "data",
+    "design",
+    "weekend",
+    "event",
+    "talk",
+    "community",
+    "lesson",
+    "&amp;",
 ];
 
 const OWNER: u64 = 1_000_000_001;
@@ -103,7 +119,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
             30..=54 => (
                 format!("@user{other} {}", text(&mut rng, 14)),
-                Some((base + 1_000_000_000 + rng.below(1 << 30), other, format!("user{other}"))),
+                Some((
+                    base + 1_000_000_000 + rng.below(1 << 30),
+                    other,
+                    format!("user{other}"),
+                )),
             ),
             55..=59 => (format!("@user{other} {}", text(&mut rng, 14)), None),
             _ => (text(&mut rng, 20), None),
@@ -149,7 +169,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         let t0 = start + rng.below(span) as i64;
         for m in (0..4u64).rev() {
-            let (from, to) = if m % 2 == 0 { (other, OWNER) } else { (OWNER, other) };
+            let (from, to) = if m % 2 == 0 {
+                (other, OWNER)
+            } else {
+                (OWNER, other)
+            };
             let when = chrono::DateTime::from_timestamp(t0 + (m * 600) as i64, 0)
                 .map(|d| d.format("%Y-%m-%dT%H:%M:%S.000Z").to_string())
                 .unwrap_or_default();

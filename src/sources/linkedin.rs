@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::archive::{Archive, Entry};
 use super::text::{
-    clean_name, decode, fnv64, is_placeholder, is_utf16, normalize_linkedin_url, parse_datetime,
+    clean_name, decode, fnv64, is_normalized_linkedin_url, is_placeholder, is_utf16,
+    normalize_linkedin_url, parse_datetime,
 };
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
@@ -627,6 +628,15 @@ impl Handler {
         }
     }
 
+    /// A normalized, shared profile URL (no allocation when the export's URL is already clean).
+    fn intern_url(&mut self, raw: &str) -> Option<Arc<str>> {
+        let t = raw.trim();
+        if is_normalized_linkedin_url(t) {
+            return Some(self.intern(t));
+        }
+        normalize_linkedin_url(raw).map(|u| self.intern(&u))
+    }
+
     fn intern(&mut self, s: &str) -> Arc<str> {
         if let Some(a) = self.interned.get(s) {
             return a.clone();
@@ -786,11 +796,9 @@ impl Handler {
         let recipient_urls: Vec<Arc<str>> = row
             .get(self.col("recipient profile urls"))
             .split([',', ';'])
-            .filter_map(normalize_linkedin_url)
-            .map(|u| self.intern(&u))
+            .filter_map(|u| self.intern_url(u))
             .collect();
-        let sender_url = normalize_linkedin_url(row.get(self.col("sender profile url")))
-            .map(|u| self.intern(&u));
+        let sender_url = self.intern_url(row.get(self.col("sender profile url")));
         let to = if recipient_urls.is_empty() {
             to
         } else {
@@ -944,16 +952,21 @@ struct NameBook {
 
 impl NameBook {
     fn new(messages: &[MessageRow], connections: &[Connection]) -> Self {
-        let mut senders: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
+        // Distinct (name, URL) pairs first: a name repeats on every message it sent.
+        let mut pairs: HashSet<(&str, &Arc<str>)> = HashSet::default();
         for m in messages {
             if let Some(u) = &m.sender_url
                 && !m.from.is_empty()
             {
-                senders
-                    .entry(m.from.to_lowercase())
-                    .or_default()
-                    .insert(u.clone());
+                pairs.insert((&m.from, u));
             }
+        }
+        let mut senders: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
+        for (name, u) in pairs {
+            senders
+                .entry(name.to_lowercase())
+                .or_default()
+                .insert(u.clone());
         }
         let mut conns: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
         for c in connections {

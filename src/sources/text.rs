@@ -105,6 +105,9 @@ pub fn is_placeholder(s: &str) -> bool {
 /// no query or fragment, no trailing `/`. Placeholders and non-URLs give `None`.
 pub fn normalize_linkedin_url(raw: &str) -> Option<String> {
     let t = raw.trim().trim_matches('"').trim();
+    if is_normalized_linkedin_url(t) {
+        return Some(t.to_string());
+    }
     if is_placeholder(t) {
         return None;
     }
@@ -130,6 +133,21 @@ pub fn normalize_linkedin_url(raw: &str) -> Option<String> {
         return None;
     }
     Some(format!("https://www.linkedin.com{path}"))
+}
+
+/// True when `t` is already in normalized form (the common case in large exports), so callers
+/// can skip the allocations of [`normalize_linkedin_url`].
+pub fn is_normalized_linkedin_url(t: &str) -> bool {
+    match t.strip_prefix("https://www.linkedin.com/") {
+        Some(path) => {
+            !path.is_empty()
+                && !path.ends_with('/')
+                && !t.bytes().any(|b| {
+                    b.is_ascii_uppercase() || b == b'?' || b == b'#' || b >= 0x80 || b == b' '
+                })
+        }
+        None => false,
+    }
 }
 
 fn two_digits(b: &[u8]) -> Option<u32> {
