@@ -384,6 +384,7 @@ pub fn prepare_with_store(
         me: input.me.clone(),
         threads,
     };
+    let profile = Profile::start();
     let mut all = Collected::default();
     let mut inputs = Vec::new();
     for path in &input.exports {
@@ -422,6 +423,7 @@ pub fn prepare_with_store(
             all.extend(acts);
         }
     }
+    profile.lap("imported");
     // The same act from two downloads of one account counts once.
     let mut activities = all.activities;
     let before = activities.len();
@@ -469,10 +471,13 @@ pub fn prepare_with_store(
                 .join("\n"),
         });
     }
+    profile.lap("deduplicated");
     classify::classify(&mut activities, group_max);
     classify::mark_heuristics(&mut activities);
+    profile.lap("classified");
     let gaps = classify::response_gaps(&activities);
     let summary = analysis::summarize(&activities, &gaps, &AnalysisOptions { zone, from, to })?;
+    profile.lap("summarized");
     let info = RunInfo {
         settings: Settings {
             timezone: zone.name(),
@@ -521,4 +526,31 @@ fn with_progress<T>(archive: &sources::Archive, quiet: bool, work: impl FnOnce()
     });
     bar.finish_and_clear();
     result
+}
+
+/// Phase timings and peak memory on stderr when `RAPPORT_PROFILE` is set (for benchmarks).
+struct Profile(Option<std::time::Instant>);
+
+impl Profile {
+    fn start() -> Self {
+        Profile(std::env::var_os("RAPPORT_PROFILE").map(|_| std::time::Instant::now()))
+    }
+
+    fn lap(&self, what: &str) {
+        if let Some(t0) = self.0 {
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmHWM:"))
+                        .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+                })
+                .unwrap_or_default();
+            eprintln!(
+                "[{:>7.3} s] {what:<14} peak RSS {peak} (Activity is {} bytes)",
+                t0.elapsed().as_secs_f64(),
+                std::mem::size_of::<Activity>()
+            );
+        }
+    }
 }

@@ -215,6 +215,7 @@ pub fn summarize(
     let mut people: rustc_hash::FxHashMap<(Platform, &str), u32> = Default::default();
     let mut months_seen: BTreeMap<i32, Option<(MonthCode, MonthCode)>> = BTreeMap::new();
     let mut totals = Totals::default();
+    let mut mode_counts = [0u64; 8];
     for a in activities {
         let code = match a.at {
             Some(ms) => options.zone.month_of(ms),
@@ -257,7 +258,14 @@ pub fn summarize(
         } else if a.is_counted_in() {
             totals.received += 1;
         } else if let Some(md) = a.mode {
-            *totals.by_mode.entry(md.as_str().to_string()).or_default() += 1;
+            mode_counts[mode_code(Some(md)) as usize] += 1;
+        }
+    }
+    for (mode, code, name) in MODES {
+        if mode != Mode::Excluded && mode_counts[code as usize] > 0 {
+            totals
+                .by_mode
+                .insert(name.to_string(), mode_counts[code as usize]);
         }
     }
     let gap: Vec<Option<f64>> = gaps.to_vec();

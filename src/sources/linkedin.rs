@@ -661,11 +661,19 @@ impl Handler {
         let h = fnv64(parts);
         let n = self.seen.entry(h).or_insert(0);
         *n += 1;
-        if *n == 1 {
-            format!("{prefix}:{h:016x}")
-        } else {
-            format!("{prefix}:{h:016x}#{n}")
+        // Hex by hand: `format!` is measurable at a million rows.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = String::with_capacity(prefix.len() + 20);
+        id.push_str(prefix);
+        id.push(':');
+        for shift in (0..16).rev() {
+            id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
         }
+        if *n > 1 {
+            id.push('#');
+            id.push_str(&n.to_string());
+        }
+        id
     }
 
     /// Parses a date cell: blank → None silently where blanks are expected, else with a warning.

@@ -204,6 +204,9 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
             return Some(with_offset.timestamp_millis() + frac_ms);
         }
     }
+    if let Some(ms) = parse_us_short_fast(s) {
+        return Some(ms);
+    }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.timestamp_millis());
     }
@@ -268,6 +271,47 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
     None
 }
 
+/// Fast path for LinkedIn invitations' `M/D/YY, h:mm AM` (two-digit years are 20YY).
+fn parse_us_short_fast(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once(", ")?;
+    let mut d = date.split('/');
+    let month: u32 = d.next()?.parse().ok()?;
+    let day: u32 = d.next()?.parse().ok()?;
+    let year_text = d.next()?;
+    if d.next().is_some() || !(year_text.len() == 2 || year_text.len() == 4) {
+        return None;
+    }
+    let mut year: i32 = year_text.parse().ok()?;
+    if year_text.len() == 2 {
+        year += 2000;
+    }
+    let (clock, meridiem) = time.trim().split_once(' ')?;
+    let (h, m) = clock.split_once(':')?;
+    if m.len() != 2 {
+        return None;
+    }
+    let (mut hour, minute): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    if !(1..=12).contains(&hour) {
+        return None;
+    }
+    match meridiem.trim() {
+        "AM" | "am" => {
+            if hour == 12 {
+                hour = 0;
+            }
+        }
+        "PM" | "pm" => {
+            if hour != 12 {
+                hour += 12;
+            }
+        }
+        _ => return None,
+    }
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let time = NaiveTime::from_hms_opt(hour, minute, 0)?;
+    Some(NaiveDateTime::new(date, time).and_utc().timestamp_millis())
+}
+
 fn split_fraction(rest: &str) -> (i64, &str) {
     if let Some(r) = rest.strip_prefix('.') {
         let digits: usize = r.bytes().take_while(|b| b.is_ascii_digit()).count();
@@ -315,6 +359,17 @@ mod tests {
             Some(t + 12 * 3600 * 1000)
         );
         assert_eq!(parse_datetime("03/02/2024, 09:15 AM"), Some(t));
+        assert_eq!(
+            parse_datetime("3/2/24, 12:15 AM"),
+            Some(t - 9 * 3600 * 1000)
+        );
+        assert_eq!(
+            parse_datetime("3/2/24, 12:15 PM"),
+            Some(t + 3 * 3600 * 1000)
+        );
+        assert_eq!(parse_datetime("3/2/24,\u{202f}9:15\u{202f}AM"), Some(t));
+        assert_eq!(parse_datetime("3/2/24, 9:15\u{202f}AM"), Some(t));
+        assert_eq!(parse_datetime("13/2/24, 9:15 PM"), None);
         assert_eq!(parse_datetime("Sat Mar 02 09:15:00 +0000 2024"), Some(t));
         assert_eq!(parse_datetime("Sat Mar 02 09:15:00 UTC 2024"), Some(t));
         assert_eq!(parse_datetime("2024-03-02 10:15:00 +0100"), Some(t));
