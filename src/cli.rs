@@ -96,9 +96,23 @@ pub enum LoginCommand {
         )]
         app_password: Option<String>,
     },
-    /// Log in to LinkedIn's Member Data Portability API with your own developer app
-    /// (api.linkedin_client_id / _secret in the config or RAPPORT_LINKEDIN_CLIENT_ID / _SECRET).
-    Linkedin,
+    /// Log in to LinkedIn's Member Data Portability API (EEA and Switzerland) in the browser
+    /// with your own developer app (api.linkedin_client_id / _secret in the config or
+    /// RAPPORT_LINKEDIN_CLIENT_ID / _SECRET), or with --token.
+    Linkedin {
+        /// An access token obtained elsewhere (e.g. the developer portal's token generator)
+        /// instead of the browser login.
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "RAPPORT_LINKEDIN_TOKEN",
+            hide_env_values = true
+        )]
+        token: Option<String>,
+        /// Name of this login in the store (`rapport analyze --account linkedin:NAME`).
+        #[arg(long, value_name = "NAME", default_value = "me")]
+        account: String,
+    },
 }
 
 /// `rapport logout`.
@@ -121,9 +135,14 @@ pub struct FetchArgs {
     /// Which stored login, when there are several (e.g. @me@mastodon.social).
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
-    /// On the first fetch, stop going back at this month (YYYY-MM).
+    /// On the first fetch, stop going back at this month (YYYY-MM). Not for LinkedIn, whose
+    /// snapshot always holds the whole history.
     #[arg(long, value_name = "YYYY-MM")]
     pub since: Option<String>,
+    /// LinkedIn only: your profile URL, when rapport cannot tell which side of the messages is
+    /// you (remembered for later fetches).
+    #[arg(long, value_name = "URL")]
+    pub me: Option<String>,
 }
 
 /// `rapport export`.

@@ -53,6 +53,8 @@ pub struct ApiConfig {
     pub linkedin_client_secret: String,
     /// OAuth scope requested from LinkedIn.
     pub linkedin_scope: String,
+    /// Port of the login's loopback redirect URI (0 = a random free port).
+    pub linkedin_redirect_port: u16,
     /// Retry policy.
     pub retry: RetryConfig,
 }
@@ -171,6 +173,13 @@ impl Config {
                     .parse()
                     .map_err(|_| Error::Usage(format!("{var}={v:?} is not a whole number")))?;
             }
+        }
+        if let Some(v) = get("RAPPORT_LINKEDIN_REDIRECT_PORT").filter(|v| !v.trim().is_empty()) {
+            api.linkedin_redirect_port = v.trim().parse().map_err(|_| {
+                Error::Usage(format!(
+                    "RAPPORT_LINKEDIN_REDIRECT_PORT={v:?} is not a port number (0-65535)"
+                ))
+            })?;
         }
         if let Some(v) = get("RAPPORT_MAX_RETRIES").filter(|v| !v.trim().is_empty()) {
             r.max_retries = v.trim().parse().map_err(|_| {

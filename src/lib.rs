@@ -250,7 +250,25 @@ fn login(what: LoginCommand, cfg: &Config) -> Result<(), Error> {
                 &fetch::auth::Secret::new(password),
             ))??
         }
-        LoginCommand::Linkedin => return Err(fetch::linkedin::not_yet()),
+        LoginCommand::Linkedin { token, account } => match token {
+            Some(t) => fetch::block_on(fetch::auth::linkedin_with_token(
+                &http,
+                &cfg.api,
+                &account,
+                fetch::auth::Secret::new(t),
+            ))??,
+            None => fetch::block_on(fetch::auth::linkedin_oauth(
+                &http,
+                &cfg.api,
+                &account,
+                |url| {
+                    eprintln!(
+                        "Open this address in your browser to let rapport read your LinkedIn data:\n\n  {url}\n"
+                    );
+                    fetch::auth::try_open_browser(&url);
+                },
+            ))??,
+        },
     };
     let path = fetch::auth::save(&creds)?;
     println!(
@@ -271,8 +289,10 @@ fn fetch_account(
 ) -> Result<(), Error> {
     let since = month_arg("--since", args.since.as_deref())?.and_then(month_start_ms);
     let p = platform(args.platform);
-    if p == model::Platform::LinkedIn {
-        return Err(fetch::linkedin::not_yet());
+    if p == model::Platform::LinkedIn && since.is_some() {
+        eprintln!(
+            "rapport: note: --since is ignored for LinkedIn: its snapshot always holds your whole history"
+        );
     }
     let creds = fetch::auth::load(p, args.account.as_deref())?;
     let http = http(cfg)?;
@@ -284,6 +304,17 @@ fn fetch_account(
                 fetch::mastodon::fetch(&http, &creds, &account, since, &progress)
                     .await
                     .map(|()| Vec::new())
+            }
+            model::Platform::LinkedIn => {
+                fetch::linkedin::fetch(
+                    &http,
+                    &creds,
+                    &account,
+                    &cfg.api.linkedin_api,
+                    args.me.as_deref(),
+                    &progress,
+                )
+                .await
             }
             _ => fetch::bluesky::fetch(&http, creds.clone(), &account, &progress).await,
         }

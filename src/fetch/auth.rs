@@ -373,6 +373,9 @@ pub struct CodeFlow<'a> {
     pub scopes: String,
     /// How long to wait for the browser.
     pub timeout: Duration,
+    /// Exchange the code with a plain form POST read as JSON instead of the `oauth2` crate's
+    /// typed response (LinkedIn's token answer may lack `token_type`, which that type needs).
+    pub form_exchange: bool,
 }
 
 /// A bound loopback listener and its redirect URI (bind first: Mastodon apps are registered
@@ -386,11 +389,16 @@ pub struct Loopback {
 impl Loopback {
     /// Binds 127.0.0.1 on a random free port.
     pub async fn bind() -> Result<Loopback, FetchError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Loopback::bind_port(0).await
+    }
+
+    /// Binds 127.0.0.1 on `port` (0 = a random free one).
+    pub async fn bind_port(port: u16) -> Result<Loopback, FetchError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|e| FetchError::Auth {
                 platform: "oauth".into(),
-                message: format!("cannot listen on 127.0.0.1 for the login callback: {e}"),
+                message: format!("cannot listen on 127.0.0.1:{port} for the login callback: {e}"),
             })?;
         let port = listener
             .local_addr()
@@ -420,6 +428,7 @@ pub async fn code_flow(
         message: m,
     };
     let bad_url = |what: &str, e: url::ParseError| fail(format!("bad {what} URL: {e}"));
+    let redirect_uri = loopback.redirect_uri.clone();
     // Credentials in the form body: Mastodon documents it, and it names the client for servers
     // that bind codes to a client id.
     let mut client = BasicClient::new(ClientId::new(flow.client_id.clone()))
@@ -458,6 +467,9 @@ pub async fn code_flow(
     let code = cb
         .code
         .ok_or_else(|| fail("the login answer has no code".into()))?;
+    if flow.form_exchange {
+        return form_exchange(http, &flow, &redirect_uri, &code, verifier.secret()).await;
+    }
     let token = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
@@ -484,6 +496,171 @@ pub async fn code_flow(
             .refresh_token()
             .map(|r| Secret::new(r.secret().to_string())),
     ))
+}
+
+/// The code exchange as a plain form POST (RFC 6749 §4.1.3, PKCE verifier and client
+/// credentials in the body), the answer read as JSON: only `access_token` is required, so a
+/// response without `token_type` (LinkedIn) is accepted. Sent once: a code is single-use.
+async fn form_exchange(
+    http: &Http,
+    flow: &CodeFlow<'_>,
+    redirect_uri: &str,
+    code: &str,
+    verifier: &str,
+) -> Result<(Secret, Option<Secret>), FetchError> {
+    let fail = |m: String| FetchError::Auth {
+        platform: flow.platform.to_string(),
+        message: m,
+    };
+    let mut form: Vec<(&str, &str)> = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("client_id", flow.client_id.as_str()),
+        ("code_verifier", verifier),
+    ];
+    if let Some(secret) = &flow.client_secret {
+        form.push(("client_secret", secret.expose()));
+    }
+    let resp = http
+        .client()
+        .post(&flow.token_url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .timeout(Duration::from_secs(60))
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "the token exchange failed (cannot reach {}: {e}); run the login again",
+                flow.token_url
+            ))
+        })?;
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.map_err(|e| {
+        fail(format!(
+            "the token exchange failed (the answer was cut short: {e}); run the login again"
+        ))
+    })?;
+    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(String::from)
+    };
+    match field("access_token") {
+        Some(access) if (200..=299).contains(&status) => {
+            Ok((Secret::new(access), field("refresh_token").map(Secret::new)))
+        }
+        _ => {
+            // No token in this body, so it can be quoted.
+            let detail = match field("error") {
+                Some(e) => format!(
+                    "{e}{}",
+                    field("error_description")
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                ),
+                None if field("access_token").is_some() => format!("HTTP {status}"),
+                None => format!("HTTP {status}: {}", super::short(&body)),
+            };
+            Err(fail(format!(
+                "the token exchange failed ({detail}); run the login again"
+            )))
+        }
+    }
+}
+
+/// The LinkedIn app's client id and secret (config or environment), or a usage error naming
+/// both ways to give them.
+pub fn linkedin_client(
+    api: &crate::config::ApiConfig,
+) -> Result<(String, Secret), crate::error::Error> {
+    let id = api.linkedin_client_id.trim();
+    let secret = api.linkedin_client_secret.trim();
+    if id.is_empty() || secret.is_empty() {
+        return Err(crate::error::Error::Usage(
+            "LinkedIn login needs your own developer app: set RAPPORT_LINKEDIN_CLIENT_ID and \
+             RAPPORT_LINKEDIN_CLIENT_SECRET (or api.linkedin_client_id and \
+             api.linkedin_client_secret in your config file); see README \"Fetch from platform \
+             APIs\". Or pass an access token obtained elsewhere with --token."
+                .into(),
+        ));
+    }
+    Ok((id.to_string(), Secret::new(secret)))
+}
+
+/// `rapport login linkedin`: authorization code flow (PKCE sent too, harmless where it is not
+/// used) with the user's own app, then the stored login (`account` names it, e.g. `me`).
+pub async fn linkedin_oauth(
+    http: &Http,
+    api: &crate::config::ApiConfig,
+    account: &str,
+    open: impl FnOnce(String),
+) -> Result<Credentials, crate::error::Error> {
+    let (client_id, client_secret) = linkedin_client(api)?;
+    let loopback = Loopback::bind_port(api.linkedin_redirect_port).await?;
+    let (access, refresh) = code_flow(
+        http,
+        CodeFlow {
+            platform: "linkedin",
+            authorize_url: api.linkedin_authorize_url.trim().to_string(),
+            token_url: api.linkedin_token_url.trim().to_string(),
+            client_id,
+            client_secret: Some(client_secret),
+            scopes: api.linkedin_scope.clone(),
+            timeout: Duration::from_secs(300),
+            form_exchange: true,
+        },
+        loopback,
+        open,
+    )
+    .await?;
+    Ok(Credentials {
+        platform: "linkedin".into(),
+        account: account.to_string(),
+        server: api.linkedin_api.trim().trim_end_matches('/').to_string(),
+        owner: None,
+        access_token: access,
+        refresh_token: refresh,
+        obtained_at: now_rfc3339(),
+    })
+}
+
+/// `rapport login linkedin --token`: checks the token with one snapshot request for the
+/// `PROFILE` domain (a 404 only means that domain is not built yet) and returns the login.
+pub async fn linkedin_with_token(
+    http: &Http,
+    api: &crate::config::ApiConfig,
+    account: &str,
+    token: Secret,
+) -> Result<Credentials, FetchError> {
+    let base = api.linkedin_api.trim().trim_end_matches('/').to_string();
+    let url = super::linkedin::first_url(&base, "PROFILE");
+    let resp = http
+        .send(|c| super::linkedin::request(c, &url, &token))
+        .await?;
+    let owner = if resp.status == 404 {
+        None
+    } else {
+        let resp = resp.ok(
+            "linkedin",
+            "Check the token: it must come from an app with the Member Data Portability (Member) product and carry its scope (api.linkedin_scope).",
+        )?;
+        resp.json.as_ref().and_then(super::linkedin::profile_owner)
+    };
+    Ok(Credentials {
+        platform: "linkedin".into(),
+        account: account.to_string(),
+        server: base,
+        owner,
+        access_token: token,
+        refresh_token: None,
+        obtained_at: now_rfc3339(),
+    })
 }
 
 /// Tries to open `url` in a browser; silently does nothing where none can be started
@@ -568,6 +745,7 @@ pub async fn mastodon_oauth(
             client_secret,
             scopes: MASTODON_SCOPES.into(),
             timeout: Duration::from_secs(300),
+            form_exchange: false,
         },
         loopback,
         open,

@@ -6,6 +6,7 @@
 
 mod bluesky;
 mod faults;
+mod linkedin;
 mod mastodon;
 mod oauth;
 
@@ -45,6 +46,14 @@ impl Env {
             "RAPPORT_BLUESKY_APP_PASSWORD",
             "RAPPORT_MASTODON_TOKEN",
             "RAPPORT_DATA_DIR",
+            "RAPPORT_ME",
+            "RAPPORT_LINKEDIN_API",
+            "RAPPORT_LINKEDIN_TOKEN",
+            "RAPPORT_LINKEDIN_CLIENT_ID",
+            "RAPPORT_LINKEDIN_CLIENT_SECRET",
+            "RAPPORT_LINKEDIN_AUTHORIZE_URL",
+            "RAPPORT_LINKEDIN_TOKEN_URL",
+            "RAPPORT_LINKEDIN_SCOPE",
         ] {
             c.env_remove(v);
         }
