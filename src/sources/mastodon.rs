@@ -35,6 +35,7 @@ use serde::de::{
 };
 
 use super::archive::{Archive, Entry};
+use super::common::{Counted, Interner, drain_map, drain_seq};
 use super::text::parse_datetime;
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
@@ -294,20 +295,6 @@ fn is_cap(e: &io::Error) -> bool {
 // ------------------------------------------------------------------------------------------
 // Streaming JSON
 
-/// Counts the bytes read through it (for error offsets).
-struct Counted<R> {
-    inner: R,
-    count: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-}
-
 /// What streaming one collection file gave.
 #[derive(Debug)]
 enum Streamed {
@@ -495,16 +482,6 @@ fn report_stream(diag: &mut Diagnostics, source: &str, streamed: Streamed) {
 // ------------------------------------------------------------------------------------------
 // Lenient field types: a value of an unexpected type is "absent", never an error that would
 // end the whole stream.
-
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
 
 /// A URI or short string: a string, or an object's `id` (`{"id": …}` links), or the first
 /// element of an array. Blank is absent.
@@ -850,21 +827,6 @@ impl Status {
                         None => r.ends_with("/followers"),
                     }
             })
-    }
-}
-
-/// One `Arc` per person or conversation id.
-#[derive(Debug, Default)]
-struct Interner(HashMap<String, Arc<str>>);
-
-impl Interner {
-    fn get(&mut self, id: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(id) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(id);
-        self.0.insert(id.to_string(), a.clone());
-        a
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod bluesky;
+mod common;
 pub mod linkedin;
 pub mod mastodon;
 pub mod text;

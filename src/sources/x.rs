@@ -30,6 +30,7 @@ use serde::de::{
 };
 
 use super::archive::{Archive, Entry};
+use super::common::{Counted, Interner, drain_map, drain_seq};
 use super::text::parse_datetime;
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
@@ -300,20 +301,6 @@ impl Importer for XArchive {
 // ------------------------------------------------------------------------------------------
 // Streaming JSON
 
-/// Counts the bytes read through it (for error offsets).
-struct Counted<R> {
-    inner: R,
-    count: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-}
-
 /// Skips a BOM, whitespace and a `window.YTD.x.partN =` / `Grailbird.data.x =` prefix, leaving
 /// the reader on the first byte of the JSON. Returns the bytes skipped, `None` when the file
 /// holds no JSON (no `=` and no `[`/`{` at the start).
@@ -471,17 +458,6 @@ fn report_stream(diag: &mut Diagnostics, source: &str, streamed: Streamed) {
 // ------------------------------------------------------------------------------------------
 // Lenient field types: a value of an unexpected type becomes "absent" instead of an error that
 // would end the whole stream.
-
-/// Drains a sequence or map the caller does not want.
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
 
 /// An id: a string or an integer (kept exact), anything else is absent. Blank is absent.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -993,21 +969,6 @@ impl IdSet {
             Ok(n) if n.to_string() == id => self.numbers.insert(n),
             _ => self.others.insert(id.to_string()),
         }
-    }
-}
-
-/// One `Arc` per person id, shared by every activity that names them.
-#[derive(Debug, Default)]
-struct Interner(HashMap<String, Arc<str>>);
-
-impl Interner {
-    fn get(&mut self, id: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(id) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(id);
-        self.0.insert(id.to_string(), a.clone());
-        a
     }
 }
 
