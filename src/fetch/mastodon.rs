@@ -31,7 +31,9 @@ pub fn actor_of_account(account: &Value) -> Option<String> {
     if let Some(uri) = account.get("uri").and_then(|v| v.as_str())
         && !uri.is_empty()
     {
-        return Some(uri.to_string());
+        // Some servers (and mastodon-mock) put the profile URL `…/@name` in `uri`: map it
+        // the same way as mention URLs so one person has one id.
+        return Some(actor_of_profile_url(uri));
     }
     account
         .get("url")

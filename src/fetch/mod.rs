@@ -279,6 +279,11 @@ impl Http {
     }
 
     fn note_rate_limit(&self, headers: &HeaderMap) {
+        // An explicit Retry-After is the server's own answer to "when may I retry"; the bucket
+        // headers beside it can name a later reset of a bucket that is not the binding one.
+        if header_str(headers, "retry-after").is_some() {
+            return;
+        }
         let remaining = header_str(headers, "x-ratelimit-remaining")
             .or_else(|| header_str(headers, "ratelimit-remaining"))
             .and_then(|v| v.trim().parse::<i64>().ok());

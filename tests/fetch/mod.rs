@@ -8,6 +8,7 @@ mod bluesky;
 mod faults;
 mod linkedin;
 mod mastodon;
+mod mastodon_mock;
 mod oauth;
 
 use std::path::{Path, PathBuf};
