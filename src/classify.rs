@@ -22,10 +22,16 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
     } else {
         FxHashMap::default()
     };
+    let mut chain_ends = Chains {
+        all: activities,
+        index: &index,
+        memo: FxHashMap::default(),
+    };
     let mut decided: Vec<(Option<Mode>, Option<Arc<str>>)> = Vec::with_capacity(activities.len());
-    for a in activities.iter() {
-        decided.push(decide(a, activities, &index, group_max));
+    for i in 0..activities.len() {
+        decided.push(decide(i, &mut chain_ends, group_max));
     }
+    drop(chain_ends);
     for (a, (mode, counterpart)) in activities.iter_mut().zip(decided) {
         a.mode = mode;
         if let Some(c) = counterpart {
@@ -34,12 +40,8 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
     }
 }
 
-fn decide(
-    a: &Activity,
-    all: &[Activity],
-    index: &FxHashMap<(Platform, &str), usize>,
-    group_max: u32,
-) -> (Option<Mode>, Option<Arc<str>>) {
+fn decide(i: usize, chains: &mut Chains<'_>, group_max: u32) -> (Option<Mode>, Option<Arc<str>>) {
+    let a = &chains.all[i];
     // 1. excluded (both directions)
     if a.hints.excluded.is_some() {
         return (Some(Mode::Excluded), None);
@@ -68,7 +70,8 @@ fn decide(
     }
     // 5. self-thread: follow the owner's own parents.
     if a.hints.parent_is_owner {
-        return self_thread(a, all, index);
+        let (mode, who) = chains.end_of(i);
+        return (Some(mode), who);
     }
     // 6. public conversation (also a direct reply addressed to nobody, which fell through 4)
     let is_reply = a.hints.parent.is_some() || a.hints.parent_author.is_some();
@@ -86,46 +89,70 @@ fn decide(
     (Some(Mode::Broadcast), None)
 }
 
-fn self_thread(
-    a: &Activity,
-    all: &[Activity],
-    index: &FxHashMap<(Platform, &str), usize>,
-) -> (Option<Mode>, Option<Arc<str>>) {
-    let mut parent = a.hints.parent.clone();
-    let mut steps = 0usize;
-    while let Some(pid) = parent {
-        steps += 1;
-        if steps > all.len() {
-            break; // a cycle in broken data: treat like a missing parent
-        }
-        let Some(&i) = index.get(&(a.platform, pid.as_str())) else {
-            return (Some(Mode::SelfThread), None); // parent missing from the data
-        };
-        let p = &all[i];
-        let is_reply =
-            p.kind == Kind::Reply || p.hints.parent.is_some() || p.hints.parent_author.is_some();
-        if !is_reply {
-            return (Some(Mode::SelfThread), None); // reached an owner top-level post
-        }
-        if p.hints.parent_is_owner {
-            parent = p.hints.parent.clone();
-            continue;
-        }
-        // Reached an owner reply to someone else: a continued turn of that conversation.
-        let who = p
-            .hints
-            .parent_author
-            .as_deref()
-            .map(Arc::from)
-            .or_else(|| p.counterparts.first().cloned());
-        return (Some(Mode::Conversation), who);
-    }
-    (Some(Mode::SelfThread), None)
+/// Where self-reply chains end. Every reply on one chain ends where the chain ends, so each
+/// chain is walked once and its end remembered for every reply on it (linear, not quadratic,
+/// in the length of long self-threads).
+struct Chains<'a> {
+    all: &'a [Activity],
+    index: &'a FxHashMap<(Platform, &'a str), usize>,
+    memo: FxHashMap<usize, (Mode, Option<Arc<str>>)>,
 }
 
-/// For each activity, the minutes since the previous message of its private conversation when
-/// it is an owner message in mode conversation answering a counted received message (§3).
-pub fn response_gaps(activities: &[Activity]) -> Vec<Option<f64>> {
+impl Chains<'_> {
+    /// The mode of the self-reply at `start` (contract §4 "Self-thread chains"): a chain that
+    /// reaches an owner top-level post, or a parent missing from the data, is a self-thread;
+    /// one that reaches an owner reply to someone else continues that conversation.
+    fn end_of(&mut self, start: usize) -> (Mode, Option<Arc<str>>) {
+        let mut path: Vec<usize> = Vec::new();
+        let mut on_path: rustc_hash::FxHashSet<usize> = Default::default();
+        let mut cur = start;
+        let result = loop {
+            if let Some(r) = self.memo.get(&cur) {
+                break r.clone();
+            }
+            path.push(cur);
+            on_path.insert(cur);
+            let a = &self.all[cur];
+            let Some(pid) = a.hints.parent.as_deref() else {
+                break (Mode::SelfThread, None); // parent missing from the data
+            };
+            let Some(&j) = self.index.get(&(a.platform, pid)) else {
+                break (Mode::SelfThread, None); // parent missing from the data
+            };
+            let p = &self.all[j];
+            let is_reply = p.kind == Kind::Reply
+                || p.hints.parent.is_some()
+                || p.hints.parent_author.is_some();
+            if !is_reply {
+                break (Mode::SelfThread, None); // reached an owner top-level post
+            }
+            if p.hints.parent_is_owner {
+                if on_path.contains(&j) {
+                    break (Mode::SelfThread, None); // a cycle in broken data
+                }
+                cur = j;
+                continue;
+            }
+            // Reached an owner reply to someone else: a continued turn of that conversation.
+            let who = p
+                .hints
+                .parent_author
+                .as_deref()
+                .map(Arc::from)
+                .or_else(|| p.counterparts.first().cloned());
+            break (Mode::Conversation, who);
+        };
+        for k in path {
+            self.memo.insert(k, result.clone());
+        }
+        result
+    }
+}
+
+/// For each activity, the milliseconds since the previous message of its private
+/// conversation when it is an owner message in mode conversation answering a counted received
+/// message (§3). Gaps stay exact integers; the median is taken on them (analysis).
+pub fn response_gaps(activities: &[Activity]) -> Vec<Option<i64>> {
     let mut gaps = vec![None; activities.len()];
     let mut by_conversation: FxHashMap<(Platform, &str), Vec<usize>> = FxHashMap::default();
     for (i, a) in activities.iter().enumerate() {
@@ -137,15 +164,7 @@ pub fn response_gaps(activities: &[Activity]) -> Vec<Option<f64>> {
         }
     }
     for ((platform, _), mut members) in by_conversation {
-        // Ties: LinkedIn exports are newest first, so a later row is the earlier message;
-        // elsewhere the message id decides.
-        members.sort_by(|&x, &y| {
-            let (ax, ay) = (&activities[x], &activities[y]);
-            ax.at.cmp(&ay.at).then_with(|| match platform {
-                Platform::LinkedIn => ay.hints.seq.cmp(&ax.hints.seq),
-                _ => id_order(&ax.id, &ay.id),
-            })
-        });
+        members.sort_by(|&x, &y| message_order(platform, &activities[x], &activities[y]));
         for w in members.windows(2) {
             let (prev, cur) = (&activities[w[0]], &activities[w[1]]);
             if cur.direction == Direction::Out
@@ -153,11 +172,22 @@ pub fn response_gaps(activities: &[Activity]) -> Vec<Option<f64>> {
                 && prev.is_counted_in()
                 && let (Some(t0), Some(t1)) = (prev.at, cur.at)
             {
-                gaps[w[1]] = Some((t1 - t0) as f64 / 60_000.0);
+                gaps[w[1]] = Some(t1 - t0);
             }
         }
     }
     gaps
+}
+
+/// The order of two messages of one conversation: by time; ties as the export's order says
+/// (contract §4 "Ties"): LinkedIn and Meta files are newest first, so a later row is the
+/// earlier message; Reddit chats keep file order; elsewhere the message id decides (numbers
+/// as numbers, Reddit's base-36 ids by length then text).
+pub fn message_order(platform: Platform, a: &Activity, b: &Activity) -> std::cmp::Ordering {
+    a.at.cmp(&b.at).then_with(|| match platform {
+        Platform::LinkedIn => b.hints.seq.cmp(&a.hints.seq),
+        _ => id_order(&a.id, &b.id),
+    })
 }
 
 /// Numeric ids compare as numbers (X snowflakes), others as text.
@@ -224,6 +254,35 @@ mod tests {
     }
 
     #[test]
+    fn long_self_thread_chain_is_walked_once() {
+        // A 20,000-reply self-thread (hostile or just long): every reply ends where the chain
+        // ends. Re-walking the chain for every reply would be 2·10^8 steps.
+        let n = 20_000;
+        let mut v = vec![act("0", Kind::Post, Direction::Out)];
+        for i in 1..n {
+            v.push(reply(&i.to_string(), &(i - 1).to_string(), true, None));
+        }
+        classify(&mut v, 8);
+        assert!(v[1..].iter().all(|a| a.mode == Some(Mode::SelfThread)));
+        // The same chain hanging off a reply to someone else is one continued turn.
+        let mut w = vec![reply("0", "elsewhere", false, Some("u7"))];
+        for i in 1..n {
+            w.push(reply(&i.to_string(), &(i - 1).to_string(), true, None));
+        }
+        classify(&mut w, 8);
+        assert!(w.iter().all(|a| a.mode == Some(Mode::Conversation)));
+        assert_eq!(w[n - 1].counterparts, vec![Arc::<str>::from("u7")]);
+    }
+
+    #[test]
+    fn self_reply_cycle_in_broken_data_is_a_self_thread() {
+        let mut v = vec![reply("a", "b", true, None), reply("b", "a", true, None)];
+        classify(&mut v, 8);
+        assert_eq!(v[0].mode, Some(Mode::SelfThread));
+        assert_eq!(v[1].mode, Some(Mode::SelfThread));
+    }
+
+    #[test]
     fn group_size_rule() {
         let mut v: Vec<Activity> = [1u32, 2, 3, 8, 9]
             .iter()
@@ -285,6 +344,6 @@ mod tests {
         ];
         classify(&mut v, 8);
         let g = response_gaps(&v);
-        assert_eq!(g, vec![None, Some(10.0), None, None]);
+        assert_eq!(g, vec![None, Some(600_000), None, None]);
     }
 }

@@ -186,9 +186,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "ZONE", env = "RAPPORT_TZ")]
     pub tz: Option<String>,
 
-    /// Your LinkedIn profile URL, when rapport cannot tell which side of the messages is you.
-    #[arg(long, value_name = "URL", env = "RAPPORT_ME")]
-    pub me: Option<String>,
+    /// Who you are, when rapport cannot tell which side of the messages is you: your LinkedIn
+    /// profile URL, your numeric X user id, your Facebook/Instagram display name or your
+    /// Reddit username. Prefix it with the platform when it could be read as another's
+    /// (`reddit:alice`, `x:12345`); repeat for several platforms.
+    #[arg(long, value_name = "WHO", env = "RAPPORT_ME")]
+    pub me: Vec<String>,
 
     /// Largest private conversation (people, you included) that still counts as conversation;
     /// bigger ones count as broadcast [config: group_max].

@@ -470,26 +470,6 @@ pub fn prepare_with_store(
     let mut keep = keep.into_iter();
     activities.retain(|_| keep.next().unwrap_or(true));
     let duplicates_dropped = (before - activities.len()) as u64;
-    if activities.is_empty() {
-        let sources = input
-            .exports
-            .iter()
-            .map(|p| p.display().to_string())
-            .chain(input.accounts.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        // Say why: the problems that emptied the files are the useful part.
-        let why: Vec<String> = all
-            .diagnostics
-            .problems()
-            .iter()
-            .map(|p| format!("\n  {}", diag::describe(p)))
-            .collect();
-        return Err(Error::NoData(format!(
-            "{sources} hold participation files, but no readable rows in them{}",
-            why.concat()
-        )));
-    }
     let diagnostics: Diagnostics = all.diagnostics;
     if input.strict && !diagnostics.is_empty() {
         return Err(Error::Strict {
@@ -509,6 +489,20 @@ pub fn prepare_with_store(
     let gaps = classify::response_gaps(&activities);
     let summary = analysis::summarize(&activities, &gaps, &AnalysisOptions { zone, from, to })?;
     profile.lap("summarized");
+    let mut notes = diagnostics.notes().to_vec();
+    if summary.rows.is_empty() {
+        // A recognised export with nothing to count is an answer, not an error.
+        let sources = input
+            .exports
+            .iter()
+            .map(|p| p.display().to_string())
+            .chain(input.accounts.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        notes.push(format!(
+            "{sources}: recognised, but it holds no activity rapport counts (posts, comments, replies, messages, reactions); metrics.csv has its header only"
+        ));
+    }
     let info = RunInfo {
         settings: Settings {
             timezone: zone.name(),
@@ -520,7 +514,7 @@ pub fn prepare_with_store(
         inputs,
         owners: all.owners,
         problems: diagnostics.problems(),
-        notes: diagnostics.notes().to_vec(),
+        notes,
     };
     Ok(Prepared {
         activities,

@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A platform rapport can read. The declaration order is the contract's row order
-/// (linkedin, x, mastodon, bluesky), so `Ord` sorts rows correctly.
+/// (linkedin, x, mastodon, bluesky, facebook, instagram, threads, reddit), so `Ord` sorts rows
+/// correctly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Platform {
     /// LinkedIn ("Get a copy of your data" archive).
@@ -15,15 +16,27 @@ pub enum Platform {
     Mastodon,
     /// Bluesky repository (CAR).
     Bluesky,
+    /// Facebook ("Download your information", JSON).
+    Facebook,
+    /// Instagram ("Download your information", JSON).
+    Instagram,
+    /// Threads (inside the Instagram export).
+    Threads,
+    /// Reddit (data request export).
+    Reddit,
 }
 
 impl Platform {
     /// All platforms in contract order.
-    pub const ALL: [Platform; 4] = [
+    pub const ALL: [Platform; 8] = [
         Platform::LinkedIn,
         Platform::X,
         Platform::Mastodon,
         Platform::Bluesky,
+        Platform::Facebook,
+        Platform::Instagram,
+        Platform::Threads,
+        Platform::Reddit,
     ];
 
     /// The lower-case name used in `metrics.csv`.
@@ -33,7 +46,22 @@ impl Platform {
             Platform::X => "x",
             Platform::Mastodon => "mastodon",
             Platform::Bluesky => "bluesky",
+            Platform::Facebook => "facebook",
+            Platform::Instagram => "instagram",
+            Platform::Threads => "threads",
+            Platform::Reddit => "reddit",
         }
+    }
+
+    /// The platform named `name` (case-insensitive; `twitter` is X).
+    pub fn from_name(name: &str) -> Option<Platform> {
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("twitter") {
+            return Some(Platform::X);
+        }
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(name))
     }
 }
 
@@ -242,5 +270,11 @@ impl Activity {
     /// True for `in` activities that count as received (not excluded).
     pub fn is_counted_in(&self) -> bool {
         self.direction == Direction::In && self.hints.excluded.is_none()
+    }
+
+    /// True for a message of a private conversation: kind message with at least 2
+    /// participants (the owner and someone else, if only a deleted account).
+    pub fn is_private_message(&self) -> bool {
+        self.kind == Kind::Message && self.participants.is_none_or(|p| p >= 2)
     }
 }

@@ -206,9 +206,7 @@ impl Store {
 
 /// The platform named `name` (as written in `state.json` and `--account`).
 pub fn platform_of(name: &str) -> Option<Platform> {
-    Platform::ALL
-        .into_iter()
-        .find(|p| p.as_str().eq_ignore_ascii_case(name))
+    Platform::from_name(name)
 }
 
 /// A file-system-safe folder name for an account (`@me@host` → `me@host`).

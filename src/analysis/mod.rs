@@ -9,7 +9,7 @@ use chrono::{Datelike, TimeZone};
 use polars::prelude::*;
 
 use crate::error::Error;
-use crate::model::{Activity, Direction, Kind, Mode, Platform};
+use crate::model::{Activity, Direction, Mode, Platform};
 
 /// Month code for undated activity; sorts after every real month.
 pub const UNDATED: i32 = i32::MAX;
@@ -192,11 +192,11 @@ fn platform_code(p: Platform) -> i32 {
     Platform::ALL.iter().position(|x| *x == p).unwrap_or(0) as i32
 }
 
-/// Computes the monthly table. `gaps[i]` is the response gap of `activities[i]` (see
-/// `classify::response_gaps`).
+/// Computes the monthly table. `gaps[i]` is the response gap of `activities[i]` in
+/// milliseconds (see `classify::response_gaps`).
 pub fn summarize(
     activities: &[Activity],
-    gaps: &[Option<f64>],
+    gaps: &[Option<i64>],
     options: &AnalysisOptions,
 ) -> Result<Summary, Error> {
     let n = activities.len();
@@ -216,7 +216,23 @@ pub fn summarize(
     let mut months_seen: BTreeMap<i32, Option<(MonthCode, MonthCode)>> = BTreeMap::new();
     let mut totals = Totals::default();
     let mut mode_counts = [0u64; 8];
-    for a in activities {
+    let mut gap: Vec<Option<i64>> = Vec::with_capacity(n);
+    for (a, g) in activities.iter().zip(gaps) {
+        totals.activities += 1;
+        if a.at.is_none() {
+            totals.undated += 1;
+        }
+        if a.mode == Some(Mode::Excluded) || a.hints.excluded.is_some() {
+            // Excluded acts are in no column and neither add nor extend rows.
+            totals.excluded += 1;
+            continue;
+        }
+        if a.is_counted_in() {
+            totals.received += 1;
+        } else if let Some(md) = a.mode {
+            mode_counts[mode_code(Some(md)) as usize] += 1;
+        }
+        gap.push(*g);
         let code = match a.at {
             Some(ms) => options.zone.month_of(ms),
             None => UNDATED,
@@ -236,7 +252,7 @@ pub fn summarize(
         month.push(code);
         out.push(is_out);
         mode.push(m);
-        private.push(a.kind == Kind::Message);
+        private.push(a.is_private_message());
         counted_in.push(a.is_counted_in());
         let engaged = is_out && a.mode == Some(Mode::Conversation);
         if engaged || a.is_counted_in() {
@@ -249,18 +265,8 @@ pub fn summarize(
                 e_engaged.push(engaged);
             }
         }
-        totals.activities += 1;
-        if a.at.is_none() {
-            totals.undated += 1;
-        }
-        if a.mode == Some(Mode::Excluded) {
-            totals.excluded += 1;
-        } else if a.is_counted_in() {
-            totals.received += 1;
-        } else if let Some(md) = a.mode {
-            mode_counts[mode_code(Some(md)) as usize] += 1;
-        }
     }
+    let rows_n = platform.len();
     for (mode, code, name) in MODES {
         if mode != Mode::Excluded && mode_counts[code as usize] > 0 {
             totals
@@ -268,9 +274,8 @@ pub fn summarize(
                 .insert(name.to_string(), mode_counts[code as usize]);
         }
     }
-    let gap: Vec<Option<f64>> = gaps.to_vec();
     let acts = DataFrame::new(
-        n,
+        rows_n,
         vec![
             Column::new("platform".into(), platform),
             Column::new("month".into(), month),
@@ -401,10 +406,14 @@ pub fn summarize(
         let conversation_private = get("conversation_private")?;
         let passive = get("passive")?;
         let received = get("received")?;
+        // The median of exact millisecond gaps (a whole or half millisecond), in minutes
+        // rounded to 1 decimal half away from zero from that exact value (contract §6).
         let median: Vec<Option<f64>> = counts
             .column("median_response_minutes")?
+            .cast(&DataType::Float64)?
             .f64()?
             .iter()
+            .map(|m| m.map(median_minutes))
             .collect();
         for i in 0..counts.height() {
             let (Some(pc), Some(mc)) = (p.get(i), m.get(i)) else {
@@ -484,18 +493,32 @@ pub fn summarize(
         rows.push(take_row(&mut found, -1, UNDATED));
     }
     for r in &mut rows {
-        let denominator = r.acts();
-        r.participation_ratio = if denominator == 0 {
-            None
-        } else {
-            Some(r.conversation as f64 / denominator as f64)
-        };
+        r.participation_ratio = ratio(r.conversation, r.acts());
     }
     Ok(Summary {
         rows,
         platforms: platforms_present,
         totals,
     })
+}
+
+/// `num / den` rounded to 4 decimals from the exact fraction, ties away from zero
+/// (29/32 = 0.90625 → 0.9063); `None` when `den` is 0.
+pub fn ratio(num: u64, den: u64) -> Option<f64> {
+    if den == 0 {
+        return None;
+    }
+    let (num, den) = (num as u128, den as u128);
+    let e4 = (num * 20_000 + den) / (2 * den);
+    Some(e4 as f64 / 10_000.0)
+}
+
+/// A median of millisecond gaps (exact: a whole or half millisecond) in minutes, rounded to
+/// 1 decimal half away from zero on the exact value (2,811,000 ms → 46.9).
+pub fn median_minutes(median_ms: f64) -> f64 {
+    let twice = (median_ms * 2.0).round().max(0.0) as u128; // exact: gaps are < 2^52 ms
+    let tenths = (twice + 6_000) / 12_000;
+    tenths as f64 / 10.0
 }
 
 fn platform_name(code: i32) -> String {
@@ -515,6 +538,26 @@ fn take_row(found: &mut HashMap<(i32, i32), MonthlyRow>, pc: i32, code: MonthCod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ratios_round_half_away_from_zero_from_the_exact_fraction() {
+        assert_eq!(ratio(29, 32), Some(0.9063));
+        assert_eq!(ratio(1, 3), Some(0.3333));
+        assert_eq!(ratio(2, 3), Some(0.6667));
+        assert_eq!(ratio(1, 8), Some(0.125));
+        assert_eq!(ratio(0, 5), Some(0.0));
+        assert_eq!(ratio(3, 0), None);
+    }
+
+    #[test]
+    fn median_minutes_exact_2811_seconds_is_46_9() {
+        assert_eq!(median_minutes(2_811_000.0), 46.9);
+        // A half-millisecond median of an even count, and exact tenths.
+        assert_eq!(median_minutes(2_810_999.5), 46.8);
+        assert_eq!(median_minutes(300_000.0), 5.0);
+        assert_eq!(median_minutes(3_000.0), 0.1);
+        assert_eq!(median_minutes(2_999.5), 0.0);
+    }
 
     #[test]
     fn month_codes_round_trip() {

@@ -548,7 +548,13 @@ pub fn normalize(store: &AccountStore, state: &AccountState) -> Result<Normalize
     }
     let archive = Archive::open(&dir, u64::MAX)?;
     let options = ImportOptions {
-        me: state.meta.get(META_ME).cloned().or(profile),
+        me: state
+            .meta
+            .get(META_ME)
+            .cloned()
+            .or(profile)
+            .into_iter()
+            .collect(),
         threads: 2,
     };
     let mut sink = Collected::default();

@@ -1,9 +1,10 @@
-//! Opening an export: a zip, a `.tar.gz`, a single file (e.g. a Bluesky `.car`) or an extracted
-//! folder, listed as entries and read as streams, never extracted to disk. Owns the
-//! inflated-bytes cap (zip bomb guard); knows nothing of formats.
+//! Opening an export: a zip, a `.tar.gz` or plain `.tar`, a single file (e.g. a Bluesky `.car`)
+//! or an extracted folder, listed as entries and read as streams, never extracted to disk.
+//! Containers are recognised by their first bytes, not their names. Owns the inflated-bytes
+//! cap (zip bomb guard); knows nothing of formats.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,19 +19,23 @@ pub enum ContainerKind {
     /// A folder (an archive extracted by the user).
     Folder,
     /// A gzip-compressed tar (Mastodon account archives). Entries are found in one pass;
-    /// reading an entry streams the archive again up to it.
+    /// reading an entry that was not kept from that pass streams the archive again up to it.
     TarGz,
+    /// An uncompressed tar (a Mastodon archive some browsers or tools un-gzip on download):
+    /// every entry is read in place, at its offset.
+    Tar,
     /// One plain file that is the export itself (a Bluesky repository `.car`).
     File,
 }
 
 impl ContainerKind {
-    /// `zip`, `folder`, `tar.gz` or `file`.
+    /// `zip`, `folder`, `tar.gz`, `tar` or `file`.
     pub fn as_str(self) -> &'static str {
         match self {
             ContainerKind::Zip => "zip",
             ContainerKind::Folder => "folder",
             ContainerKind::TarGz => "tar.gz",
+            ContainerKind::Tar => "tar",
             ContainerKind::File => "file",
         }
     }
@@ -43,7 +48,10 @@ pub struct Entry {
     pub name: String,
     /// Declared uncompressed size in bytes.
     pub size: u64,
+    /// Zip: the central directory index; tar: the entry number; plain tar: unused.
     index: usize,
+    /// Plain tar: where the entry's bytes start in the file.
+    offset: u64,
 }
 
 impl Entry {
@@ -58,6 +66,43 @@ impl Entry {
     }
 }
 
+/// A file read at explicit offsets, so one open file serves every reader: cloning it is cheap
+/// and each clone keeps its own position (the zip index is parsed once, not per entry).
+#[derive(Debug, Clone)]
+struct SharedFile {
+    file: Arc<File>,
+    pos: u64,
+    len: u64,
+}
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SharedFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let next = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = next.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )
+        })?;
+        Ok(self.pos)
+    }
+}
+
 /// An opened export.
 #[derive(Debug)]
 pub struct Archive {
@@ -67,13 +112,21 @@ pub struct Archive {
     inflated: Arc<AtomicU64>,
     max_inflated: u64,
     damage: Option<String>,
+    /// Zip: the parsed central directory (cloned per read, never parsed again).
+    zip: Option<zip::ZipArchive<SharedFile>>,
     /// tar.gz only: small data files kept from the listing pass (by entry index), so reading
     /// them does not stream the whole archive again (Mastodon writes actor.json after the media).
     cached: std::collections::HashMap<usize, Arc<[u8]>>,
 }
 
-/// tar.gz entries up to this size with a data-file extension are kept from the listing pass.
+/// tar.gz entries up to this size with a data-file extension are kept from the listing pass…
 const CACHE_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
+/// …as long as all of them together stay under this.
+const CACHE_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
+/// Bytes a tar.gz listing pass may inflate just to skip over entries (media), as a multiple of
+/// the inflated-bytes cap. Skipped bytes are not data rapport reads, so they do not count
+/// against the cap itself; this bound only keeps a hostile archive from inflating for ever.
+const SKIP_FACTOR: u64 = 64;
 
 fn is_data_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -82,187 +135,151 @@ fn is_data_file(name: &str) -> bool {
         .any(|ext| lower.ends_with(ext))
 }
 
+fn io_error(path: &Path) -> impl Fn(io::Error) -> SourceError + '_ {
+    move |source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 impl Archive {
-    /// Opens `path` as a zip or folder. Fails with a message that says what the file is instead.
+    fn new(path: &Path, kind: ContainerKind, entries: Vec<Entry>, max_inflated: u64) -> Archive {
+        Archive {
+            path: path.to_path_buf(),
+            kind,
+            entries,
+            inflated: Arc::new(AtomicU64::new(0)),
+            max_inflated,
+            damage: None,
+            zip: None,
+            cached: Default::default(),
+        }
+    }
+
+    /// Opens `path` as a zip, tar(.gz), CAR or folder, recognised by content. Fails with a
+    /// message that says what the file is instead.
     pub fn open(path: &Path, max_inflated: u64) -> Result<Archive, SourceError> {
         let meta = std::fs::metadata(path).map_err(|e| SourceError::Missing {
             path: path.to_path_buf(),
             source: e,
         })?;
-        let inflated = Arc::new(AtomicU64::new(0));
         if meta.is_dir() {
             let mut entries = Vec::new();
-            walk(path, path, &mut entries).map_err(|e| SourceError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            })?;
+            walk(path, path, &mut entries).map_err(io_error(path))?;
             entries.sort_by(|a, b| a.name.cmp(&b.name));
             for (i, e) in entries.iter_mut().enumerate() {
                 e.index = i;
             }
-            return Ok(Archive {
-                path: path.to_path_buf(),
-                kind: ContainerKind::Folder,
+            return Ok(Archive::new(
+                path,
+                ContainerKind::Folder,
                 entries,
-                inflated,
                 max_inflated,
-                damage: None,
-                cached: Default::default(),
-            });
+            ));
         }
-        let mut magic = [0u8; 16];
-        let mut f = File::open(path).map_err(|e| SourceError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        let n = read_up_to(&mut f, &mut magic).map_err(|e| SourceError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let mut magic = [0u8; 512];
+        let mut f = File::open(path).map_err(io_error(path))?;
+        let n = read_up_to(&mut f, &mut magic).map_err(io_error(path))?;
+        let magic = &magic[..n];
         if n == 0 {
             return Err(SourceError::NotAnArchive {
                 path: path.to_path_buf(),
                 what: "the file is empty".into(),
             });
         }
-        if magic[..n].starts_with(&[0x1f, 0x8b]) {
+        if magic.starts_with(&[0x1f, 0x8b]) {
             return Archive::open_tar_gz(path, max_inflated);
         }
-        if looks_like_car(&magic[..n]) {
+        if is_tar(magic) {
+            return Archive::open_tar(path, f, meta.len(), max_inflated);
+        }
+        if looks_like_car(magic) {
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "repo.car".into());
-            return Ok(Archive {
-                path: path.to_path_buf(),
-                kind: ContainerKind::File,
-                entries: vec![Entry {
-                    name,
-                    size: meta.len(),
-                    index: 0,
-                }],
-                inflated,
+            let entry = Entry {
+                name,
+                size: meta.len(),
+                index: 0,
+                offset: 0,
+            };
+            return Ok(Archive::new(
+                path,
+                ContainerKind::File,
+                vec![entry],
                 max_inflated,
-                damage: None,
-                cached: Default::default(),
-            });
+            ));
         }
-        if !(magic[..n].starts_with(b"PK\x03\x04") || magic[..n].starts_with(b"PK\x05\x06")) {
+        if !(magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06")) {
             return Err(SourceError::NotAnArchive {
                 path: path.to_path_buf(),
-                what: describe_magic(&magic[..n]),
+                what: describe_magic(magic),
             });
         }
-        let zip = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| SourceError::BadZip {
+        let bad_zip = |e: zip::result::ZipError| SourceError::BadZip {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?;
+        };
+        let shared = SharedFile {
+            file: Arc::new(f),
+            pos: 0,
+            len: meta.len(),
+        };
+        let mut zip = zip::ZipArchive::new(shared).map_err(bad_zip)?;
         let mut entries = Vec::with_capacity(zip.len());
-        let mut zip = zip;
         for i in 0..zip.len() {
-            let file = zip.by_index_raw(i).map_err(|e| SourceError::BadZip {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+            let file = zip.by_index_raw(i).map_err(bad_zip)?;
             if file.is_dir() {
                 continue;
             }
             // Names are UTF-8 when the zip says so, CP437 otherwise (the zip crate decides).
-            let name = file.name().map_err(|e| SourceError::BadZip {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+            let name = file.name().map_err(bad_zip)?;
             entries.push(Entry {
                 name: name.replace('\\', "/"),
                 size: file.size(),
                 index: i,
+                offset: 0,
             });
         }
-        Ok(Archive {
-            path: path.to_path_buf(),
-            kind: ContainerKind::Zip,
-            entries,
-            inflated,
-            max_inflated,
-            damage: None,
-            cached: Default::default(),
-        })
+        let mut archive = Archive::new(path, ContainerKind::Zip, entries, max_inflated);
+        archive.zip = Some(zip);
+        Ok(archive)
     }
 
-    /// Lists a `.tar.gz` in one streaming pass. A damaged or truncated archive keeps the
-    /// entries found before the damage (see [`Archive::damage`]); none at all is an error.
-    fn open_tar_gz(path: &Path, max_inflated: u64) -> Result<Archive, SourceError> {
-        let inflated = Arc::new(AtomicU64::new(0));
-        let file = File::open(path).map_err(|e| SourceError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        let capped = Capped {
-            inner: flate2::read::GzDecoder::new(BufReader::with_capacity(256 * 1024, file)),
-            counter: &inflated,
-            max: max_inflated,
-        };
-        let mut tar = tar::Archive::new(capped);
+    /// Lists a plain tar: entry names, sizes and where their bytes are (read in place later).
+    fn open_tar(
+        path: &Path,
+        mut file: File,
+        len: u64,
+        max_inflated: u64,
+    ) -> Result<Archive, SourceError> {
+        file.seek(SeekFrom::Start(0)).map_err(io_error(path))?;
+        let mut tar = tar::Archive::new(BufReader::with_capacity(64 * 1024, file));
         let mut entries = Vec::new();
         let mut damage = None;
-        let mut cached = std::collections::HashMap::new();
-        let bad = |e: io::Error| SourceError::BadZip {
+        let iter = tar.entries().map_err(|e| SourceError::BadZip {
             path: path.to_path_buf(),
             message: e.to_string(),
-        };
-        let iter = tar.entries().map_err(bad)?;
+        })?;
         for (i, item) in iter.enumerate() {
             match item {
-                Ok(mut e) => {
+                Ok(e) => {
                     if !e.header().entry_type().is_file() {
                         continue;
                     }
-                    let name = e
-                        .path()
-                        .map(|p| p.to_string_lossy().replace('\\', "/"))
-                        .unwrap_or_default();
-                    let name = name.trim_start_matches("./").to_string();
-                    let size = e.size();
-                    if size <= CACHE_ENTRY_BYTES && is_data_file(&name) {
-                        let mut buf = Vec::with_capacity(size as usize);
-                        match e.read_to_end(&mut buf) {
-                            Ok(_) => {
-                                cached.insert(i, Arc::from(buf));
-                            }
-                            Err(err) if err.to_string() == CAP_MESSAGE => {
-                                return Err(SourceError::TooLarge {
-                                    path: path.to_path_buf(),
-                                    entry: name,
-                                    max: max_inflated,
-                                });
-                            }
-                            Err(err) => {
-                                // Listed without a cache: reading it streams what is there and
-                                // lets the importer report where it broke.
-                                damage = Some(format!("in entry {name}: {err}"));
-                                entries.push(Entry {
-                                    name,
-                                    size,
-                                    index: i,
-                                });
-                                break;
-                            }
-                        }
-                    }
-                    entries.push(Entry {
-                        name,
-                        size,
-                        index: i,
-                    });
-                }
-                Err(e) => {
-                    if e.to_string() == CAP_MESSAGE {
-                        return Err(SourceError::TooLarge {
-                            path: path.to_path_buf(),
-                            entry: "(listing)".into(),
-                            max: max_inflated,
+                    let offset = e.raw_file_position();
+                    let size = e.size().min(len.saturating_sub(offset));
+                    if let Some(name) = tar_name(&e) {
+                        entries.push(Entry {
+                            name,
+                            size,
+                            index: i,
+                            offset,
                         });
                     }
+                }
+                Err(e) => {
                     damage = Some(format!("after entry {i}: {e}"));
                     break;
                 }
@@ -273,23 +290,111 @@ impl Archive {
         {
             return Err(SourceError::BadZip {
                 path: path.to_path_buf(),
+                message: format!("tar: {d}"),
+            });
+        }
+        let mut archive = Archive::new(path, ContainerKind::Tar, entries, max_inflated);
+        archive.damage = damage;
+        Ok(archive)
+    }
+
+    /// Lists a `.tar.gz` in one streaming pass. A damaged or truncated archive keeps the
+    /// entries found before the damage (see [`Archive::damage`]); none at all is an error.
+    /// Only the bytes kept from this pass count against the inflated-bytes cap: media is
+    /// skipped over, not read.
+    fn open_tar_gz(path: &Path, max_inflated: u64) -> Result<Archive, SourceError> {
+        let file = File::open(path).map_err(io_error(path))?;
+        let skipped = AtomicU64::new(0);
+        let skip_budget = max_inflated.saturating_mul(SKIP_FACTOR);
+        let stream = Capped {
+            inner: flate2::read::GzDecoder::new(BufReader::with_capacity(256 * 1024, file)),
+            counter: &skipped,
+            max: skip_budget,
+        };
+        let mut tar = tar::Archive::new(stream);
+        let mut entries = Vec::new();
+        let mut damage = None;
+        let mut cached = std::collections::HashMap::new();
+        let mut cached_bytes = 0u64;
+        let kept = AtomicU64::new(0);
+        let too_large = |entry: String, max: u64| SourceError::TooLarge {
+            path: path.to_path_buf(),
+            entry,
+            max,
+        };
+        let iter = tar.entries().map_err(|e| SourceError::BadZip {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        for (i, item) in iter.enumerate() {
+            let mut e = match item {
+                Ok(e) => e,
+                Err(e) if is_cap(&e) => return Err(too_large("(listing)".into(), skip_budget)),
+                Err(e) => {
+                    damage = Some(format!("after entry {i}: {e}"));
+                    break;
+                }
+            };
+            if !e.header().entry_type().is_file() {
+                continue;
+            }
+            let Some(name) = tar_name(&e) else { continue };
+            let size = e.size();
+            let entry = Entry {
+                name,
+                size,
+                index: i,
+                offset: 0,
+            };
+            if size <= CACHE_ENTRY_BYTES
+                && cached_bytes + size <= CACHE_TOTAL_BYTES
+                && is_data_file(&entry.name)
+            {
+                let mut buf = Vec::with_capacity(size as usize);
+                let mut counted = Capped {
+                    inner: &mut e,
+                    counter: &kept,
+                    max: max_inflated,
+                };
+                match counted.read_to_end(&mut buf) {
+                    Ok(_) => {
+                        cached_bytes += buf.len() as u64;
+                        cached.insert(i, Arc::from(buf));
+                    }
+                    Err(err) if is_cap(&err) => {
+                        let max = if kept.load(Ordering::Relaxed) > max_inflated {
+                            max_inflated
+                        } else {
+                            skip_budget
+                        };
+                        return Err(too_large(entry.name, max));
+                    }
+                    Err(err) => {
+                        // Listed without a cache: reading it streams what is there and
+                        // lets the importer report where it broke.
+                        damage = Some(format!("in entry {}: {err}", entry.name));
+                        entries.push(entry);
+                        break;
+                    }
+                }
+            }
+            entries.push(entry);
+        }
+        if entries.is_empty()
+            && let Some(d) = &damage
+        {
+            return Err(SourceError::BadZip {
+                path: path.to_path_buf(),
                 message: format!("tar.gz: {d}"),
             });
         }
-        // Listing inflated everything once; reading counts again from zero.
-        inflated.store(0, Ordering::Relaxed);
-        Ok(Archive {
-            path: path.to_path_buf(),
-            kind: ContainerKind::TarGz,
-            entries,
-            inflated,
-            max_inflated,
-            damage,
-            cached,
-        })
+        let mut archive = Archive::new(path, ContainerKind::TarGz, entries, max_inflated);
+        archive.damage = damage;
+        archive.cached = cached;
+        Ok(archive)
     }
 
-    /// For a damaged tar.gz: where listing stopped. Importers report it as a warning.
+    /// For a damaged tar: where listing stopped. Importers report it as a warning.
     pub fn damage(&self) -> Option<&str> {
         self.damage.as_deref()
     }
@@ -299,7 +404,7 @@ impl Archive {
         &self.path
     }
 
-    /// Zip or folder.
+    /// Zip, tar, folder or file.
     pub fn kind(&self) -> ContainerKind {
         self.kind
     }
@@ -316,7 +421,7 @@ impl Archive {
 
     /// Streams one entry through `f`. Every byte read counts against the inflated-bytes cap;
     /// passing it aborts the read with [`SourceError::TooLarge`]. Safe to call from several
-    /// threads at once (each call opens its own handle).
+    /// threads at once (each call has its own reader).
     pub fn read<T>(
         &self,
         entry: &Entry,
@@ -327,7 +432,7 @@ impl Archive {
             return Err(self.too_large(entry));
         }
         let io_err = |e: io::Error| -> SourceError {
-            if e.kind() == io::ErrorKind::Other && e.to_string() == CAP_MESSAGE {
+            if is_cap(&e) {
                 self.too_large(entry)
             } else {
                 SourceError::Entry {
@@ -337,15 +442,32 @@ impl Archive {
                 }
             }
         };
+        let capped = |inner: &mut dyn Read, f: &mut dyn FnMut(&mut dyn Read) -> io::Result<T>| {
+            let mut r = Capped {
+                inner: BufReader::with_capacity(256 * 1024, inner),
+                counter: &self.inflated,
+                max: self.max_inflated,
+            };
+            f(&mut r)
+        };
+        let mut f = Some(f);
+        let mut call = |r: &mut dyn Read| match f.take() {
+            Some(f) => f(r),
+            None => Err(io::Error::other("entry read twice")),
+        };
         match self.kind {
             ContainerKind::File => {
-                let file = File::open(&self.path).map_err(io_err)?;
-                let mut r = Capped {
-                    inner: BufReader::with_capacity(256 * 1024, file),
-                    counter: &self.inflated,
-                    max: self.max_inflated,
-                };
-                f(&mut r).map_err(io_err)
+                let mut file = File::open(&self.path).map_err(io_err)?;
+                capped(&mut file, &mut call).map_err(io_err)
+            }
+            ContainerKind::Folder => {
+                let mut file = File::open(self.path.join(&entry.name)).map_err(io_err)?;
+                capped(&mut file, &mut call).map_err(io_err)
+            }
+            ContainerKind::Tar => {
+                let mut file = File::open(&self.path).map_err(io_err)?;
+                file.seek(SeekFrom::Start(entry.offset)).map_err(io_err)?;
+                capped(&mut file.take(entry.size), &mut call).map_err(io_err)
             }
             ContainerKind::TarGz => {
                 if let Some(bytes) = self.cached.get(&entry.index) {
@@ -354,21 +476,16 @@ impl Archive {
                         counter: &self.inflated,
                         max: self.max_inflated,
                     };
-                    return f(&mut r).map_err(io_err);
+                    return call(&mut r).map_err(io_err);
                 }
                 let file = File::open(&self.path).map_err(io_err)?;
                 let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(
                     BufReader::with_capacity(256 * 1024, file),
                 ));
                 for (i, item) in tar.entries().map_err(io_err)?.enumerate() {
-                    let item = item.map_err(io_err)?;
+                    let mut item = item.map_err(io_err)?;
                     if i == entry.index {
-                        let mut r = Capped {
-                            inner: BufReader::with_capacity(256 * 1024, item),
-                            counter: &self.inflated,
-                            max: self.max_inflated,
-                        };
-                        return f(&mut r).map_err(io_err);
+                        return capped(&mut item, &mut call).map_err(io_err);
                     }
                 }
                 Err(io_err(io::Error::new(
@@ -376,34 +493,17 @@ impl Archive {
                     "entry not found on the second pass (the archive changed?)",
                 )))
             }
-            ContainerKind::Folder => {
-                let file = File::open(self.path.join(&entry.name)).map_err(io_err)?;
-                let mut r = Capped {
-                    inner: BufReader::with_capacity(256 * 1024, file),
-                    counter: &self.inflated,
-                    max: self.max_inflated,
-                };
-                f(&mut r).map_err(io_err)
-            }
             ContainerKind::Zip => {
-                let file = File::open(&self.path).map_err(io_err)?;
-                let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
-                    SourceError::BadZip {
-                        path: self.path.clone(),
-                        message: e.to_string(),
-                    }
-                })?;
-                let zf = zip.by_index(entry.index).map_err(|e| SourceError::Entry {
+                let Some(zip) = &self.zip else {
+                    return Err(io_err(io::Error::other("zip index missing")));
+                };
+                let mut zip = zip.clone();
+                let mut zf = zip.by_index(entry.index).map_err(|e| SourceError::Entry {
                     path: self.path.clone(),
                     entry: entry.name.clone(),
                     message: e.to_string(),
                 })?;
-                let mut r = Capped {
-                    inner: BufReader::with_capacity(256 * 1024, zf),
-                    counter: &self.inflated,
-                    max: self.max_inflated,
-                };
-                f(&mut r).map_err(io_err)
+                capped(&mut zf, &mut call).map_err(io_err)
             }
         }
     }
@@ -426,7 +526,20 @@ impl Archive {
     }
 }
 
-const CAP_MESSAGE: &str = "rapport: inflated-bytes cap reached";
+/// The `/`-separated path of a tar entry, `None` for an entry without a usable name.
+fn tar_name<R: Read>(e: &tar::Entry<'_, R>) -> Option<String> {
+    let name = e.path().ok()?.to_string_lossy().replace('\\', "/");
+    let name = name.trim_start_matches("./").to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The message of the I/O error the cap raises (importers must pass it on unchanged).
+pub const CAP_MESSAGE: &str = "rapport: inflated-bytes cap reached";
+
+/// True for the cap's I/O error, also when a parser wrapped it.
+pub fn is_cap(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Other && e.to_string().contains(CAP_MESSAGE)
+}
 
 /// A reader that counts bytes into a shared counter and fails past the cap.
 struct Capped<'a, R> {
@@ -457,9 +570,40 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// A tar file: a POSIX (`ustar\0`) or GNU (`ustar  `) header magic at byte 257 of the first
+/// block, and a header checksum that adds up (for old v7 tars without the magic).
+fn is_tar(block: &[u8]) -> bool {
+    if block.len() < 512 {
+        return false;
+    }
+    if &block[257..262] == b"ustar" {
+        return true;
+    }
+    // v7: the checksum field (bytes 148..156, octal) is the sum of the header bytes with the
+    // field itself read as spaces.
+    let field = std::str::from_utf8(&block[148..156]).unwrap_or("");
+    let Ok(stored) = u32::from_str_radix(field.trim_matches(|c: char| c == '\0' || c == ' '), 8)
+    else {
+        return false;
+    };
+    let sum: u32 = block[..512]
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u32
+            }
+        })
+        .sum();
+    stored == sum && block[0] != 0
+}
+
 /// A CAR v1 file starts with a varint header length and a DAG-CBOR map holding `roots` and
 /// `version`.
 fn looks_like_car(magic: &[u8]) -> bool {
+    let magic = &magic[..magic.len().min(64)];
     magic.len() >= 10
         && magic[0] < 0x80
         && (magic[1] & 0xe0) == 0xa0
@@ -467,16 +611,17 @@ fn looks_like_car(magic: &[u8]) -> bool {
 }
 
 fn describe_magic(magic: &[u8]) -> String {
+    let magic = &magic[..magic.len().min(16)];
     if magic.starts_with(&[0x1f, 0x8b]) {
         "it is gzip-compressed but not a tar archive".into()
     } else if magic
         .iter()
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
     {
-        "it looks like a text file, not a zip; pass the whole export (.zip or extracted folder)"
+        "it looks like a text file, not an archive; pass the whole export (.zip, .tar.gz or the extracted folder)"
             .into()
     } else {
-        "it does not start with a zip signature".into()
+        "it does not start with a zip, tar or gzip signature".into()
     }
 }
 
@@ -498,8 +643,102 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> io::Result<()> {
                 name,
                 size: item.metadata()?.len(),
                 index: 0,
+                offset: 0,
             });
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, body) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *body).expect("append");
+        }
+        b.into_inner().expect("tar")
+    }
+
+    #[test]
+    fn plain_tar_is_read_like_a_tar_gz() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("archive-2024.tar");
+        let bytes = tar_bytes(&[("outbox.json", b"{\"a\":1}"), ("actor.json", b"{}")]);
+        std::fs::write(&path, &bytes).expect("write");
+        let a = Archive::open(&path, u64::MAX).expect("open");
+        assert_eq!(a.kind(), ContainerKind::Tar);
+        let names: Vec<&str> = a.entries().iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, vec!["outbox.json", "actor.json"]);
+        let text = a
+            .read(&a.entries()[0], |r| {
+                let mut s = String::new();
+                r.read_to_string(&mut s)?;
+                Ok(s)
+            })
+            .expect("read");
+        assert_eq!(text, "{\"a\":1}");
+    }
+
+    #[test]
+    fn tar_gz_media_is_skipped_not_counted_against_the_cap() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("a.tar.gz");
+        let media = vec![0u8; 200_000];
+        let tar = tar_bytes(&[
+            ("media_attachments/files/1.png", &media),
+            ("actor.json", b"{}"),
+        ]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).expect("gz");
+        std::fs::write(&path, gz.finish().expect("gz")).expect("write");
+        // A cap far below the media's size: the media is listed, not read.
+        let a = Archive::open(&path, 10_000).expect("media does not count");
+        assert_eq!(a.entries().len(), 2);
+        // Reading the media itself does count.
+        let big = &a.entries()[0];
+        assert!(matches!(
+            a.read(big, |r| io::copy(r, &mut io::sink())),
+            Err(SourceError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn zip_index_is_shared_by_every_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("x.zip");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&path).expect("create"));
+        for i in 0..50 {
+            w.start_file(
+                format!("f{i}.csv"),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .expect("start");
+            std::io::Write::write_all(&mut w, format!("row {i}\n").as_bytes()).expect("write");
+        }
+        w.finish().expect("finish");
+        let a = Archive::open(&path, u64::MAX).expect("open");
+        // Reads from several threads at once, each its own position in the one file.
+        std::thread::scope(|s| {
+            for e in a.entries() {
+                let a = &a;
+                s.spawn(move || {
+                    let text = a
+                        .read(e, |r| {
+                            let mut s = String::new();
+                            r.read_to_string(&mut s)?;
+                            Ok(s)
+                        })
+                        .expect("read");
+                    assert_eq!(text, format!("row {}\n", &e.name[1..e.name.len() - 4]));
+                });
+            }
+        });
+    }
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::archive::{Archive, Entry};
 use super::text::{
-    clean_name, decode, fnv64, is_normalized_linkedin_url, is_placeholder, is_utf16,
+    decode, fnv64, is_normalized_linkedin_url, is_placeholder, is_utf16, name_key,
     normalize_linkedin_url, parse_datetime,
 };
 use super::{ImportOptions, Importer, Owner, Sink};
@@ -45,6 +45,9 @@ enum FileKind {
     Messages2018,
     Invitations,
     Connections,
+    /// `Profile.csv`: recognised (a Basic export holds little else), not read — display
+    /// names never identify the owner.
+    Profile,
     Article,
 }
 
@@ -66,16 +69,21 @@ impl Layout {
     }
 }
 
-fn header_cells(line: &str, delimiter: char) -> Vec<String> {
-    line.split(delimiter)
-        .map(|c| {
-            c.trim()
-                .trim_start_matches('\u{FEFF}')
-                .trim_matches('"')
-                .trim()
-                .to_lowercase()
-        })
+/// A column name as rapport compares it: case, spaces and underscores ignored, so
+/// `ShareLink`, `Share Link` (2018) and `share_link` are one column, as are `CONVERSATION ID`
+/// and `conversationId`.
+pub(crate) fn column_key(name: &str) -> String {
+    name.trim()
+        .trim_start_matches('\u{FEFF}')
+        .trim_matches('"')
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .flat_map(char::to_lowercase)
         .collect()
+}
+
+fn header_cells(line: &str, delimiter: char) -> Vec<String> {
+    line.split(delimiter).map(column_key).collect()
 }
 
 fn is_guide_name(basename: &str) -> bool {
@@ -83,15 +91,16 @@ fn is_guide_name(basename: &str) -> bool {
     n.contains("guide") || n.contains("coach") || n.contains("learning") || n.contains("role_play")
 }
 
-/// Decides the kind of a CSV from its header line. Column order never matters.
+/// Decides the kind of a CSV from its header line (column keys, see [`column_key`]). Column
+/// order never matters.
 fn kind_of(columns: &[String], basename: &str) -> Option<FileKind> {
     let has = |n: &str| columns.iter().any(|c| c == n);
-    if has("conversation id") && has("from") && has("date") {
+    if has("conversationid") && has("from") && has("date") {
         return Some(FileKind::Messages {
             guide: is_guide_name(basename),
         });
     }
-    if has("sent at") && has("direction") {
+    if has("sentat") && has("direction") {
         return Some(FileKind::Invitations);
     }
     if has("from") && has("to") && has("date") && has("direction") {
@@ -100,11 +109,10 @@ fn kind_of(columns: &[String], basename: &str) -> Option<FileKind> {
     if has("sharelink") && has("date") {
         return Some(FileKind::Shares);
     }
-    if has("first name")
-        && has("last name")
-        && (has("url") || has("connected on"))
-        && !has("maiden name")
-    {
+    if has("firstname") && has("lastname") && has("maidenname") {
+        return Some(FileKind::Profile);
+    }
+    if has("firstname") && has("lastname") && (has("url") || has("connectedon")) {
         return Some(FileKind::Connections);
     }
     let named = |prefix: &str| basename.to_lowercase().starts_with(prefix);
@@ -160,6 +168,7 @@ fn sniff_layout(entry: &Entry, head: &[u8]) -> Option<Layout> {
 #[derive(Debug, Clone)]
 struct MessageRow {
     conversation: Arc<str>,
+    /// The sender's name key (`text::name_key`); empty for a deleted account.
     from: String,
     sender_url: Option<Arc<str>>,
     /// Kept only when the row has no recipient URL (names are then all we have).
@@ -176,6 +185,7 @@ struct MessageRow {
 /// A 2018-generation message row.
 #[derive(Debug, Clone)]
 struct Message2018Row {
+    /// Name key of `From`.
     from: String,
     to: String,
     at: Option<i64>,
@@ -187,6 +197,7 @@ struct Message2018Row {
 
 #[derive(Debug, Clone)]
 struct InvitationRow {
+    /// Name keys of `From` and `To`.
     from: String,
     to: String,
     at: Option<i64>,
@@ -201,6 +212,7 @@ struct InvitationRow {
 
 #[derive(Debug, Clone)]
 struct Connection {
+    /// Name key of "First Last".
     name: String,
     url: Option<String>,
 }
@@ -279,6 +291,7 @@ impl Importer for LinkedInExport {
             }
             let head = archive.head(entry, HEAD_BYTES)?;
             match sniff_layout(entry, &head) {
+                Some(layout) if layout.kind == FileKind::Profile => {}
                 Some(layout) => files.push((files.len(), entry, layout)),
                 None => ignored += 1,
             }
@@ -303,7 +316,10 @@ impl Importer for LinkedInExport {
                             let k = next.fetch_add(1, Ordering::Relaxed);
                             let Some(&i) = order.get(k) else { break };
                             let (idx, entry, layout) = &files[i];
-                            out.push((*idx, parse_file(archive, entry, layout, *idx as u64)?));
+                            let parsed = guarded(archive, entry, || {
+                                parse_file(archive, entry, layout, *idx as u64)
+                            });
+                            out.push((*idx, parsed?));
                         }
                         Ok(out)
                     })
@@ -311,7 +327,17 @@ impl Importer for LinkedInExport {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Ok(Vec::new())))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(SourceError::Entry {
+                            path: archive.path().to_path_buf(),
+                            entry: "(parser thread)".into(),
+                            message:
+                                "a LinkedIn parser thread stopped unexpectedly; please report this"
+                                    .into(),
+                        })
+                    })
+                })
                 .collect()
         });
         let mut by_file: Vec<(usize, Parsed)> = Vec::new();
@@ -329,6 +355,37 @@ impl Importer for LinkedInExport {
         }
         assemble(all, batches, options, sink);
         Ok(())
+    }
+}
+
+/// Runs the parser of one file. A parser bug must not drop a file silently (an empty result
+/// with exit 0): a panic becomes an error naming the file.
+fn guarded<T>(
+    archive: &Archive,
+    entry: &Entry,
+    parse: impl FnOnce() -> Result<T, SourceError>,
+) -> Result<T, SourceError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
+        .unwrap_or_else(|panic| Err(parser_failed(archive, entry, &*panic)))
+}
+
+/// The error for a file whose parser panicked (a bug in rapport, not in the export).
+fn parser_failed(
+    archive: &Archive,
+    entry: &Entry,
+    panic: &(dyn std::any::Any + Send),
+) -> SourceError {
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into());
+    SourceError::Entry {
+        path: archive.path().to_path_buf(),
+        entry: entry.name.clone(),
+        message: format!(
+            "rapport failed while reading this file ({why}); nothing of it was counted — please report this with the file's header line"
+        ),
     }
 }
 
@@ -592,28 +649,30 @@ struct Handler {
 
 impl Handler {
     fn new(layout: &Layout, source: Arc<str>, seq_base: u64) -> Self {
+        // Column keys (case, spaces and underscores removed; see `column_key`).
         let names: &[&'static str] = &[
             "date",
             "sharelink",
+            "sharecommentary",
             "link",
             "message",
             "type",
             "optiontext",
-            "conversation id",
+            "conversationid",
             "from",
-            "sender profile url",
+            "senderprofileurl",
             "to",
-            "recipient profile urls",
-            "is message draft",
-            "is conversation draft",
+            "recipientprofileurls",
+            "ismessagedraft",
+            "isconversationdraft",
             "content",
             "subject",
             "direction",
-            "sent at",
+            "sentat",
             "inviterprofileurl",
             "inviteeprofileurl",
-            "first name",
-            "last name",
+            "firstname",
+            "lastname",
             "url",
         ];
         let c = names.iter().map(|n| (*n, layout.col(n))).collect();
@@ -752,15 +811,15 @@ impl Handler {
             FileKind::Messages2018 => self.message_2018(row, out),
             FileKind::Invitations => self.invitation(row, out),
             FileKind::Connections => {
-                let first = clean_name(row.get(self.col("first name")));
-                let last = clean_name(row.get(self.col("last name")));
-                let name = clean_name(&format!("{first} {last}"));
+                let first = row.get(self.col("firstname"));
+                let last = row.get(self.col("lastname"));
+                let name = name_key(&format!("{first} {last}"));
                 let url = normalize_linkedin_url(row.get(self.col("url")));
                 if !name.is_empty() || url.is_some() {
                     out.connections.push(Connection { name, url });
                 }
             }
-            FileKind::Article => {}
+            FileKind::Article | FileKind::Profile => {}
         }
     }
 
@@ -778,7 +837,7 @@ impl Handler {
     }
 
     fn message(&mut self, row: &Row<'_>, guide: bool, out: &mut Parsed) {
-        let conversation = row.get(self.col("conversation id")).trim();
+        let conversation = row.get(self.col("conversationid")).trim();
         let date = row.get(self.col("date"));
         if conversation.is_empty() || is_placeholder(conversation) || date.trim().is_empty() {
             let what = if conversation.trim().is_empty() {
@@ -797,16 +856,17 @@ impl Handler {
                 "yes" | "true" | "1" | "y"
             )
         };
-        let draft = truthy(row.get(self.col("is message draft")))
-            || truthy(row.get(self.col("is conversation draft")));
-        let from = clean_name(row.get(self.col("from")));
+        let draft = truthy(row.get(self.col("ismessagedraft")))
+            || truthy(row.get(self.col("isconversationdraft")));
+        let from_cell = row.get(self.col("from")).trim();
+        let from = name_key(from_cell);
         let to = row.get(self.col("to")).trim().to_string();
         let recipient_urls: Vec<Arc<str>> = row
-            .get(self.col("recipient profile urls"))
+            .get(self.col("recipientprofileurls"))
             .split([',', ';'])
             .filter_map(|u| self.intern_url(u))
             .collect();
-        let sender_url = self.intern_url(row.get(self.col("sender profile url")));
+        let sender_url = self.intern_url(row.get(self.col("senderprofileurl")));
         let to = if recipient_urls.is_empty() {
             to
         } else {
@@ -817,7 +877,7 @@ impl Handler {
             &[
                 conversation,
                 date.trim(),
-                &from,
+                from_cell,
                 sender_url.as_deref().unwrap_or(""),
                 row.get(self.col("content")),
                 row.get(self.col("subject")),
@@ -866,12 +926,13 @@ impl Handler {
             return;
         }
         let at = self.date(date, row.line, false, &mut out.diag);
-        let from = clean_name(row.get(self.col("from")));
+        let from_cell = row.get(self.col("from")).trim();
+        let from = name_key(from_cell);
         let to = row.get(self.col("to")).trim().to_string();
         let id = self.synth_id(
             "message",
             &[
-                &from,
+                from_cell,
                 &to,
                 date.trim(),
                 row.get(self.col("content")),
@@ -905,10 +966,10 @@ impl Handler {
                 return;
             }
         };
-        let date = row.get(self.col("sent at"));
+        let date = row.get(self.col("sentat"));
         let at = self.date(date, row.line, false, &mut out.diag);
-        let from = clean_name(row.get(self.col("from")));
-        let to = clean_name(row.get(self.col("to")));
+        let from = name_key(row.get(self.col("from")));
+        let to = name_key(row.get(self.col("to")));
         let note = !row.get(self.col("message")).trim().is_empty();
         let inviter_url = normalize_linkedin_url(row.get(self.col("inviterprofileurl")));
         let invitee_url = normalize_linkedin_url(row.get(self.col("inviteeprofileurl")));
@@ -950,39 +1011,66 @@ fn article_activity(html: &[u8], entry: &Entry, source: Arc<str>) -> Activity {
     )
 }
 
-/// People known by name: sender names in messages, connection names.
+/// People known by name (all names are name keys, `text::name_key`): the URLs each name uses
+/// as a sender in the messages, the URLs Connections.csv gives it, and every name seen at all.
 struct NameBook {
     /// name → distinct URLs it was seen with as a sender.
     senders: HashMap<String, HashSet<Arc<str>>>,
-    /// "First Last" → distinct URLs in Connections.csv.
+    /// "first last" → distinct URLs in Connections.csv.
     connections: HashMap<String, HashSet<Arc<str>>>,
+    /// Names known to stand for one person: senders (with or without URL) and connections.
+    known: HashSet<String>,
+}
+
+/// The single element of a set, `None` when it holds none or several.
+fn only<T: Clone>(set: Option<&HashSet<T>>) -> Option<T> {
+    match set {
+        Some(s) if s.len() == 1 => s.iter().next().cloned(),
+        _ => None,
+    }
 }
 
 impl NameBook {
-    fn new(messages: &[MessageRow], connections: &[Connection]) -> Self {
+    fn new(
+        messages: &[MessageRow],
+        messages_2018: &[Message2018Row],
+        connections: &[Connection],
+    ) -> Self {
         // Distinct (name, URL) pairs first: a name repeats on every message it sent.
         let mut pairs: HashSet<(&str, &Arc<str>)> = HashSet::default();
+        let mut known: HashSet<String> = HashSet::default();
         for m in messages {
-            if let Some(u) = &m.sender_url
-                && !m.from.is_empty()
-            {
+            if m.from.is_empty() {
+                continue;
+            }
+            if let Some(u) = &m.sender_url {
                 pairs.insert((&m.from, u));
+            }
+            if !known.contains(&m.from) {
+                known.insert(m.from.clone());
+            }
+        }
+        for m in messages_2018 {
+            if !m.from.is_empty() && !known.contains(&m.from) {
+                known.insert(m.from.clone());
             }
         }
         let mut senders: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
         for (name, u) in pairs {
             senders
-                .entry(name.to_lowercase())
+                .entry(name.to_string())
                 .or_default()
                 .insert(u.clone());
         }
         let mut conns: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
         for c in connections {
-            if let Some(u) = &c.url
-                && !c.name.is_empty()
-            {
+            if c.name.is_empty() {
+                continue;
+            }
+            known.insert(c.name.clone());
+            if let Some(u) = &c.url {
                 conns
-                    .entry(c.name.to_lowercase())
+                    .entry(c.name.clone())
                     .or_default()
                     .insert(Arc::from(u.as_str()));
             }
@@ -990,39 +1078,35 @@ impl NameBook {
         NameBook {
             senders,
             connections: conns,
+            known,
         }
     }
 
-    /// The one URL a name stands for: as a sender in the file, else in Connections.csv.
-    fn resolve(&self, name: &str, senders_too: bool) -> Option<Arc<str>> {
-        let key = clean_name(name).to_lowercase();
+    /// The one URL a name stands for (docs/counting.md "Older messages.csv"): the URL it
+    /// uses as a sender in the same conversation (`conversation`), else the one it uses as a
+    /// sender in the file (`senders_too`), else the one Connections.csv gives it. A step that
+    /// finds several URLs gives way to the next.
+    fn resolve(
+        &self,
+        key: &str,
+        conversation: Option<&HashMap<&str, HashSet<Arc<str>>>>,
+        senders_too: bool,
+    ) -> Option<Arc<str>> {
         if key.is_empty() {
             return None;
         }
-        if senders_too && let Some(urls) = self.senders.get(&key) {
-            return if urls.len() == 1 {
-                urls.iter().next().cloned()
-            } else {
-                None
-            };
-        }
-        match self.connections.get(&key) {
-            Some(urls) if urls.len() == 1 => urls.iter().next().cloned(),
-            _ => None,
-        }
+        conversation
+            .and_then(|c| only(c.get(key)))
+            .or_else(|| senders_too.then(|| only(self.senders.get(key))).flatten())
+            .or_else(|| only(self.connections.get(key)))
     }
 
-    fn known(&self, name: &str, senders_too: bool) -> bool {
-        let key = name.to_lowercase();
-        (senders_too && self.senders.contains_key(&key)) || self.connections.contains_key(&key)
-    }
-
-    /// Splits a `TO` cell on commas, keeping pieces that together form a known name as one
-    /// person ("Kim Doe, MBA").
-    fn split_names(&self, to: &str, senders_too: bool) -> Vec<String> {
-        let pieces: Vec<String> = to
+    /// Splits a `TO` cell on commas into name keys, keeping pieces that together form a known
+    /// name as one person ("Kim Doe, MBA"); the longest known run from the left wins.
+    fn split_names(&self, to: &str) -> Vec<String> {
+        let pieces: Vec<&str> = to
             .split(',')
-            .map(clean_name)
+            .map(str::trim)
             .filter(|p| !p.is_empty())
             .collect();
         let mut out = Vec::new();
@@ -1030,24 +1114,23 @@ impl NameBook {
         while i < pieces.len() {
             let mut taken = 1;
             for j in (i + 1..pieces.len()).rev() {
-                let joined = pieces[i..=j].join(", ");
-                if self.known(&joined, senders_too) {
+                if self.known.contains(&name_key(&pieces[i..=j].join(", "))) {
                     taken = j - i + 1;
                     break;
                 }
             }
-            out.push(pieces[i..i + taken].join(", "));
+            out.push(name_key(&pieces[i..i + taken].join(", ")));
             i += taken;
         }
         out
     }
 }
 
-fn is_system_sender(name: &str, url: Option<&str>) -> bool {
-    let n = name.trim().to_lowercase();
-    n == "sponsored conversation"
-        || n == "linkedin talent solutions"
-        || (n == "linkedin member" && url.is_none())
+/// Sponsored, InMail and anonymous system senders (contract rule 1), by name key.
+fn is_system_sender(key: &str, url: Option<&str>) -> bool {
+    key == "sponsored conversation"
+        || key == "linkedin talent solutions"
+        || (key == "linkedin member" && url.is_none())
 }
 
 /// Finds the owner's profile URL (contract §4) and says how.
@@ -1144,15 +1227,12 @@ fn assemble(
         diag,
     } = all;
     sink.diag().merge(diag);
-    let (owner, how) = find_owner(options.me.as_deref(), &invitations, &messages, &connections);
-    if owner.is_none() && !messages.is_empty() {
-        sink.diag().warn(
-            "messages",
-            None,
-            "owner not identified: every message counted as received",
-            "pass --me https://www.linkedin.com/in/<you>".into(),
-        );
-    }
+    let (owner, how) = find_owner(
+        options.me_for(Platform::LinkedIn),
+        &invitations,
+        &messages,
+        &connections,
+    );
     sink.owner(Owner {
         platform: Platform::LinkedIn,
         id: owner.clone(),
@@ -1166,10 +1246,26 @@ fn assemble(
     for batch in batches {
         sink.extend(batch);
     }
-    let book = NameBook::new(&messages, &connections);
+    let book = NameBook::new(&messages, &messages_2018, &connections);
     push_invitations(&invitations, &book, sink);
-    push_messages(messages, owner.as_deref(), &book, sink);
+    match owner.as_deref() {
+        Some(owner) => push_messages(messages, owner, &book, sink),
+        None => skip_messages(&messages, sink),
+    }
     push_messages_2018(&messages_2018, &book, sink);
+}
+
+/// Without the owner no message has a direction: each is skipped and counted, and the
+/// warning says how to name the owner (docs/counting.md "Owner not found").
+fn skip_messages(messages: &[MessageRow], sink: &mut dyn Sink) {
+    for m in messages {
+        sink.diag().skip(
+            &m.source,
+            None,
+            "owner not identified: message skipped (its direction is unknown)",
+            "pass --me https://www.linkedin.com/in/<you>".into(),
+        );
+    }
 }
 
 fn push_invitations(invitations: &[InvitationRow], book: &NameBook, sink: &mut dyn Sink) {
@@ -1190,8 +1286,8 @@ fn push_invitations(invitations: &[InvitationRow], book: &NameBook, sink: &mut d
         match other_url {
             Some(u) => a.counterparts.push(Arc::from(u.as_str())),
             None => {
-                if let Some(u) = book.resolve(other_name, false) {
-                    a.counterparts.push(u.clone());
+                if let Some(u) = book.resolve(other_name, None, false) {
+                    a.counterparts.push(u);
                     a.confidence = Confidence::Low;
                 }
             }
@@ -1202,74 +1298,104 @@ fn push_invitations(invitations: &[InvitationRow], book: &NameBook, sink: &mut d
     }
 }
 
-/// A person in a conversation: a profile URL, or a display name where no URL exists.
-fn person_key(url: Option<Arc<str>>, name: &str) -> Option<Arc<str>> {
+/// A person in a conversation: a profile URL, a name where no URL exists, or a deleted account.
+fn person(url: Option<Arc<str>>, key: &str) -> Arc<str> {
     match url {
-        Some(u) => Some(u),
-        None if !name.trim().is_empty() => {
-            Some(Arc::from(format!("name:{}", name.trim().to_lowercase())))
-        }
-        None => None,
+        Some(u) => u,
+        None if !key.is_empty() => Arc::from(format!("name:{key}")),
+        // A received row without sender name and URL: a deleted account, one more person.
+        None => Arc::from("deleted:"),
     }
 }
 
-fn push_messages(
-    messages: Vec<MessageRow>,
-    owner: Option<&str>,
-    book: &NameBook,
-    sink: &mut dyn Sink,
-) {
-    // Each row's sender and recipients as people: URLs, resolved names, or bare names.
+/// True for a person id that can be a counterpart: a profile URL other than the owner's.
+fn is_counterpart(p: &str, owner: &str) -> bool {
+    p != owner && !p.starts_with("name:") && !p.starts_with("deleted:")
+}
+
+fn push_messages(messages: Vec<MessageRow>, owner: &str, book: &NameBook, sink: &mut dyn Sink) {
+    // Per conversation: the URLs each name uses as a sender (for TO names), and its senders.
+    type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
+    let mut by_conversation: HashMap<&str, Senders<'_>> = HashMap::default();
+    let mut sender_urls: HashMap<Arc<str>, HashSet<Arc<str>>> = HashMap::default();
+    for m in &messages {
+        if let Some(u) = &m.sender_url {
+            if !sender_urls
+                .get(&m.conversation)
+                .is_some_and(|s| s.contains(u))
+            {
+                sender_urls
+                    .entry(m.conversation.clone())
+                    .or_default()
+                    .insert(u.clone());
+            }
+            if !m.from.is_empty() {
+                by_conversation
+                    .entry(&m.conversation)
+                    .or_default()
+                    .entry(&m.from)
+                    .or_default()
+                    .insert(u.clone());
+            }
+        }
+    }
+    // Each row's sender and recipients as people; `low` when a name had to be resolved.
     struct Resolved {
-        sender: Option<Arc<str>>,
+        sender: Arc<str>,
         recipients: Vec<Arc<str>>,
+        /// Other senders' URLs of the conversation (older files: they are the counterparts).
+        by_names: bool,
         low: bool,
     }
     let resolved: Vec<Resolved> = messages
         .iter()
         .map(|m| {
+            let conv = by_conversation.get(&*m.conversation);
             let mut low = false;
             let sender = match &m.sender_url {
-                Some(u) => Some(u.clone()),
+                Some(u) => u.clone(),
                 None => {
-                    let r = book.resolve(&m.from, true);
+                    let r = book.resolve(&m.from, conv, true);
                     low = r.is_some();
-                    person_key(r, &m.from)
+                    person(r, &m.from)
                 }
             };
-            let recipients = if !m.recipient_urls.is_empty() {
-                m.recipient_urls.clone()
-            } else {
+            let by_names = m.recipient_urls.is_empty();
+            let recipients = if by_names {
                 low = low || !m.to.is_empty();
-                book.split_names(&m.to, true)
+                book.split_names(&m.to)
                     .into_iter()
-                    .filter_map(|n| person_key(book.resolve(&n, true), &n))
+                    .map(|n| person(book.resolve(&n, conv, true), &n))
+                    .filter(|p| !p.starts_with("deleted:"))
                     .collect()
+            } else {
+                m.recipient_urls.clone()
             };
             Resolved {
                 sender,
                 recipients,
+                by_names,
                 low,
             }
         })
         .collect();
-    // Participants = distinct people over the whole conversation, owner included.
+    // Participants = distinct people over the whole conversation, owner included, at least 2
+    // (a conversation always has someone on the other side, if only a deleted account).
     let participants: HashMap<Arc<str>, u32> = {
         let mut people: HashMap<&str, HashSet<&str>> = HashMap::default();
         for (m, r) in messages.iter().zip(&resolved) {
             let set = people.entry(&m.conversation).or_default();
-            set.extend(r.sender.as_deref());
+            set.insert(&r.sender);
             set.extend(r.recipients.iter().map(|p| &**p));
-            set.extend(owner);
+            set.insert(owner);
         }
         people
             .into_iter()
-            .map(|(c, set)| (Arc::from(c), set.len() as u32))
+            .map(|(c, set)| (Arc::from(c), (set.len() as u32).max(2)))
             .collect()
     };
-    let is_counterpart = |p: &&Arc<str>| Some(&***p) != owner && !p.starts_with("name:");
     for (m, r) in messages.into_iter().zip(resolved) {
-        let out = owner.is_some() && m.sender_url.as_deref() == owner;
+        let out = m.sender_url.as_deref() == Some(owner);
         let direction = if out { Direction::Out } else { Direction::In };
         let excluded = if m.guide {
             Some(Exclusion::GuideFile)
@@ -1289,17 +1415,28 @@ fn push_messages(
             m.source,
         );
         a.participants = participants.get(&m.conversation).copied();
-        a.conversation = Some(m.conversation);
-        let candidates: Vec<&Arc<str>> = if out {
-            r.recipients.iter().filter(is_counterpart).collect()
-        } else {
-            r.sender.iter().filter(is_counterpart).collect()
-        };
-        for c in candidates {
-            if !a.counterparts.contains(c) {
-                a.counterparts.push(c.clone());
+        let mut counterparts: Vec<Arc<str>> = if out {
+            let mut v: Vec<Arc<str>> = r.recipients;
+            if r.by_names {
+                // Older files name recipients only: the other senders of the conversation
+                // are the people written to, too.
+                v.extend(
+                    sender_urls
+                        .get(&m.conversation)
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
             }
-        }
+            v
+        } else {
+            vec![r.sender]
+        };
+        counterparts.retain(|p| is_counterpart(p, owner));
+        counterparts.sort_unstable();
+        counterparts.dedup();
+        a.counterparts = counterparts;
+        a.conversation = Some(m.conversation);
         if r.low {
             a.confidence = Confidence::Low;
         }
@@ -1311,15 +1448,13 @@ fn push_messages(
 
 fn push_messages_2018(messages: &[Message2018Row], book: &NameBook, sink: &mut dyn Sink) {
     for m in messages {
-        let from = clean_name(&m.from);
-        let to = book.split_names(&m.to, false);
+        let to = book.split_names(&m.to);
         // The conversation is the set of names in From + To.
-        let mut names: Vec<String> = std::iter::once(from.clone())
-            .chain(to.iter().cloned())
+        let mut names: Vec<&str> = std::iter::once(m.from.as_str())
+            .chain(to.iter().map(String::as_str))
             .filter(|n| !n.is_empty())
-            .map(|n| n.to_lowercase())
             .collect();
-        names.sort();
+        names.sort_unstable();
         names.dedup();
         let direction = if m.outgoing {
             Direction::Out
@@ -1335,20 +1470,23 @@ fn push_messages_2018(messages: &[Message2018Row], book: &NameBook, sink: &mut d
             m.source.clone(),
         );
         a.conversation = Some(Arc::from(names.join(" | ").as_str()));
-        a.participants = Some(names.len() as u32);
+        a.participants = Some((names.len() as u32).max(2));
         a.confidence = Confidence::Low;
-        let others: Vec<&String> = if m.outgoing {
-            to.iter().collect()
+        let others: Vec<&str> = if m.outgoing {
+            to.iter().map(String::as_str).collect()
         } else {
-            vec![&from]
+            vec![&m.from]
         };
         for n in others {
-            if let Some(u) = book.resolve(n, false) {
-                a.counterparts.push(u.clone());
+            // Counterparts only through Connections.csv (the file has no URLs at all).
+            if let Some(u) = book.resolve(n, None, false)
+                && !a.counterparts.contains(&u)
+            {
+                a.counterparts.push(u);
             }
         }
         a.hints.seq = m.seq;
-        if is_system_sender(&from, None) && !m.outgoing {
+        if is_system_sender(&m.from, None) && !m.outgoing {
             a.hints.excluded = Some(Exclusion::SystemSender);
         }
         sink.push(a);
@@ -1428,7 +1566,22 @@ mod tests {
                 &cols("First Name,Last Name,Maiden Name,Address"),
                 "Profile.csv"
             ),
-            None
+            Some(FileKind::Profile)
+        );
+        // 2018: `Share Link`, `Share Commentary`, … (spaces), tab-separated.
+        assert_eq!(
+            kind_of(
+                &header_cells(
+                    "Date\tShare Title\tShare Description\tShare Link\tShare Commentary\tShared URL\tMedia URL\tType\tVisibility",
+                    '\t'
+                ),
+                "Shares.csv"
+            ),
+            Some(FileKind::Shares)
+        );
+        assert_eq!(
+            kind_of(&cols("date,share_link,share_commentary"), "x.csv"),
+            Some(FileKind::Shares)
         );
         assert_eq!(
             kind_of(&cols("Time,Search Query"), "SearchQueries.csv"),
@@ -1465,7 +1618,7 @@ mod tests {
         let archive = Archive::open(dir.path(), u64::MAX).expect("open");
         let mut sink = crate::sources::Collected::default();
         let options = ImportOptions {
-            me: me.map(String::from),
+            me: me.map(String::from).into_iter().collect(),
             threads: 2,
         };
         LinkedInExport
@@ -1617,26 +1770,113 @@ c6,,Someone,n/a,Me,https://www.linkedin.com/in/me,2024-01-01 10:00:00 UTC,,x,INB
     }
 
     #[test]
+    fn panicked_parser_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("Shares.csv"), "Date,ShareLink\n").expect("write");
+        let archive = Archive::open(dir.path(), u64::MAX).expect("open");
+        let entry = &archive.entries()[0];
+        let r: Result<(), SourceError> = guarded(&archive, entry, || panic!("index out of bounds"));
+        let message = r.expect_err("a panic is an error").to_string();
+        assert!(message.contains("Shares.csv"), "{message}");
+        assert!(message.contains("index out of bounds"), "{message}");
+    }
+
+    #[test]
+    fn deleted_account_is_the_other_participant_of_a_private_conversation() {
+        let msgs = format!(
+            "{MSG_HEADER}d1,,Me,https://www.linkedin.com/in/me,,,2024-03-01 08:45:00 UTC,,answer,INBOX,,No,No\n\
+d1,,,,Me,https://www.linkedin.com/in/me,2024-03-01 08:00:00 UTC,,question,INBOX,,No,No\n"
+        );
+        let mut c = import(
+            &[("messages.csv", &msgs)],
+            Some("https://www.linkedin.com/in/me"),
+        );
+        crate::classify::classify(&mut c.activities, 8);
+        let answer = &c.activities[0];
+        assert_eq!(answer.direction, Direction::Out);
+        assert_eq!(answer.participants, Some(2));
+        assert_eq!(answer.mode, Some(crate::model::Mode::Conversation));
+        assert!(answer.is_private_message());
+        assert!(answer.counterparts.is_empty());
+        let question = &c.activities[1];
+        assert_eq!(question.direction, Direction::In);
+        assert!(question.counterparts.is_empty());
+    }
+
+    #[test]
+    fn owner_not_found_skips_messages_with_a_warning_naming_me() {
+        // Old messages without any profile URL and no invitations: no owner, no direction.
+        let msgs = "CONVERSATION ID,FROM,TO,DATE,CONTENT\n\
+c1,Ada,Robin,2024-01-01 10:00:00 UTC,hi\n\
+c1,Robin,Ada,2024-01-01 10:05:00 UTC,hello\n";
+        let c = import(&[("messages.csv", msgs)], None);
+        assert!(c.activities.is_empty(), "{:?}", c.activities);
+        assert_eq!(c.owners[0].id, None);
+        let p = c
+            .diagnostics
+            .problems()
+            .into_iter()
+            .find(|p| p.reason.starts_with("owner not identified"))
+            .expect("warning");
+        assert_eq!(p.count, 2);
+        assert_eq!(p.outcome, crate::diag::Outcome::Skipped);
+        assert!(p.example.contains("--me"), "{}", p.example);
+        // With --me the messages count; a sender known only by name is never the owner.
+        let c = import(
+            &[("messages.csv", msgs)],
+            Some("linkedin:https://www.linkedin.com/in/robin"),
+        );
+        assert_eq!(c.activities.len(), 2);
+        assert!(c.activities.iter().all(|a| a.direction == Direction::In));
+    }
+
+    #[test]
+    fn older_messages_counterparts_are_other_senders_and_resolved_to_names() {
+        // No RECIPIENT PROFILE URLS: the owner's message goes to the other senders of the
+        // conversation and to the TO names resolved (first within the conversation).
+        let msgs = "CONVERSATION ID,FROM,SENDER PROFILE URL,TO,DATE,CONTENT\n\
+c1,Me,https://www.linkedin.com/in/me,\"Ada Lovelace, MBA, Bob Roe\",2024-01-01 10:05:00 UTC,hello\n\
+c1,\"Ada Lovelace,MBA\",https://www.linkedin.com/in/ada,\"Me, Bob Roe\",2024-01-01 10:00:00 UTC,hi\n\
+c1,Cy,https://www.linkedin.com/in/cy,Me,2024-01-01 09:00:00 UTC,first\n";
+        let c = import(
+            &[("messages.csv", msgs)],
+            Some("https://www.linkedin.com/in/me"),
+        );
+        let mine = &c.activities[0];
+        assert_eq!(mine.direction, Direction::Out);
+        let cps: Vec<&str> = mine.counterparts.iter().map(|c| &**c).collect();
+        assert_eq!(
+            cps,
+            vec![
+                "https://www.linkedin.com/in/ada",
+                "https://www.linkedin.com/in/cy"
+            ]
+        );
+        // me, ada, cy and Bob Roe (a name without a URL: a participant, not a counterpart).
+        assert_eq!(mine.participants, Some(4));
+        assert_eq!(mine.confidence, Confidence::Low);
+    }
+
+    #[test]
     fn to_names_keep_known_names_with_commas() {
+        let kim: Arc<str> = Arc::from("https://www.linkedin.com/in/kim");
         let book = NameBook {
             senders: [(
                 "kim doe, mba".to_string(),
-                [Arc::<str>::from("https://www.linkedin.com/in/kim")]
-                    .into_iter()
-                    .collect(),
+                [kim.clone()].into_iter().collect(),
             )]
             .into_iter()
             .collect(),
             connections: HashMap::default(),
+            known: ["kim doe, mba".to_string()].into_iter().collect(),
         };
         assert_eq!(
-            book.split_names("Kim Doe, MBA, Lee Roe", true),
-            vec!["Kim Doe, MBA", "Lee Roe"]
+            book.split_names("Kim Doe, MBA, Lee Roe"),
+            vec!["kim doe, mba", "lee roe"]
         );
-        assert_eq!(
-            book.resolve("Kim Doe, MBA", true).as_deref(),
-            Some("https://www.linkedin.com/in/kim")
-        );
-        assert_eq!(book.resolve("Lee Roe", true), None);
+        // The spacing around the comma never splits a name into two people.
+        assert_eq!(book.split_names("Kim Doe,MBA"), vec!["kim doe, mba"]);
+        assert_eq!(book.resolve("kim doe, mba", None, true), Some(kim));
+        assert_eq!(book.resolve("lee roe", None, true), None);
     }
 }

@@ -817,6 +817,9 @@ struct Status {
 }
 
 impl Status {
+    /// A private conversation (contract §4 "Mastodon"): neither the Public collection nor the
+    /// owner's followers are addressed — and somebody is: a direct status addressed to nobody
+    /// is neither private nor a message, and falls through to the reply and post rules.
     fn is_private(&self, me: Option<&Me>) -> bool {
         self.addressed
             && !self.boost
@@ -827,6 +830,17 @@ impl Status {
                         None => r.ends_with("/followers"),
                     }
             })
+            && !self.addressees(me).is_empty()
+    }
+
+    /// The actors a status is addressed to: `to ∪ cc` without the owner and follower
+    /// collections.
+    fn addressees(&self, me: Option<&Me>) -> Vec<&String> {
+        let owner = me.map(|m| m.id.as_str());
+        self.recipients
+            .iter()
+            .filter(|r| Some(r.as_str()) != owner && !r.ends_with("/followers"))
+            .collect()
     }
 }
 
@@ -1207,11 +1221,7 @@ fn activity(
     }
     if private {
         a.kind = Kind::Message;
-        let addressed: Vec<&String> = s
-            .recipients
-            .iter()
-            .filter(|r| Some(r.as_str()) != owner && !r.ends_with("/followers"))
-            .collect();
+        let addressed = s.addressees(me);
         a.participants = Some(1 + addressed.len() as u32);
         a.counterparts = addressed.iter().map(|r| people.get(r)).collect();
         a.conversation = conversation.map(|c| people.get(&c));
@@ -1580,14 +1590,15 @@ mod tests {
     }
 
     #[test]
-    fn direct_to_nobody_falls_through_to_broadcast() {
+    fn direct_to_nobody_is_neither_private_nor_a_message() {
         let c = load("archive");
         let a = st(&c, 106);
-        assert_eq!(a.kind, Kind::Message);
-        assert_eq!(a.participants, Some(1));
+        assert_eq!(a.kind, Kind::Post);
+        assert_eq!(a.participants, None);
         assert!(a.counterparts.is_empty());
-        assert_eq!(a.conversation.as_deref(), Some(status(106).as_str()));
+        assert_eq!(a.conversation, None);
         assert_eq!(a.mode, Some(Mode::Broadcast));
+        assert!(!a.is_private_message());
     }
 
     #[test]

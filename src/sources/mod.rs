@@ -55,10 +55,46 @@ fn platform_name<S: serde::Serializer>(p: &Platform, s: S) -> Result<S::Ok, S::E
 /// Settings that importers need.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
-    /// `--me`: the owner's LinkedIn profile URL, overriding detection.
-    pub me: Option<String>,
+    /// `--me` values: who the owner is, overriding detection. A value may name its platform
+    /// (`x:12345`, `reddit:alice`); see [`ImportOptions::me_for`].
+    pub me: Vec<String>,
     /// How many threads may parse files in parallel.
     pub threads: usize,
+}
+
+impl ImportOptions {
+    /// The `--me` value for `platform`: one prefixed with the platform's name
+    /// (`linkedin:`, `x:`, `facebook:`, …), else the first unprefixed one of the platform's
+    /// shape — a LinkedIn profile URL for LinkedIn, digits for X (its numeric user id), an
+    /// `http(s)` actor URI for Mastodon, a `did:` for Bluesky, and a plain name (no URL, not
+    /// only digits) for Facebook, Instagram, Threads and Reddit.
+    pub fn me_for(&self, platform: Platform) -> Option<&str> {
+        let mut plain = Vec::new();
+        for v in &self.me {
+            let v = v.trim();
+            if let Some((prefix, rest)) = v.split_once(':')
+                && let Some(p) = Platform::from_name(prefix)
+            {
+                if p == platform && !rest.trim().is_empty() {
+                    return Some(rest.trim());
+                }
+                continue;
+            }
+            plain.push(v);
+        }
+        plain.into_iter().find(|v| {
+            let url = v.starts_with("http://") || v.starts_with("https://");
+            let linkedin = text::normalize_linkedin_url(v).is_some();
+            let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+            match platform {
+                Platform::LinkedIn => linkedin,
+                Platform::X => digits,
+                Platform::Mastodon => url && !linkedin,
+                Platform::Bluesky => v.starts_with("did:"),
+                _ => !url && !linkedin && !digits && !v.starts_with("did:") && !v.is_empty(),
+            }
+        })
+    }
 }
 
 /// A sink that keeps everything in memory.

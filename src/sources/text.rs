@@ -85,10 +85,29 @@ pub fn fix_mojibake(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// A display name prepared for comparison: mojibake repaired, whitespace collapsed, trimmed.
+/// A display name for showing: mojibake repaired, whitespace collapsed, trimmed.
 pub fn clean_name(s: &str) -> String {
     let fixed = fix_mojibake(s.trim());
     fixed.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The key two display names are compared by (docs/counting.md "Names"): mojibake repaired,
+/// NFKC, full Unicode case folding, whitespace collapsed, and every comma written `, `, so
+/// "Ada Lovelace,MBA" and "ada  lovelace , MBA" are the same person.
+pub fn name_key(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let fixed = fix_mojibake(s.trim());
+    let nfkc: String = fixed.nfkc().collect();
+    let folded = caseless::default_case_fold_str(&nfkc);
+    let collapsed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !collapsed.contains(',') {
+        return collapsed;
+    }
+    collapsed
+        .split(',')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// True for values that stand for "no value" in exports (`<NA>`, `n/a`, `null`, …).
@@ -380,6 +399,31 @@ mod tests {
         assert_eq!(parse_datetime("yesterday"), None);
         assert_eq!(parse_datetime("2024-13-45 09:15:00"), None);
         assert_eq!(parse_datetime(""), None);
+    }
+
+    #[test]
+    fn names_with_commas_are_one_key_whatever_the_spacing() {
+        assert_eq!(name_key("Ada Lovelace,MBA"), "ada lovelace, mba");
+        assert_eq!(name_key("Ada Lovelace, MBA"), "ada lovelace, mba");
+        assert_eq!(name_key(" ada  lovelace ,  MBA "), "ada lovelace, mba");
+        assert_eq!(name_key("RenÃ© Dupont"), "rené dupont");
+        assert_eq!(name_key("Jo Straße"), "jo strasse");
+        // NFKC: a full-width letter and a non-breaking space are the plain ones.
+        assert_eq!(name_key("Ｋim\u{a0}Doe"), "kim doe");
+    }
+
+    #[test]
+    fn dates_of_the_2018_generation_and_day_month_year() {
+        let t = ymd_hms("2018-05-01 10:00:00");
+        assert_eq!(parse_datetime("2018/05/01 10:00:00 UTC"), Some(t));
+        assert_eq!(
+            parse_datetime("01 May 2018"),
+            Some(ymd_hms("2018-05-01 00:00:00"))
+        );
+        assert_eq!(
+            parse_datetime("1 May 2018"),
+            Some(ymd_hms("2018-05-01 00:00:00"))
+        );
     }
 
     #[test]

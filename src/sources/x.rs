@@ -111,10 +111,6 @@ fn file_kind(entry: &Entry) -> Option<XFile<'_>> {
         return make(FileKind::TweetsCsv, "tweets", 0);
     }
     let stem = base.strip_suffix(".js")?;
-    let parent = lower.rsplit('/').nth(1).unwrap_or("");
-    if is_grailbird_month(base) && parent == "tweets" {
-        return make(FileKind::Grailbird, stem, 0);
-    }
     let (name, part) = split_part(stem);
     let kind = match name {
         "account" => FileKind::Account,
@@ -129,14 +125,25 @@ fn file_kind(entry: &Entry) -> Option<XFile<'_>> {
     make(kind, name, part)
 }
 
-/// True when the first bytes of a `.js` file are an X data file.
-fn is_x_js(head: &[u8]) -> bool {
+/// The first bytes of a `.js` file after a BOM and whitespace.
+fn js_start(head: &[u8]) -> &[u8] {
     let start = head
         .iter()
         .position(|b| !(b.is_ascii_whitespace() || matches!(b, 0xEF | 0xBB | 0xBF)))
         .unwrap_or(head.len());
-    let head = &head[start..];
+    &head[start..]
+}
+
+/// True when the first bytes of a `.js` file are an X data file.
+fn is_x_js(head: &[u8]) -> bool {
+    let head = js_start(head);
     head.starts_with(b"window.YTD.") || head.starts_with(b"Grailbird.data")
+}
+
+/// True when a `.js` file is a Grailbird month of tweets: its first line is
+/// `Grailbird.data.tweets_YYYY_MM =`, wherever the file sits and whatever its name.
+fn is_grailbird_tweets(head: &[u8]) -> bool {
+    js_start(head).starts_with(b"Grailbird.data.tweets_")
 }
 
 /// True when the header line of a CSV names `tweet_id`.
@@ -171,7 +178,7 @@ impl Importer for XArchive {
                     return Ok(true);
                 }
             } else if lower.ends_with(".js") {
-                if file_kind(entry).is_some() {
+                if file_kind(entry).is_some() || is_grailbird_month(entry.basename()) {
                     known.push(entry);
                 } else if other.len() < SNIFF_OTHER_JS {
                     other.push(entry);
@@ -189,7 +196,7 @@ impl Importer for XArchive {
     fn read(
         &self,
         archive: &Archive,
-        _options: &ImportOptions,
+        options: &ImportOptions,
         sink: &mut dyn Sink,
     ) -> Result<(), SourceError> {
         let mut files: Vec<XFile<'_>> = Vec::new();
@@ -197,6 +204,17 @@ impl Importer for XArchive {
         for entry in archive.entries() {
             match file_kind(entry) {
                 Some(f) => files.push(f),
+                // Grailbird month files are known by their first line, not their name.
+                None if entry.name.to_ascii_lowercase().ends_with(".js")
+                    && is_grailbird_tweets(&archive.head(entry, HEAD_BYTES)?) =>
+                {
+                    files.push(XFile {
+                        kind: FileKind::Grailbird,
+                        stem: entry.basename().to_ascii_lowercase(),
+                        part: 0,
+                        entry,
+                    });
+                }
                 None => ignored += 1,
             }
         }
@@ -220,8 +238,10 @@ impl Importer for XArchive {
         });
         let of = |k: FileKind| files.iter().filter(move |f| f.kind == k);
 
-        // 1. The owner, from the files made for it.
-        let mut owner: Option<(String, String)> = None;
+        // 1. The owner: `--me`, else the files made for it.
+        let mut owner: Option<(String, String)> = options
+            .me_for(Platform::X)
+            .map(|id| (id.to_string(), "given with --me".to_string()));
         for f in of(FileKind::Account) {
             if owner.is_none()
                 && let Some(id) = read_account(archive, f.entry, sink.diag())?
@@ -245,29 +265,16 @@ impl Importer for XArchive {
         if owner.is_none() {
             owner = dms_owner(&dms, sink.diag());
         }
-        let owner_id = owner.as_ref().map(|(id, _)| id.clone());
-        if owner_id.is_none() {
-            sink.diag().warn(
-                "account.js",
-                None,
-                "owner not identified: no reply counts as a self-thread, every DM as received",
-                "no account.js, user_details.js or direct messages".into(),
-            );
-        }
-        sink.owner(Owner {
-            platform: Platform::X,
-            id: owner_id.clone(),
-            how: owner
-                .map(|(_, how)| how)
-                .unwrap_or_else(|| "not found".into()),
-        });
 
-        // 3. Tweets, streamed: JSON files first (they carry user ids), then CSV.
+        // 3. Tweets, streamed: JSON files first (they carry user ids), then CSV. Without an
+        // owner yet, the activities wait for the last fallback (self-replies, below).
+        let owner_id = owner.as_ref().map(|(id, _)| id.clone());
         let mut tweets = TweetState {
             owner: owner_id.as_deref(),
             seen: IdSet::default(),
             duplicates: 0,
             people: Interner::default(),
+            deferred: owner_id.is_none().then(Vec::new),
         };
         for f in files
             .iter()
@@ -285,9 +292,33 @@ impl Importer for XArchive {
                 tweets.duplicates
             ));
         }
+        let mut people = std::mem::take(&mut tweets.people);
+        if let Some(mut deferred) = tweets.deferred.take() {
+            owner = self_reply_owner(&deferred, &tweets.seen);
+            if let Some((id, _)) = &owner {
+                mark_self_replies(&mut deferred, id);
+            }
+            sink.extend(deferred);
+        }
+        let owner_id = owner.as_ref().map(|(id, _)| id.clone());
+        if owner_id.is_none() {
+            sink.diag().warn(
+                "account.js",
+                None,
+                "owner not identified: direct messages skipped, no reply counts as a self-thread",
+                "no account.js, user_details.js, direct messages or self-replies; pass --me <your numeric X user id>".into(),
+            );
+        }
+        sink.owner(Owner {
+            platform: Platform::X,
+            id: owner_id.clone(),
+            how: owner
+                .map(|(_, how)| how)
+                .unwrap_or_else(|| "not found".into()),
+        });
 
         // 4. DMs, now that the owner is known.
-        push_dms(dms, owner_id.as_deref(), &mut tweets.people, archive, sink);
+        push_dms(dms, owner_id.as_deref(), &mut people, archive, sink);
 
         // 5. Likes: passive and undated.
         let mut likes = IdSet::default();
@@ -963,6 +994,14 @@ struct IdSet {
 }
 
 impl IdSet {
+    /// True when the id was seen.
+    fn contains(&self, id: &str) -> bool {
+        match id.parse::<u64>() {
+            Ok(n) if n.to_string() == id => self.numbers.contains(&n),
+            _ => self.others.contains(id),
+        }
+    }
+
     /// True when the id was not seen before.
     fn insert(&mut self, id: &str) -> bool {
         match id.parse::<u64>() {
@@ -978,6 +1017,8 @@ struct TweetState<'o> {
     seen: IdSet,
     duplicates: u64,
     people: Interner,
+    /// While the owner is unknown: the activities, until the self-replies name the owner.
+    deferred: Option<Vec<Activity>>,
 }
 
 impl TweetState<'_> {
@@ -1002,7 +1043,55 @@ impl TweetState<'_> {
             &mut self.people,
             sink.diag(),
         );
-        sink.push(a);
+        match &mut self.deferred {
+            Some(v) => v.push(a),
+            None => sink.push(a),
+        }
+    }
+}
+
+/// The owner of an archive without `account.js` or DMs (contract §4, last fallback): the most
+/// frequent `in_reply_to_user_id` of replies to tweets of the archive itself (an archive holds
+/// only its owner's tweets, so those replies are self-replies). Ties: the smallest id.
+fn self_reply_owner(tweets: &[Activity], ids: &IdSet) -> Option<(String, String)> {
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    for a in tweets {
+        if let (Some(parent), Some(user)) = (&a.hints.parent, &a.hints.parent_author)
+            && ids.contains(parent)
+        {
+            *counts.entry(user.as_str()).or_default() += 1;
+        }
+    }
+    let (id, n) = counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| id_cmp_numeric(b.0, a.0)))?;
+    Some((
+        id.to_string(),
+        format!(
+            "the user replied to in {n} repl(ies) to tweets of the archive itself (no account.js)"
+        ),
+    ))
+}
+
+/// Smaller numeric id first; text ids after numbers.
+fn id_cmp_numeric(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        _ => a.cmp(b),
+    }
+}
+
+/// With the owner known at last: replies to the owner are self-replies (the self-thread rule
+/// decides them), and the owner is nobody's counterpart.
+fn mark_self_replies(tweets: &mut [Activity], owner: &str) {
+    for a in tweets {
+        if a.hints.parent_author.as_deref() == Some(owner) {
+            a.hints.parent_is_owner = true;
+            a.hints.parent_author = None;
+        }
+        a.counterparts.retain(|c| &**c != owner);
     }
 }
 
@@ -1038,7 +1127,7 @@ fn tweet_activity(
         a.hints.parent = reply_status.cloned();
         let to_owner = owner.is_some() && reply_user.map(String::as_str) == owner;
         a.hints.parent_is_owner = to_owner;
-        if !to_owner && let Some(u) = reply_user {
+        if !to_owner && let Some(u) = reply_user.filter(|u| is_user_id(u)) {
             a.hints.parent_author = Some(u.clone());
             a.counterparts = vec![people.get(u)];
         }
@@ -1046,6 +1135,8 @@ fn tweet_activity(
         let handles = leading_mentions(&text);
         if !handles.is_empty() {
             a.hints.leading_mentions = Some(handles.len() as u32);
+            // Counterparts are numeric user ids only: a handle without its `user_mentions`
+            // entity still addresses someone, but nobody known (contract, settled cases).
             for h in handles {
                 let who = t
                     .mentions
@@ -1054,17 +1145,25 @@ fn tweet_activity(
                         m.screen_name
                             .0
                             .as_deref()
-                            .is_some_and(|s| s.eq_ignore_ascii_case(h))
+                            .is_some_and(|s| s.trim_start_matches('@').eq_ignore_ascii_case(h))
                     })
-                    .and_then(|m| m.id_str.0.clone().or_else(|| m.id.0.clone()))
-                    .unwrap_or_else(|| h.to_lowercase());
-                if Some(who.as_str()) != owner && !a.counterparts.iter().any(|c| **c == *who) {
-                    a.counterparts.push(people.get(&who));
+                    .and_then(|m| m.id_str.0.as_ref().or(m.id.0.as_ref()))
+                    .filter(|id| is_user_id(id));
+                if let Some(who) = who
+                    && Some(who.as_str()) != owner
+                    && !a.counterparts.iter().any(|c| **c == **who)
+                {
+                    a.counterparts.push(people.get(who));
                 }
             }
         }
     }
     a
+}
+
+/// An X user id: decimal digits.
+fn is_user_id(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn tweet_date(raw: Option<&str>, source: &str, record: u64, diag: &mut Diagnostics) -> Option<i64> {
@@ -1492,6 +1591,19 @@ fn push_dms(
     sink: &mut dyn Sink,
 ) {
     let DmStore { rows, people: seen } = dms;
+    let Some(owner_id) = owner else {
+        // No direction without the owner: skipped and counted (docs/counting.md).
+        for row in &rows {
+            sink.diag().skip(
+                &row.source,
+                None,
+                "owner not identified: direct message skipped (its direction is unknown)",
+                "pass --me <your numeric X user id>".into(),
+            );
+        }
+        return;
+    };
+    let owner = Some(owner_id);
     // Per conversation: participants (owner included) and everyone but the owner.
     let mut conversations: HashMap<Arc<str>, (u32, Vec<Arc<str>>)> = HashMap::new();
     for (conv, ids) in &seen {
@@ -1500,7 +1612,8 @@ fn push_dms(
             .filter(|p| Some(p.as_str()) != owner)
             .map(|p| people.get(p))
             .collect();
-        let with_owner = others.len() + usize::from(owner.is_some());
+        // At least 2: the other side may be a deleted account that left no id.
+        let with_owner = (others.len() + 1).max(2);
         conversations.insert(conv.clone(), (with_owner as u32, others));
     }
     let mut ids = IdSet::default();
@@ -1538,7 +1651,7 @@ fn push_dms(
                         .filter(|p| Some(**p) != owner)
                         .map(|p| people.get(p))
                         .collect();
-                    (set.len() as u32, others)
+                    ((set.len() as u32).max(2), others)
                 }
             };
         a.participants = Some(participants);
@@ -1829,10 +1942,10 @@ mod tests {
                 .position(|a| a.id == id)
                 .and_then(|i| gaps[i])
         };
-        assert_eq!(gap(&format!("{M}02")), Some(20.0));
-        assert_eq!(gap(&format!("{M}04")), Some(30.0));
-        assert_eq!(gap(&format!("{M}06")), Some(90.0));
-        assert_eq!(gap(&format!("{M}13")), Some(5.0));
+        assert_eq!(gap(&format!("{M}02")), Some(20 * 60_000));
+        assert_eq!(gap(&format!("{M}04")), Some(30 * 60_000));
+        assert_eq!(gap(&format!("{M}06")), Some(90 * 60_000));
+        assert_eq!(gap(&format!("{M}13")), Some(5 * 60_000));
         assert_eq!(gap(&format!("{M}22")), None);
     }
 
@@ -1923,6 +2036,53 @@ mod tests {
     }
 
     #[test]
+    fn owner_from_self_replies_without_account_js() {
+        let c = load("ownerless");
+        let u = "17600000000000000";
+        assert_eq!(c.owners[0].id.as_deref(), Some(OWNER));
+        assert!(c.owners[0].how.contains("repl"), "{}", c.owners[0].how);
+        // Replies to the archive's own tweets are self-replies and follow the self-thread rule.
+        assert_eq!(mode(&c, &format!("{u}02")), Some(Mode::SelfThread));
+        assert_eq!(mode(&c, &format!("{u}03")), Some(Mode::SelfThread));
+        let turn = get(&c, &format!("{u}05"));
+        assert_eq!(turn.mode, Some(Mode::Conversation));
+        assert_eq!(cps(turn), vec![SAM]);
+        assert!(!turn.counterparts.iter().any(|c| &**c == OWNER));
+    }
+
+    #[test]
+    fn leading_handle_without_user_mentions_entity_adds_no_counterpart() {
+        let c = load("ownerless");
+        let u = "17600000000000000";
+        let alone = get(&c, &format!("{u}06"));
+        assert_eq!(alone.mode, Some(Mode::Conversation));
+        assert_eq!(alone.hints.leading_mentions, Some(1));
+        assert!(cps(alone).is_empty());
+        let two = get(&c, &format!("{u}07"));
+        assert_eq!(two.hints.leading_mentions, Some(2));
+        assert_eq!(cps(two), vec![SAM]);
+        // 17 characters are no handle: broadcast.
+        assert_eq!(mode(&c, &format!("{u}10")), Some(Mode::Broadcast));
+    }
+
+    #[test]
+    fn grailbird_month_files_recognised_by_first_line_anywhere() {
+        let c = load("grailbird-elsewhere");
+        assert_eq!(c.owners[0].id.as_deref(), Some(OWNER));
+        let mut ids: Vec<&str> = c.activities.iter().map(|a| a.id.as_str()).collect();
+        ids.sort_unstable();
+        assert_eq!(
+            ids,
+            (1..=5)
+                .map(|i| format!("57000000000000000{i}"))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(mode(&c, "570000000000000004"), Some(Mode::SelfThread));
+        assert_eq!(mode(&c, "570000000000000003"), Some(Mode::Amplification));
+        assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics.problems());
+    }
+
+    #[test]
     fn csv_first_generation_without_owner() {
         let c = load("csv-2014");
         assert_eq!(c.activities.len(), 5);
@@ -1945,9 +2105,10 @@ mod tests {
             Some(Mode::Amplification),
             "retweeted_status_id"
         );
+        // Old CSV archives have no user_mentions: addressed, but no counterpart (numeric ids only).
         let addressed = get(&c, "460000000000000004");
         assert_eq!(addressed.mode, Some(Mode::Conversation));
-        assert_eq!(cps(addressed), vec!["sam_sample", "kim_placeholder"]);
+        assert!(cps(addressed).is_empty());
     }
 
     #[test]
@@ -2045,10 +2206,11 @@ mod tests {
         let c = load_path(dir.path());
         let ids: Vec<&str> = c.activities.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, vec!["11", "12"]);
-        // "&#64;x" is "@x" after unescaping: one leading mention, resolved to the handle.
+        // "&#64;x" is "@x" after unescaping: one leading mention; without a user_mentions
+        // entity it names nobody (counterparts are numeric ids only).
         let first = get(&c, "11");
         assert_eq!(first.hints.leading_mentions, Some(1));
-        assert_eq!(cps(first), vec!["x"]);
+        assert!(cps(first).is_empty());
         assert_eq!(first.at, None);
         assert_eq!(get(&c, "12").kind, Kind::Post);
         let reasons: Vec<(String, Option<u64>)> = c

@@ -397,6 +397,23 @@ pub fn their_post(did: &str, iso: &str) -> String {
     format!("at://{did}/app.bsky.feed.post/{}", tid_at(iso, 7))
 }
 
+/// A repository of someone who only follows people (`fixtures/bluesky/follows-only.car`): a
+/// recognised export with no activity rapport counts.
+pub fn follows_only() -> Repo {
+    const FOLLOW: &str = "app.bsky.graph.follow";
+    let mut r = RepoBuilder::new(OWNER);
+    for (i, did) in [ANA, BEN, CY].iter().enumerate() {
+        let t = format!("2024-01-0{}T09:00:00.000Z", i + 1);
+        r.put(FOLLOW, &tid_at(&t, 0), graph(FOLLOW, did, &t));
+    }
+    r.put(
+        "app.bsky.graph.block",
+        &tid_at("2024-01-05T09:00:00.000Z", 0),
+        graph("app.bsky.graph.block", EVE, "2024-01-05T09:00:00.000Z"),
+    );
+    r.build("3kfollowsonly2")
+}
+
 /// The fixture repository (`fixtures/bluesky/repo.car`); the expected classification of each
 /// record is in the comments and in `fixtures/bluesky/README.md`.
 pub fn fixture() -> Repo {

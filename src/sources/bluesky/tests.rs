@@ -83,6 +83,22 @@ fn fixture_file_is_current() {
 }
 
 #[test]
+fn follows_only_fixture_file_is_current() {
+    let built = testrepo::follows_only().to_car();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bluesky/follows-only.car");
+    if std::env::var_os("RAPPORT_BLESS").is_some() {
+        std::fs::write(&path, &built).expect("write fixture");
+    }
+    let committed = std::fs::read(&path).expect("fixtures/bluesky/follows-only.car");
+    assert!(
+        committed == built,
+        "fixtures/bluesky/follows-only.car differs from testrepo::follows_only(); regenerate it \
+         with `cargo run --example gen_bluesky -- --follows-only --out fixtures/bluesky/follows-only.car`"
+    );
+}
+
+#[test]
 fn fixture_tree_has_several_levels() {
     let repo = testrepo::fixture();
     assert!(repo.nodes.len() > 1, "the fixture should exercise subtrees");
