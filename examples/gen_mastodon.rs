@@ -1,6 +1,6 @@
 //! Deterministic generator of large invented Mastodon account archives for benchmarks and load
 //! tests. Owns nothing of rapport's logic; it only writes files in the archive's format
-//! (formats.md §3): a `.tar.gz` holding a media file, `outbox.json`, `likes.json`,
+//!: a `.tar.gz` holding a media file, `outbox.json`, `likes.json`,
 //! `bookmarks.json` and `actor.json`, in Mastodon's order (actor last).
 //!
 //! ```text

@@ -1,6 +1,6 @@
 //! Deterministic generator of large invented X/Twitter archives (2019+ "YTD" layout) for
 //! benchmarks. Owns nothing of rapport's logic; it only writes the archive's format
-//! (formats.md §2): `data/account.js`, `data/tweets.js` (`window.YTD.tweets.part0 = [...]`),
+//!: `data/account.js`, `data/tweets.js` (`window.YTD.tweets.part0 = [...]`),
 //! `data/direct-messages.js` and `data/like.js`, zipped.
 //!
 //! ```text

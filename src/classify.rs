@@ -1,4 +1,4 @@
-//! The contract's mode rules (§2, §4) applied to normalized activities, plus the per-message
+//! The mode rules of docs/counting.md (*Modes*, per-platform sections) applied to normalized activities, plus the per-message
 //! response gaps the latency metric needs. Pure functions over `Activity`; no I/O, no Polars.
 
 use rustc_hash::FxHashMap;
@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Platform};
 
-/// Sets `mode` (and, for continued turns, counterparts) on every activity, in the contract's
-/// rule order. `in` activities get `None` unless excluded.
+/// Sets `mode` (and, for continued turns, counterparts) on every activity, in the rule order
+/// of docs/counting.md (*Modes*). `in` activities get `None` unless excluded.
 pub fn classify(activities: &mut [Activity], group_max: u32) {
     // Owner acts by (platform, id) for the self-thread chains.
     // Only needed when some act replies to the owner (never for LinkedIn).
@@ -99,7 +99,7 @@ struct Chains<'a> {
 }
 
 impl Chains<'_> {
-    /// The mode of the self-reply at `start` (contract §4 "Self-thread chains"): a chain that
+    /// The mode of the self-reply at `start` (docs/counting.md, *Modes* rule 5): a chain that
     /// reaches an owner top-level post, or a parent missing from the data, is a self-thread;
     /// one that reaches an owner reply to someone else continues that conversation.
     fn end_of(&mut self, start: usize) -> (Mode, Option<Arc<str>>) {
@@ -180,7 +180,7 @@ pub fn response_gaps(activities: &[Activity]) -> Vec<Option<i64>> {
 }
 
 /// The order of two messages of one conversation: by time; ties as the export's order says
-/// (contract §4 "Ties"): LinkedIn and Meta files are newest first, so a later row is the
+/// (docs/counting.md, *Response gaps*): LinkedIn and Meta files are newest first, so a later row is the
 /// earlier message; Reddit chats keep file order; elsewhere the message id decides (numbers
 /// as numbers, Reddit's base-36 ids by length then text).
 pub fn message_order(platform: Platform, a: &Activity, b: &Activity) -> std::cmp::Ordering {

@@ -1,7 +1,7 @@
 //! rapport: do you network online, or only broadcast?
 //!
 //! Reads platform exports, normalizes every act into an [`model::Activity`], classifies it per
-//! the contract (`classify`), computes monthly metrics with Polars (`analysis`) and renders
+//! docs/counting.md (`classify`), computes monthly metrics with Polars (`analysis`) and renders
 //! charts, tables and a report (`report`). Data flows one way:
 //! `cli → sources → Activity → classify → analysis → Summary → report`.
 //! This file only orchestrates; it owns no format, metric or rendering logic.

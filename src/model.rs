@@ -1,9 +1,9 @@
-//! The normalized `Activity` (contract §1) and its enums. Pure types: no I/O, no parsing, no Polars.
+//! The normalized `Activity` (docs/counting.md, *Activities*) and its enums. Pure types: no I/O, no parsing, no Polars.
 
 use std::fmt;
 use std::sync::Arc;
 
-/// A platform rapport can read. The declaration order is the contract's row order
+/// A platform rapport can read. The declaration order is row order of metrics.csv
 /// (linkedin, x, mastodon, bluesky, facebook, instagram, threads, reddit), so `Ord` sorts rows
 /// correctly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,7 +27,7 @@ pub enum Platform {
 }
 
 impl Platform {
-    /// All platforms in contract order.
+    /// All platforms in the row order of metrics.csv.
     pub const ALL: [Platform; 8] = [
         Platform::LinkedIn,
         Platform::X,
@@ -130,7 +130,7 @@ impl Kind {
     }
 }
 
-/// The classification of an act (contract §2).
+/// The classification of an act (docs/counting.md, *Modes*).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// One-to-many authored content.
@@ -180,7 +180,7 @@ impl Confidence {
     }
 }
 
-/// Why an activity is excluded (contract §2 rule 1).
+/// Why an activity is excluded (docs/counting.md, *Modes* rule 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exclusion {
     /// A draft message or conversation.
@@ -192,10 +192,10 @@ pub enum Exclusion {
 }
 
 /// Facts an importer found that the classifier (`classify`) turns into a [`Mode`].
-/// Importers never decide the mode themselves, so the contract's rule order lives in one place.
+/// Importers never decide the mode themselves, so the rule order lives in one place.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hints {
-    /// Set when contract rule 1 applies.
+    /// Set when docs/counting.md, *Modes* rule 1 applies.
     pub excluded: Option<Exclusion>,
     /// An invitation carrying a non-blank personal note.
     pub with_note: bool,
@@ -212,7 +212,7 @@ pub struct Hints {
     pub seq: u64,
 }
 
-/// One act, either direction (contract §1).
+/// One act, either direction (docs/counting.md, *Activities*).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
     /// Platform the act happened on.

@@ -1,4 +1,4 @@
-//! All Polars code: classified activities → monthly metrics (contract §3, §4) → plain
+//! All Polars code: classified activities → monthly metrics (docs/counting.md, *Monthly metrics*) → plain
 //! [`Summary`] structs. Must not read files, touch the network or draw charts.
 
 pub mod compare;
@@ -81,7 +81,7 @@ pub struct AnalysisOptions {
     pub to: Option<MonthCode>,
 }
 
-/// One row of `metrics.csv` (contract §3).
+/// One row of `metrics.csv` (docs/counting.md, *Monthly metrics*).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MonthlyRow {
     /// `YYYY-MM` or `undated`.
@@ -159,9 +159,9 @@ pub struct Totals {
 /// The result of the analysis, free of Polars types.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    /// Rows in the contract's order.
+    /// Rows in the order of docs/counting.md (*Rows written*).
     pub rows: Vec<MonthlyRow>,
-    /// Platforms present, in contract order.
+    /// Platforms present, in row order.
     pub platforms: Vec<Platform>,
     /// Totals.
     pub totals: Totals,
@@ -407,7 +407,7 @@ pub fn summarize(
         let passive = get("passive")?;
         let received = get("received")?;
         // The median of exact millisecond gaps (a whole or half millisecond), in minutes
-        // rounded to 1 decimal half away from zero from that exact value (contract §6).
+        // rounded to 1 decimal half away from zero from that exact value (docs/counting.md, *Numbers*).
         let median: Vec<Option<f64>> = counts
             .column("median_response_minutes")?
             .cast(&DataType::Float64)?

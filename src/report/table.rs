@@ -11,7 +11,7 @@ use crate::analysis::{MonthlyRow, Summary, UNDATED};
 use crate::diag;
 use crate::model::Activity;
 
-/// `metrics.csv` columns, in the contract's order: month, platform, then every metric.
+/// `metrics.csv` columns, in docs/counting.md's order: month, platform, then every metric.
 pub fn metrics_columns() -> Vec<&'static str> {
     let mut c = vec!["month", "platform"];
     c.extend(METRICS);

@@ -1,5 +1,5 @@
 //! LinkedIn "Get a copy of your data" export (zip or folder) → Activities. Owns every LinkedIn
-//! format quirk (formats.md §1) and owner identification (contract §4); must not classify modes
+//! format quirk and owner identification (docs/counting.md, *Owner*); must not classify modes
 //! (it only sets hints), touch Polars, the network or stdout.
 //!
 //! Files are recognised by their header line, not their name (names vary between generations:
@@ -1126,14 +1126,14 @@ impl NameBook {
     }
 }
 
-/// Sponsored, InMail and anonymous system senders (contract rule 1), by name key.
+/// Sponsored, InMail and anonymous system senders (docs/counting.md, *Modes* rule 1), by name key.
 fn is_system_sender(key: &str, url: Option<&str>) -> bool {
     key == "sponsored conversation"
         || key == "linkedin talent solutions"
         || (key == "linkedin member" && url.is_none())
 }
 
-/// Finds the owner's profile URL (contract §4) and says how.
+/// Finds the owner's profile URL (docs/counting.md, *Owner*) and says how.
 fn find_owner(
     me: Option<&str>,
     invitations: &[InvitationRow],

@@ -1,6 +1,6 @@
 //! Mastodon account archive (`archive-….tar.gz`, a zip, or the extracted folder) → Activities.
-//! Owns every Mastodon format quirk (formats.md §3) and owner identification (contract §4
-//! "Owner"); must not classify modes (it only sets kind, hints, participants and counterparts),
+//! Owns every Mastodon format quirk and owner identification (docs/counting.md,
+//! *Owner*); must not classify modes (it only sets kind, hints, participants and counterparts),
 //! touch Polars, the network or stdout.
 //!
 //! Files are found by basename at any depth: `actor.json` (the owner and their followers
@@ -56,7 +56,7 @@ const CONTENT_HEAD: usize = 4096;
 /// error must reach `Archive::read` unchanged (it becomes `SourceError::TooLarge`).
 const CAP_MESSAGE: &str = "rapport: inflated-bytes cap reached";
 
-/// The names of the Public collection (formats.md §3.2).
+/// The names of the Public collection .
 fn is_public(uri: &str) -> bool {
     matches!(
         uri,
@@ -817,7 +817,7 @@ struct Status {
 }
 
 impl Status {
-    /// A private conversation (contract §4 "Mastodon"): neither the Public collection nor the
+    /// A private conversation (docs/counting.md, *Mastodon*): neither the Public collection nor the
     /// owner's followers are addressed — and somebody is: a direct status addressed to nobody
     /// is neither private nor a message, and falls through to the reply and post rules.
     fn is_private(&self, me: Option<&Me>) -> bool {
@@ -855,7 +855,7 @@ fn hash128(s: &str) -> u128 {
     h
 }
 
-/// The author of a status URI (contract §4 "Mastodon counterparts"):
+/// The author of a status URI (docs/counting.md, *Mastodon*):
 /// `…/users/<name>/statuses/<id>` → `…/users/<name>` (also `…/ap/users/<id>/statuses/<id>`).
 fn author_of(uri: &str) -> Option<&str> {
     let i = uri.find("/statuses/")?;
@@ -1175,7 +1175,7 @@ impl State {
     }
 }
 
-/// Builds the Activity (contract §4 "Mastodon": visibility before the reply rules).
+/// Builds the Activity (docs/counting.md, *Mastodon*: visibility before the reply rules).
 fn activity(
     s: Status,
     me: Option<&Me>,
@@ -1240,7 +1240,7 @@ fn activity(
     a
 }
 
-/// The activity's `published`, else the status's (contract §4 "Mastodon").
+/// The activity's `published`, else the status's (docs/counting.md, *Mastodon*).
 fn status_date(
     activity: Option<&str>,
     object: Option<&str>,

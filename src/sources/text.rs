@@ -120,7 +120,7 @@ pub fn is_placeholder(s: &str) -> bool {
         )
 }
 
-/// Normalizes a LinkedIn profile URL per the contract: lower-cased, `https://www.linkedin.com`,
+/// Normalizes a LinkedIn profile URL per docs/counting.md (*People*): lower-cased, `https://www.linkedin.com`,
 /// no query or fragment, no trailing `/`. Placeholders and non-URLs give `None`.
 pub fn normalize_linkedin_url(raw: &str) -> Option<String> {
     let t = raw.trim().trim_matches('"').trim();
@@ -197,7 +197,7 @@ fn parse_iso_fast(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// Parses the date and time formats seen in exports into milliseconds since the epoch (UTC).
-/// Naive times are UTC (contract §4). Returns `None` when the text matches no known format.
+/// Naive times are UTC (docs/counting.md, *Owner*). Returns `None` when the text matches no known format.
 pub fn parse_datetime(raw: &str) -> Option<i64> {
     let s = raw.trim().trim_matches('"').trim();
     if s.is_empty() {

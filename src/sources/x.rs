@@ -1,7 +1,8 @@
-//! X / Twitter archive (zip or folder) → Activities. Owns every X format quirk (formats.md §2):
+//! X / Twitter archive (zip or folder) → Activities. Owns every X format quirk:
 //! 2019+ "YTD" files (`window.YTD.<name>.partN = [...]`), pre-2019 `tweets.csv` (two header
-//! generations) and Grailbird `data/js/tweets/YYYY_MM.js`, plus owner identification (contract §4
-//! "Owner"). Must not classify modes (it only sets hints), touch Polars, the network or stdout.
+//! generations) and Grailbird month files (`data/js/tweets/YYYY_MM.js`, found by their first line
+//! wherever they sit), plus owner identification (docs/counting.md,
+//! *Owner*). Must not classify modes (it only sets hints), touch Polars, the network or stdout.
 //!
 //! Files are found by basename, case-insensitively, at any depth. Every `.js` file is streamed:
 //! the `window.YTD… =` prefix is skipped byte by byte and the JSON array is deserialized one
@@ -58,7 +59,7 @@ enum FileKind {
     Dms,
     /// `tweets.js`, `tweet.js`, `tweets-partN.js`, `community-tweet.js`.
     Tweets,
-    /// Grailbird `data/js/tweets/YYYY_MM.js`.
+    /// A Grailbird month (`Grailbird.data.tweets_YYYY_MM = [...]`), found by its first line.
     Grailbird,
     /// Pre-2019 `tweets.csv`.
     TweetsCsv,
@@ -765,7 +766,7 @@ fn read_user_details(
     }
 }
 
-/// The user id present in the most DM conversations (contract §4), with a warning.
+/// The user id present in the most DM conversations (docs/counting.md, *Owner*), with a warning.
 fn dms_owner(dms: &DmStore, diag: &mut Diagnostics) -> Option<(String, String)> {
     let mut conversations: HashMap<&str, u64> = HashMap::new();
     for people in dms.people.values() {
@@ -1050,7 +1051,7 @@ impl TweetState<'_> {
     }
 }
 
-/// The owner of an archive without `account.js` or DMs (contract §4, last fallback): the most
+/// The owner of an archive without `account.js` or DMs (docs/counting.md, *Owner*, last fallback): the most
 /// frequent `in_reply_to_user_id` of replies to tweets of the archive itself (an archive holds
 /// only its owner's tweets, so those replies are self-replies). Ties: the smallest id.
 fn self_reply_owner(tweets: &[Activity], ids: &IdSet) -> Option<(String, String)> {
@@ -1095,7 +1096,7 @@ fn mark_self_replies(tweets: &mut [Activity], owner: &str) {
     }
 }
 
-/// Maps one tweet onto an Activity (contract §4 "X"): retweet before reply before post.
+/// Maps one tweet onto an Activity (docs/counting.md, *X / Twitter*): retweet before reply before post.
 fn tweet_activity(
     t: &RawTweet,
     owner: Option<&str>,
@@ -1136,7 +1137,7 @@ fn tweet_activity(
         if !handles.is_empty() {
             a.hints.leading_mentions = Some(handles.len() as u32);
             // Counterparts are numeric user ids only: a handle without its `user_mentions`
-            // entity still addresses someone, but nobody known (contract, settled cases).
+            // entity still addresses someone, but nobody known (docs/counting.md, *X / Twitter*).
             for h in handles {
                 let who = t
                     .mentions

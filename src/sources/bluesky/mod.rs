@@ -1,6 +1,6 @@
 //! Bluesky repository export (a `.car` file: the app's "Export my data", or
 //! `com.atproto.sync.getRepo`) → Activities. Owns the mapping of repository records to
-//! activities (contract §4 "Bluesky", formats.md §4); must not classify modes (it only sets
+//! activities (docs/counting.md, *Bluesky*); must not classify modes (it only sets
 //! hints), touch Polars, the network or stdout.
 //!
 //! ## Reading
@@ -23,7 +23,7 @@
 //! The whole file is read into memory (a repository is mostly small: tens of MB for a heavy
 //! account; the archive's inflated-bytes cap still applies) and blocks are borrowed slices of it.
 //!
-//! ## Mapping (contract §4)
+//! ## Mapping (docs/counting.md, *Bluesky*)
 //!
 //! The collection comes from the tree key, never from the record's `$type`. Activity id =
 //! `at://<did>/<collection>/<rkey>`; owner = the commit's DID; every act is `out`.
