@@ -97,7 +97,7 @@ impl Importer for MastodonArchive {
     fn read(
         &self,
         archive: &Archive,
-        _options: &ImportOptions,
+        options: &ImportOptions,
         sink: &mut dyn Sink,
     ) -> Result<(), SourceError> {
         let path = archive.path().display().to_string();
@@ -132,16 +132,20 @@ impl Importer for MastodonArchive {
             ));
         }
 
-        // 1. The owner, from actor.json.
-        let mut me: Option<Me> = None;
+        // 1. The owner: `--me`, else actor.json.
+        let mut me: Option<Me> = options
+            .me_for(Platform::Mastodon)
+            .map(|id| Me::new(id, None));
+        let mut how = "given with --me";
         for entry in &actors {
             if me.is_none() {
                 me = read_actor(archive, entry, sink.diag())?;
+                how = "id in actor.json";
             }
         }
 
         // 2. Statuses and boosts.
-        let mut state = State::new(me);
+        let mut state = State::new(me, how);
         for entry in &outboxes {
             read_outbox(archive, entry, &mut state, sink)?;
         }
@@ -871,6 +875,8 @@ fn author_of(uri: &str) -> Option<&str> {
 /// What reading the outbox shares across files and items.
 struct State {
     me: Option<Me>,
+    /// How `me` was found, when it was known before the outbox.
+    me_how: &'static str,
     /// Hashes of every id taken (statuses and boosts): de-duplication and "one of the outbox's
     /// own statuses".
     ids: HashSet<u128>,
@@ -886,9 +892,10 @@ struct State {
 }
 
 impl State {
-    fn new(me: Option<Me>) -> State {
+    fn new(me: Option<Me>, me_how: &'static str) -> State {
         State {
             me,
+            me_how,
             ids: HashSet::new(),
             pending: Vec::new(),
             actors: HashMap::new(),
@@ -1072,7 +1079,7 @@ impl State {
     /// Decides what waited for the whole outbox, reports the owner and the notes.
     fn finish(&mut self, sink: &mut dyn Sink) {
         let how = if self.me.is_some() {
-            "id in actor.json".to_string()
+            self.me_how.to_string()
         } else {
             let total: u64 = self.actors.values().sum();
             let best = self
