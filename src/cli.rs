@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::model::Platform;
+
 /// rapport — do you network online, or only broadcast?
 ///
 /// Reads the export archives platforms give you (LinkedIn "Get a copy of your data" zip or its
@@ -41,8 +43,7 @@ pub enum Command {
     /// Print the default configuration (every key, documented).
     Config,
     /// Log in to a platform API; the token is kept in your config dir, readable only by you.
-    #[command(subcommand)]
-    Login(LoginCommand),
+    Login(LoginArgs),
     /// Forget the stored login of a platform.
     Logout(LogoutArgs),
     /// Pull your activity from a platform API into the local store (incremental, resumable).
@@ -53,74 +54,54 @@ pub enum Command {
     Export(ExportArgs),
 }
 
-/// A platform with an API client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ApiPlatform {
-    /// Mastodon (any instance).
-    Mastodon,
-    /// Bluesky (AT Protocol).
-    Bluesky,
-    /// LinkedIn Member Data Portability API (EEA and Switzerland).
-    Linkedin,
+/// A platform named on the command line (`mastodon`, `bluesky`, `linkedin`, …).
+fn platform(name: &str) -> Result<Platform, String> {
+    Platform::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown platform {name:?}; one of: {}",
+            Platform::ALL.map(|p| p.as_str()).join(", ")
+        )
+    })
 }
 
-/// `rapport login …`.
-#[derive(Debug, Subcommand)]
-pub enum LoginCommand {
-    /// Log in to a Mastodon instance: in the browser (OAuth2 + PKCE), or with --token.
-    Mastodon {
-        /// Your instance, e.g. https://mastodon.social.
-        #[arg(long, value_name = "URL", env = "RAPPORT_MASTODON_INSTANCE")]
-        instance: String,
-        /// A personal access token (Preferences → Development → New application, scopes
-        /// read:accounts read:statuses read:notifications) instead of the browser login.
-        #[arg(
-            long,
-            value_name = "TOKEN",
-            env = "RAPPORT_MASTODON_TOKEN",
-            hide_env_values = true
-        )]
-        token: Option<String>,
-    },
-    /// Log in to Bluesky with an app password (Settings → Privacy and security → App passwords).
-    Bluesky {
-        /// Your handle (alice.bsky.social) or DID.
-        #[arg(long, value_name = "NAME")]
-        handle: String,
-        /// The app password (better: the environment variable, so it stays out of shell history).
-        #[arg(
-            long,
-            value_name = "PASSWORD",
-            env = "RAPPORT_BLUESKY_APP_PASSWORD",
-            hide_env_values = true
-        )]
-        app_password: Option<String>,
-    },
-    /// Log in to LinkedIn's Member Data Portability API (EEA and Switzerland) in the browser
-    /// with your own developer app (api.linkedin_client_id / _secret in the config or
-    /// RAPPORT_LINKEDIN_CLIENT_ID / _SECRET), or with --token.
-    Linkedin {
-        /// An access token obtained elsewhere (e.g. the developer portal's token generator)
-        /// instead of the browser login.
-        #[arg(
-            long,
-            value_name = "TOKEN",
-            env = "RAPPORT_LINKEDIN_TOKEN",
-            hide_env_values = true
-        )]
-        token: Option<String>,
-        /// Name of this login in the store (`rapport analyze --account linkedin:NAME`).
-        #[arg(long, value_name = "NAME", default_value = "me")]
-        account: String,
-    },
+/// `rapport login PLATFORM`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The platform to log in to: mastodon, bluesky or linkedin.
+    #[arg(value_parser = platform, value_name = "PLATFORM")]
+    pub platform: Platform,
+    /// Mastodon: your instance, e.g. https://mastodon.social.
+    #[arg(long, value_name = "URL", env = "RAPPORT_MASTODON_INSTANCE")]
+    pub instance: Option<String>,
+    /// Bluesky: your handle (alice.bsky.social) or DID.
+    #[arg(long, value_name = "NAME")]
+    pub handle: Option<String>,
+    /// Bluesky: an app password (Settings → Privacy and security → App passwords); `-` reads
+    /// it from standard input. Better: the environment variable, so it stays out of history.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "RAPPORT_BLUESKY_APP_PASSWORD",
+        hide_env_values = true
+    )]
+    pub app_password: Option<String>,
+    /// An access token obtained elsewhere instead of the browser login (Mastodon: a personal
+    /// access token with read scopes; LinkedIn: the developer portal's token generator); `-`
+    /// reads it from standard input, so it never shows in `ps`. Also RAPPORT_<PLATFORM>_TOKEN.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Name of this login in the store where the platform does not name it (LinkedIn:
+    /// `rapport analyze --account linkedin:NAME`; default `me`).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
 }
 
 /// `rapport logout`.
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
     /// The platform to forget.
-    #[arg(value_enum)]
-    pub platform: ApiPlatform,
+    #[arg(value_parser = platform, value_name = "PLATFORM")]
+    pub platform: Platform,
     /// Only this account (default: every stored login of the platform).
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
@@ -129,9 +110,9 @@ pub struct LogoutArgs {
 /// `rapport fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The platform to fetch from (you must have logged in).
-    #[arg(value_enum)]
-    pub platform: ApiPlatform,
+    /// The platform to fetch from (you must have logged in): mastodon, bluesky or linkedin.
+    #[arg(value_parser = platform, value_name = "PLATFORM")]
+    pub platform: Platform,
     /// Which stored login, when there are several (e.g. @me@mastodon.social).
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
@@ -139,9 +120,9 @@ pub struct FetchArgs {
     /// snapshot always holds the whole history.
     #[arg(long, value_name = "YYYY-MM")]
     pub since: Option<String>,
-    /// LinkedIn only: your profile URL, when rapport cannot tell which side of the messages is
-    /// you (remembered for later fetches).
-    #[arg(long, value_name = "URL")]
+    /// Who you are, where the platform cannot tell (LinkedIn: your profile URL; remembered
+    /// for later fetches).
+    #[arg(long, value_name = "WHO")]
     pub me: Option<String>,
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::analysis::Zone;
 use crate::error::Error;
+use crate::model::{Secret, Zone};
 
 /// The default configuration, compiled in.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -49,12 +49,16 @@ pub struct ApiConfig {
     pub linkedin_token_url: String,
     /// The user's LinkedIn app client id.
     pub linkedin_client_id: String,
-    /// The user's LinkedIn app client secret.
-    pub linkedin_client_secret: String,
+    /// The user's LinkedIn app client secret (never shown by `Debug`).
+    pub linkedin_client_secret: Secret,
     /// OAuth scope requested from LinkedIn.
     pub linkedin_scope: String,
     /// Port of the login's loopback redirect URI (0 = a random free port).
     pub linkedin_redirect_port: u16,
+    /// Most pages one endpoint may take in one fetch.
+    pub max_pages: u64,
+    /// Largest API response body accepted, in bytes.
+    pub max_body_bytes: u64,
     /// Retry policy.
     pub retry: RetryConfig,
 }
@@ -71,8 +75,10 @@ pub struct RetryConfig {
     pub max_delay_ms: u64,
     /// Longest accepted rate-limit wait (s).
     pub max_wait_secs: u64,
-    /// Timeout of one request (s).
+    /// Timeout of one request, body included (s).
     pub timeout_secs: u64,
+    /// Time to connect (s).
+    pub connect_timeout_secs: u64,
 }
 
 /// `[report]` settings.
@@ -150,14 +156,24 @@ impl Config {
             ),
             ("RAPPORT_LINKEDIN_TOKEN_URL", &mut api.linkedin_token_url),
             ("RAPPORT_LINKEDIN_CLIENT_ID", &mut api.linkedin_client_id),
-            (
-                "RAPPORT_LINKEDIN_CLIENT_SECRET",
-                &mut api.linkedin_client_secret,
-            ),
             ("RAPPORT_LINKEDIN_SCOPE", &mut api.linkedin_scope),
         ] {
             if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
                 *slot = v.trim().to_string();
+            }
+        }
+        if let Some(v) = get("RAPPORT_LINKEDIN_CLIENT_SECRET").filter(|v| !v.trim().is_empty()) {
+            api.linkedin_client_secret = Secret::new(v.trim());
+        }
+        for (var, slot) in [
+            ("RAPPORT_MAX_PAGES", &mut api.max_pages),
+            ("RAPPORT_MAX_BODY_BYTES", &mut api.max_body_bytes),
+        ] {
+            if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
+                *slot = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::Usage(format!("{var}={v:?} is not a whole number")))?;
             }
         }
         let r = &mut api.retry;
@@ -166,6 +182,7 @@ impl Config {
             ("RAPPORT_RETRY_MAX_MS", &mut r.max_delay_ms),
             ("RAPPORT_RATE_LIMIT_MAX_WAIT_SECS", &mut r.max_wait_secs),
             ("RAPPORT_HTTP_TIMEOUT_SECS", &mut r.timeout_secs),
+            ("RAPPORT_CONNECT_TIMEOUT_SECS", &mut r.connect_timeout_secs),
         ] {
             if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
                 *slot = v
@@ -262,6 +279,16 @@ mod tests {
             cfg.as_ref().map(|c| c.timezone.clone()),
             Ok("UTC".to_string())
         );
+    }
+
+    #[test]
+    fn linkedin_client_secret_is_never_shown() {
+        let table: toml::Table = DEFAULT_TOML.parse().unwrap_or_default();
+        let mut cfg: Config = toml::Value::Table(table).try_into().expect("defaults");
+        cfg.apply_env(|k| (k == "RAPPORT_LINKEDIN_CLIENT_SECRET").then(|| "s3cr3t-app".into()))
+            .expect("env");
+        assert_eq!(cfg.api.linkedin_client_secret.expose(), "s3cr3t-app");
+        assert!(!format!("{cfg:?}").contains("s3cr3t-app"));
     }
 
     #[test]

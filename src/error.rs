@@ -55,6 +55,12 @@ pub enum FetchError {
         /// What is wrong with it.
         message: String,
     },
+    /// A login or fetch was asked for wrongly (a missing flag, a bad address).
+    #[error("{0}")]
+    Usage(String),
+    /// The local store or a token file could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Problems with the local store of fetched accounts or the token files.
@@ -75,6 +81,16 @@ pub enum StoreError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// Another rapport is fetching this account right now.
+    #[error(
+        "{account}: another `rapport fetch` of this account is running (it holds {path}); let it finish, then run this one again"
+    )]
+    Busy {
+        /// `platform:account`.
+        account: String,
+        /// The lock file.
+        path: PathBuf,
     },
     /// The account is not in the store.
     #[error("no stored account {account}: {hint}")]
@@ -212,6 +228,9 @@ impl Error {
                 EXIT_INPUT
             }
             Error::Analysis(_) | Error::Output { .. } | Error::Chart { .. } => EXIT_FAILURE,
+            Error::Fetch(FetchError::Usage(_)) => EXIT_INPUT,
+            Error::Fetch(FetchError::Store(StoreError::UnknownAccount { .. })) => EXIT_INPUT,
+            Error::Fetch(FetchError::Store(_)) => EXIT_FAILURE,
             Error::Fetch(_) => EXIT_NETWORK,
             Error::Store(StoreError::UnknownAccount { .. }) => EXIT_INPUT,
             Error::Store(_) => EXIT_FAILURE,

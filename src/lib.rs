@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use analysis::{AnalysisOptions, Summary, parse_month};
-use cli::{ApiPlatform, Cli, Command, InputArgs, LoginCommand};
+use cli::{Cli, Command, InputArgs};
 use config::Config;
 use diag::Diagnostics;
 use error::Error;
@@ -89,14 +89,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Login(what) => {
+        Command::Login(args) => {
             let cfg = Config::load(cli.config.as_deref())?;
-            login(what, &cfg)
+            login(args, &cfg)
         }
         Command::Logout(args) => {
-            let removed = fetch::auth::logout(platform(args.platform), args.account.as_deref())?;
+            let removed = fetch::auth::logout(args.platform, args.account.as_deref())?;
             if removed.is_empty() {
-                eprintln!("rapport: no stored {} login", platform(args.platform));
+                eprintln!("rapport: no stored {} login", args.platform);
             }
             for p in removed {
                 println!("removed {}", p.display());
@@ -195,81 +195,37 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-fn platform(p: ApiPlatform) -> model::Platform {
-    match p {
-        ApiPlatform::Mastodon => model::Platform::Mastodon,
-        ApiPlatform::Bluesky => model::Platform::Bluesky,
-        ApiPlatform::Linkedin => model::Platform::LinkedIn,
-    }
-}
-
 fn http(cfg: &Config) -> Result<fetch::Http, Error> {
-    Ok(fetch::Http::new(fetch::RetryPolicy::from(&cfg.api.retry))?)
+    Ok(fetch::Http::new(fetch::RetryPolicy::from(&cfg.api))?)
 }
 
-/// `rapport login …`: never prints a token; says where the token file is.
-fn login(what: LoginCommand, cfg: &Config) -> Result<(), Error> {
+/// `rapport login PLATFORM`: the platform's fetcher logs in; the token is saved, never printed.
+fn login(args: cli::LoginArgs, cfg: &Config) -> Result<(), Error> {
+    let fetcher = fetch::fetcher(args.platform)?;
     let http = http(cfg)?;
-    let creds = match what {
-        LoginCommand::Mastodon { instance, token } => {
-            let base = fetch::auth::instance_base(&instance)?;
-            match token {
-                Some(t) => fetch::block_on(fetch::auth::mastodon_with_token(
-                    &http,
-                    &base,
-                    fetch::auth::Secret::new(t),
-                ))??,
-                None => {
-                    fetch::block_on(fetch::auth::mastodon_oauth(&http, &base, &cfg.api, |url| {
-                        eprintln!(
-                            "Open this address in your browser to let rapport read your account:\n\n  {url}\n"
-                        );
-                        fetch::auth::try_open_browser(&url);
-                    }))??
-                }
-            }
-        }
-        LoginCommand::Bluesky {
-            handle,
-            app_password,
-        } => {
-            let password = app_password.ok_or_else(|| {
-                Error::Usage(
-                    "an app password is needed: --app-password or RAPPORT_BLUESKY_APP_PASSWORD"
-                        .into(),
-                )
-            })?;
-            let server = cfg.api.bluesky_pds.clone();
-            // An explicitly chosen server is used as it is; the entryway hands over to the PDS.
-            let follow = server.trim_end_matches('/') == "https://bsky.social";
-            fetch::block_on(fetch::auth::bluesky_login(
-                &http,
-                &server,
-                follow,
-                &handle,
-                &fetch::auth::Secret::new(password),
-            ))??
-        }
-        LoginCommand::Linkedin { token, account } => match token {
-            Some(t) => fetch::block_on(fetch::auth::linkedin_with_token(
-                &http,
-                &cfg.api,
-                &account,
-                fetch::auth::Secret::new(t),
-            ))??,
-            None => fetch::block_on(fetch::auth::linkedin_oauth(
-                &http,
-                &cfg.api,
-                &account,
-                |url| {
-                    eprintln!(
-                        "Open this address in your browser to let rapport read your LinkedIn data:\n\n  {url}\n"
-                    );
-                    fetch::auth::try_open_browser(&url);
-                },
-            ))??,
-        },
+    let env_token = format!("RAPPORT_{}_TOKEN", args.platform.as_str().to_uppercase());
+    let token = fetch::auth::token_arg(args.token.or_else(|| std::env::var(&env_token).ok()))?;
+    let app_password = fetch::auth::token_arg(args.app_password)?;
+    let open = |url: &str| {
+        eprintln!(
+            "Open this address in your browser to let rapport read your {} account:\n\n  {url}\n",
+            args.platform
+        );
+        fetch::auth::try_open_browser(url);
     };
+    let login = fetch::LoginArgs {
+        instance: args.instance,
+        handle: args.handle,
+        app_password,
+        token,
+        account: args.account,
+        open: &open,
+    };
+    let ctx = fetch::Context {
+        http: &http,
+        api: &cfg.api,
+    };
+    let creds = fetch::block_on(fetcher.login(&ctx, &login))??;
     let path = fetch::auth::save(&creds)?;
     println!(
         "logged in to {} as {}; token saved in {} (readable only by you)",
@@ -280,7 +236,7 @@ fn login(what: LoginCommand, cfg: &Config) -> Result<(), Error> {
     Ok(())
 }
 
-/// `rapport fetch PLATFORM`.
+/// `rapport fetch PLATFORM`: one fetch per account at a time (the account's lock).
 fn fetch_account(
     args: &cli::FetchArgs,
     cfg: &Config,
@@ -288,39 +244,25 @@ fn fetch_account(
     quiet: bool,
 ) -> Result<(), Error> {
     let since = month_arg("--since", args.since.as_deref())?.and_then(month_start_ms);
-    let p = platform(args.platform);
-    if p == model::Platform::LinkedIn && since.is_some() {
-        eprintln!(
-            "rapport: note: --since is ignored for LinkedIn: its snapshot always holds your whole history"
-        );
-    }
+    let p = args.platform;
+    let fetcher = fetch::fetcher(p)?;
     let creds = fetch::auth::load(p, args.account.as_deref())?;
     let http = http(cfg)?;
     let account = store.account(p, &creds.account);
+    let _lock = account.lock()?;
     let progress = fetch::Progress::new(&format!("{p} {}", creds.account), quiet);
-    let result = fetch::block_on(async {
-        match p {
-            model::Platform::Mastodon => {
-                fetch::mastodon::fetch(&http, &creds, &account, since, &progress)
-                    .await
-                    .map(|()| Vec::new())
-            }
-            model::Platform::LinkedIn => {
-                fetch::linkedin::fetch(
-                    &http,
-                    &creds,
-                    &account,
-                    &cfg.api.linkedin_api,
-                    args.me.as_deref(),
-                    &progress,
-                )
-                .await
-            }
-            _ => fetch::bluesky::fetch(&http, creds.clone(), &account, &progress).await,
-        }
-    })?;
+    let options = fetch::FetchOptions {
+        since,
+        me: args.me.clone(),
+        max_pages: cfg.api.max_pages,
+    };
+    let ctx = fetch::Context {
+        http: &http,
+        api: &cfg.api,
+    };
+    let result = fetch::block_on(fetcher.fetch(&ctx, &creds, &account, &options, &progress));
     progress.finish();
-    let notes = result?;
+    let notes = result??;
     for n in &notes {
         eprintln!("rapport: note: {n}");
     }
@@ -446,7 +388,7 @@ pub fn prepare_with_store(
                 container: "store".into(),
                 activities: acts.len() as u64,
             });
-            all.owners.push(sources::Owner {
+            all.owners.push(model::Owner {
                 platform: account.platform(),
                 id: state.owner.clone(),
                 how: "the logged-in account of the fetch".into(),

@@ -1,7 +1,11 @@
-//! The normalized `Activity` (docs/counting.md, *Activities*) and its enums. Pure types: no I/O, no parsing, no Polars.
+//! The normalized `Activity` (docs/counting.md, *Activities*), its enums and the small types
+//! every layer shares (the owner, months and time zones). Pure types: no I/O, no parsing of
+//! exports, no Polars; depends on no other module of rapport.
 
 use std::fmt;
 use std::sync::Arc;
+
+use chrono::{Datelike, TimeZone};
 
 /// A platform rapport can read. The declaration order is row order of metrics.csv
 /// (linkedin, x, mastodon, bluesky, facebook, instagram, threads, reddit), so `Ord` sorts rows
@@ -276,5 +280,110 @@ impl Activity {
     /// participants (the owner and someone else, if only a deleted account).
     pub fn is_private_message(&self) -> bool {
         self.kind == Kind::Message && self.participants.is_none_or(|p| p >= 2)
+    }
+}
+
+/// The account owner of one export or fetched account (docs/counting.md, *Owner*).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Owner {
+    /// Platform of the export.
+    #[serde(serialize_with = "platform_name")]
+    pub platform: Platform,
+    /// The owner's stable id (normalized profile URL, user id, actor URI, DID, name); `None`
+    /// if unknown.
+    pub id: Option<String>,
+    /// How it was found, in words.
+    pub how: String,
+}
+
+fn platform_name<S: serde::Serializer>(p: &Platform, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(p.as_str())
+}
+
+/// Month code for undated activity; sorts after every real month.
+pub const UNDATED: i32 = i32::MAX;
+
+/// A calendar month as `year * 12 + (month - 1)`, or [`UNDATED`].
+pub type MonthCode = i32;
+
+/// `YYYY-MM` for a month code, `undated` for [`UNDATED`].
+pub fn month_label(code: MonthCode) -> String {
+    if code == UNDATED {
+        "undated".to_string()
+    } else {
+        format!("{:04}-{:02}", code.div_euclid(12), code.rem_euclid(12) + 1)
+    }
+}
+
+/// Parses `YYYY-MM` into a month code.
+pub fn parse_month(s: &str) -> Option<MonthCode> {
+    let (y, m) = s.trim().split_once('-')?;
+    let y: i32 = y.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if y.to_string().len() != 4 || !(1..=12).contains(&m) {
+        return None;
+    }
+    Some(y * 12 + m - 1)
+}
+
+/// The time zone months are counted in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    /// UTC.
+    Utc,
+    /// A named IANA zone.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// The month code of a UTC millisecond timestamp in this zone.
+    pub fn month_of(&self, ms: i64) -> MonthCode {
+        let utc = chrono::Utc.timestamp_millis_opt(ms).single();
+        let Some(utc) = utc else { return UNDATED };
+        let (y, m) = match self {
+            Zone::Utc => (utc.year(), utc.month()),
+            Zone::Named(tz) => {
+                let local = utc.with_timezone(tz);
+                (local.year(), local.month())
+            }
+        };
+        y * 12 + m as i32 - 1
+    }
+
+    /// The zone's name.
+    pub fn name(&self) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Named(tz) => tz.name().into(),
+        }
+    }
+}
+
+/// A token, password or client secret. Its `Debug` never shows the value and it has no
+/// `Display`, so it cannot end up in a log line, an error message or a report by accident.
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that sends it (an `Authorization` header, a form field).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when no value was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
     }
 }

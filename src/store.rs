@@ -78,6 +78,12 @@ pub struct AccountSummary {
     pub activities: usize,
 }
 
+/// The held lock of one account (see [`AccountStore::lock`]).
+#[derive(Debug)]
+pub struct AccountLock {
+    _file: std::fs::File,
+}
+
 /// The folder of one account.
 #[derive(Debug, Clone)]
 pub struct AccountStore {
@@ -186,9 +192,11 @@ impl Store {
             .collect();
         match matches.as_slice() {
             [one] => {
-                let p = platform_of(&one.state.platform).ok_or_else(|| StoreError::Corrupt {
-                    path: self.root.join("accounts"),
-                    message: format!("unknown platform {:?}", one.state.platform),
+                let p = Platform::from_name(&one.state.platform).ok_or_else(|| {
+                    StoreError::Corrupt {
+                        path: self.root.join("accounts"),
+                        message: format!("unknown platform {:?}", one.state.platform),
+                    }
                 })?;
                 Ok(self.account(p, &one.state.account))
             }
@@ -202,11 +210,6 @@ impl Store {
             }),
         }
     }
-}
-
-/// The platform named `name` (as written in `state.json` and `--account`).
-pub fn platform_of(name: &str) -> Option<Platform> {
-    Platform::from_name(name)
 }
 
 /// A file-system-safe folder name for an account (`@me@host` → `me@host`).
@@ -236,18 +239,53 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, renamed.
-/// `private` makes the file readable by the owner only (mode 0600 on Unix) from its creation.
+/// Creates `dir` (and its parents) readable by the owner only (mode 0700 on Unix), and
+/// narrows an existing one to that.
+pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(io_err(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+/// A temporary file name next to `name` no other writer uses: process id, a counter, time.
+fn temp_name(dir: &Path, name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    dir.join(format!(".{name}.tmp-{}-{n}-{nanos}", std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder (created new, so
+/// nothing else's file is ever written through), synced, renamed. `private` makes the file
+/// readable by the owner only (mode 0600 on Unix) from its creation, and its folder 0700.
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    if private {
+        create_private_dir(dir)?;
+    } else {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = temp_name(dir, &name);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     if private {
         use std::os::unix::fs::OpenOptionsExt as _;
@@ -305,6 +343,30 @@ impl AccountStore {
         self.dir.join("raw").join(safe_name(endpoint))
     }
 
+    /// Takes the account's lock for one fetch: a second `rapport fetch` of the same account
+    /// gets [`StoreError::Busy`] at once instead of interleaving its pages with the first's.
+    /// The lock is released when the returned guard is dropped (or the process ends).
+    pub fn lock(&self) -> Result<AccountLock, StoreError> {
+        create_private_dir(&self.dir)?;
+        let path = self.dir.join(".lock");
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io_err(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(AccountLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy {
+                account: format!("{}:{}", self.platform.as_str(), self.account),
+                path,
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(io_err(&path)(e)),
+        }
+    }
+
     /// The stored state, or a fresh one when the account was never fetched.
     pub fn load_state(&self) -> Result<AccountState, StoreError> {
         let path = self.state_path();
@@ -324,7 +386,7 @@ impl AccountStore {
             path: self.state_path(),
             message: e.to_string(),
         })?;
-        write_atomic(&self.state_path(), &bytes, false)
+        write_atomic(&self.state_path(), &bytes, true)
     }
 
     /// Stores one API page verbatim, *then* records `cursor` as where `endpoint` continues.
@@ -342,7 +404,8 @@ impl AccountStore {
             let path = self
                 .raw_dir(endpoint)
                 .join(format!("{:08}.json", entry.pages));
-            write_atomic(&path, body, false)?;
+            // Raw pages can hold direct messages: readable by the user only.
+            write_atomic(&path, body, true)?;
             entry.pages += 1;
             entry.items += items;
         }
@@ -390,7 +453,7 @@ impl AccountStore {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        write_atomic(&path, &bytes, false)
+        write_atomic(&path, &bytes, true)
     }
 
     /// Reads the activity table (empty when none was built yet).
@@ -584,7 +647,7 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
     for (i, cps) in lists.series_iter().enumerate() {
         let p = platform[i]
             .as_deref()
-            .and_then(platform_of)
+            .and_then(Platform::from_name)
             .ok_or_else(|| bad("platform"))?;
         let d = match direction[i].as_deref() {
             Some("out") => Direction::Out,

@@ -5,70 +5,12 @@ pub mod compare;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{Datelike, TimeZone};
 use polars::prelude::*;
 
 use crate::error::Error;
 use crate::model::{Activity, Direction, Mode, Platform};
 
-/// Month code for undated activity; sorts after every real month.
-pub const UNDATED: i32 = i32::MAX;
-
-/// A calendar month as `year * 12 + (month - 1)`, or [`UNDATED`].
-pub type MonthCode = i32;
-
-/// `YYYY-MM` for a month code, `undated` for [`UNDATED`].
-pub fn month_label(code: MonthCode) -> String {
-    if code == UNDATED {
-        "undated".to_string()
-    } else {
-        format!("{:04}-{:02}", code.div_euclid(12), code.rem_euclid(12) + 1)
-    }
-}
-
-/// Parses `YYYY-MM` into a month code.
-pub fn parse_month(s: &str) -> Option<MonthCode> {
-    let (y, m) = s.trim().split_once('-')?;
-    let y: i32 = y.parse().ok()?;
-    let m: i32 = m.parse().ok()?;
-    if y.to_string().len() != 4 || !(1..=12).contains(&m) {
-        return None;
-    }
-    Some(y * 12 + m - 1)
-}
-
-/// The time zone months are counted in.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Zone {
-    /// UTC.
-    Utc,
-    /// A named IANA zone.
-    Named(chrono_tz::Tz),
-}
-
-impl Zone {
-    /// The month code of a UTC millisecond timestamp in this zone.
-    pub fn month_of(&self, ms: i64) -> MonthCode {
-        let utc = chrono::Utc.timestamp_millis_opt(ms).single();
-        let Some(utc) = utc else { return UNDATED };
-        let (y, m) = match self {
-            Zone::Utc => (utc.year(), utc.month()),
-            Zone::Named(tz) => {
-                let local = utc.with_timezone(tz);
-                (local.year(), local.month())
-            }
-        };
-        y * 12 + m as i32 - 1
-    }
-
-    /// The zone's name.
-    pub fn name(&self) -> String {
-        match self {
-            Zone::Utc => "UTC".into(),
-            Zone::Named(tz) => tz.name().into(),
-        }
-    }
-}
+pub use crate::model::{MonthCode, UNDATED, Zone, month_label, parse_month};
 
 /// Settings that shape the table.
 #[derive(Debug, Clone)]
@@ -538,6 +480,7 @@ fn take_row(found: &mut HashMap<(i32, i32), MonthlyRow>, pc: i32, code: MonthCod
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone as _;
 
     #[test]
     fn ratios_round_half_away_from_zero_from_the_exact_fraction() {

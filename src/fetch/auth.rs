@@ -1,8 +1,10 @@
-//! Logins and the token cache: the [`Secret`] type, token files (0600 in the user's config
-//! dir), OAuth2 authorization code + PKCE with a one-shot loopback listener (Mastodon,
-//! LinkedIn), Bluesky sessions (createSession / refreshSession). Must not fetch activity, touch
-//! the store of fetched data, or print a token anywhere.
+//! Logins' common parts: the stored [`Credentials`] and their token files (0600 in a 0700
+//! folder of the user's config dir), tokens given on the command line or standard input, and
+//! the generic OAuth2 authorization code + PKCE flow with its loopback listener. Each
+//! platform's own login (which endpoints, which app, which checks) lives in its fetcher file.
+//! Must not fetch activity, touch the store of fetched data, or print a token anywhere.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,40 +19,15 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use super::Http;
 use crate::error::{FetchError, StoreError};
 use crate::model::Platform;
+pub use crate::model::Secret;
 use crate::store::write_atomic;
-
-/// Mastodon scopes rapport asks for: read-only, nothing more.
-pub const MASTODON_SCOPES: &str = "read:accounts read:statuses read:notifications";
-
-/// A token or password. Its `Debug` never shows the value and it has no `Display`, so it
-/// cannot end up in a log line, an error message or a report by accident.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The value, for the one place that sends it (an `Authorization` header, a form field).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// A stored login (one file per account).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credentials {
-    /// Platform name.
-    pub platform: String,
+    /// The platform.
+    #[serde(with = "platform_name")]
+    pub platform: Platform,
     /// Account name (`@me@host`, the Bluesky handle, `me` for LinkedIn).
     pub account: String,
     /// Server the token is for (Mastodon instance, Bluesky PDS, LinkedIn API).
@@ -63,6 +40,70 @@ pub struct Credentials {
     pub refresh_token: Option<Secret>,
     /// When it was obtained (RFC 3339).
     pub obtained_at: String,
+}
+
+/// `platform` is written by name in token files (`"mastodon"`).
+mod platform_name {
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    use crate::model::Platform;
+
+    pub fn serialize<S: Serializer>(p: &Platform, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(p.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Platform, D::Error> {
+        let name = String::deserialize(d)?;
+        Platform::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown platform {name:?}")))
+    }
+}
+
+impl Credentials {
+    /// A login obtained now.
+    pub fn new(
+        platform: Platform,
+        account: impl Into<String>,
+        server: impl Into<String>,
+        access_token: Secret,
+    ) -> Credentials {
+        Credentials {
+            platform,
+            account: account.into(),
+            server: server.into(),
+            owner: None,
+            access_token,
+            refresh_token: None,
+            obtained_at: now_rfc3339(),
+        }
+    }
+}
+
+/// A token given as a flag value, or `-` for standard input (so it never shows in `ps` or the
+/// shell history); blank is none.
+pub fn token_arg(value: Option<String>) -> Result<Option<Secret>, FetchError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut text)
+                .map_err(|e| FetchError::Auth {
+                    platform: "login".into(),
+                    message: format!("cannot read the token from standard input: {e}"),
+                })?;
+            let token = text.trim();
+            if token.is_empty() {
+                return Err(FetchError::Auth {
+                    platform: "login".into(),
+                    message: "--token - was given, but standard input holds no token".into(),
+                });
+            }
+            Ok(Some(Secret::new(token)))
+        }
+        Some(t) => Ok(Some(Secret::new(t))),
+    }
 }
 
 /// Where token files live: `<config dir>/tokens` (Linux: `~/.config/rapport/tokens`).
@@ -93,17 +134,8 @@ fn token_file(dir: &Path, platform: Platform, account: &str) -> PathBuf {
 /// Saves a login: the folder is made 0700 and the file 0600 (created so, never widened).
 pub fn save(creds: &Credentials) -> Result<PathBuf, StoreError> {
     let dir = token_dir()?;
-    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
-    }
-    let platform = crate::store::platform_of(&creds.platform).unwrap_or(Platform::Mastodon);
-    let path = token_file(&dir, platform, &creds.account);
+    crate::store::create_private_dir(&dir)?;
+    let path = token_file(&dir, creds.platform, &creds.account);
     let bytes = serde_json::to_vec_pretty(creds).map_err(|e| StoreError::Corrupt {
         path: path.clone(),
         message: e.to_string(),
@@ -203,83 +235,6 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// `https://host[:port]` of an instance URL, without a trailing slash.
-pub fn instance_base(instance: &str) -> Result<url::Url, crate::error::Error> {
-    let with_scheme = if instance.contains("://") {
-        instance.to_string()
-    } else {
-        format!("https://{instance}")
-    };
-    let mut u = url::Url::parse(&with_scheme).map_err(|e| {
-        crate::error::Error::Usage(format!(
-            "--instance {instance:?} is not a URL ({e}); use e.g. https://mastodon.social"
-        ))
-    })?;
-    if u.host_str().is_none() {
-        return Err(crate::error::Error::Usage(format!(
-            "--instance {instance:?} has no host; use e.g. https://mastodon.social"
-        )));
-    }
-    u.set_path("");
-    u.set_query(None);
-    u.set_fragment(None);
-    Ok(u)
-}
-
-/// `host[:port]` of a URL, for account names (`@me@host`).
-pub fn host_of(u: &url::Url) -> String {
-    match (u.host_str(), u.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// Joins `path` to a base URL string without doubling slashes.
-pub fn join(base: &str, path: &str) -> String {
-    format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        path.trim_start_matches('/')
-    )
-}
-
-/// Checks a Mastodon token with verify_credentials and returns the stored login.
-pub async fn mastodon_with_token(
-    http: &Http,
-    instance: &url::Url,
-    token: Secret,
-) -> Result<Credentials, FetchError> {
-    let base = instance.as_str().trim_end_matches('/').to_string();
-    let url = join(&base, "/api/v1/accounts/verify_credentials");
-    let resp = http
-        .send(|c| c.get(&url).bearer_auth(token.expose()))
-        .await?
-        .ok(
-            "mastodon",
-            "Check the token (it needs the read:accounts scope) or log in with --instance only.",
-        )?;
-    let me = resp.json()?;
-    let username = me
-        .get("acct")
-        .or_else(|| me.get("username"))
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| FetchError::Protocol {
-            url: url.clone(),
-            message: "verify_credentials has no acct".into(),
-        })?;
-    let username = username.split('@').next().unwrap_or(username);
-    Ok(Credentials {
-        platform: "mastodon".into(),
-        account: format!("@{username}@{}", host_of(instance)),
-        server: base,
-        owner: super::mastodon::actor_of_account(me),
-        access_token: token,
-        refresh_token: None,
-        obtained_at: now_rfc3339(),
-    })
-}
-
 /// What the loopback listener received.
 #[derive(Debug)]
 struct Callback {
@@ -288,7 +243,14 @@ struct Callback {
     error: Option<String>,
 }
 
-/// Waits for one `GET /callback?…` on `listener`, answers it with a short page and closes.
+/// How long one browser connection may take to send its request head.
+const CONNECTION_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once (browsers open a few speculatively).
+const MAX_CONNECTIONS: usize = 16;
+
+/// Waits for the `GET /callback?…` on `listener` and answers it with a short page. Several
+/// connections are served at once, each with its own read timeout, so a browser's idle
+/// pre-connect (or a stray probe) cannot block the real callback.
 async fn one_callback(
     listener: tokio::net::TcpListener,
     timeout: Duration,
@@ -297,50 +259,30 @@ async fn one_callback(
         platform: "oauth".into(),
         message: m,
     };
-    let accept = tokio::time::timeout(timeout, async {
-        loop {
-            let (mut sock, _) = listener.accept().await?;
-            let mut buf = vec![0u8; 8192];
-            let mut len = 0;
-            // Read up to the end of the request head.
-            while len < buf.len() {
-                let n = sock.read(&mut buf[len..]).await?;
-                if n == 0 {
-                    break;
-                }
-                len += n;
-                if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(MAX_CONNECTIONS);
+    let mut connections = tokio::task::JoinSet::new();
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let target = loop {
+        tokio::select! {
+            _ = &mut deadline => {
+                return Err(fail(format!(
+                    "no answer from the browser within {} s; run the login again",
+                    timeout.as_secs()
+                )));
+            }
+            Some(target) = rx.recv() => break target,
+            accepted = listener.accept() => {
+                let Ok((sock, _)) = accepted else { continue };
+                while connections.try_join_next().is_some() {}
+                if connections.len() < MAX_CONNECTIONS {
+                    connections.spawn(serve_connection(sock, tx.clone()));
                 }
             }
-            let head = String::from_utf8_lossy(&buf[..len]).to_string();
-            let target = head
-                .lines()
-                .next()
-                .and_then(|l| l.split_whitespace().nth(1))
-                .unwrap_or("")
-                .to_string();
-            if !target.starts_with("/callback") {
-                // A favicon request or a probe: not ours, keep waiting.
-                let _ = sock
-                    .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                    .await;
-                continue;
-            }
-            let page = "<!doctype html><title>rapport</title><p>rapport received the login. You can close this tab.</p>";
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-                page.len()
-            );
-            let _ = sock.write_all(answer.as_bytes()).await;
-            let _ = sock.shutdown().await;
-            return Ok::<String, std::io::Error>(target);
         }
-    })
-    .await
-    .map_err(|_| fail(format!("no answer from the browser within {} s; run the login again", timeout.as_secs())))?
-    .map_err(|e| fail(format!("the loopback listener failed: {e}")))?;
-    let url = url::Url::parse(&format!("http://127.0.0.1{accept}"))
+    };
+    connections.abort_all();
+    let url = url::Url::parse(&format!("http://127.0.0.1{target}"))
         .map_err(|e| fail(format!("bad callback: {e}")))?;
     let get = |k: &str| {
         url.query_pairs()
@@ -355,6 +297,53 @@ async fn one_callback(
             None => e,
         }),
     })
+}
+
+/// Reads one request head (bounded in time and size); a `/callback` target is answered with a
+/// page and handed over, anything else gets a 404.
+async fn serve_connection(
+    mut sock: tokio::net::TcpStream,
+    found: tokio::sync::mpsc::Sender<String>,
+) {
+    let read = async {
+        let mut buf = vec![0u8; 8192];
+        let mut len = 0;
+        while len < buf.len() {
+            let n = sock.read(&mut buf[len..]).await?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        Ok::<String, std::io::Error>(String::from_utf8_lossy(&buf[..len]).into_owned())
+    };
+    let Ok(Ok(head)) = tokio::time::timeout(CONNECTION_READ_TIMEOUT, read).await else {
+        return; // idle or broken connection: dropped
+    };
+    let target = head
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("")
+        .to_string();
+    if !target.starts_with("/callback") {
+        // A favicon request or a probe: not ours.
+        let _ = sock
+            .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await;
+        return;
+    }
+    let page = "<!doctype html><title>rapport</title><p>rapport received the login. You can close this tab.</p>";
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = sock.write_all(answer.as_bytes()).await;
+    let _ = sock.shutdown().await;
+    let _ = found.send(target).await;
 }
 
 /// Settings of one authorization code + PKCE login.
@@ -376,6 +365,8 @@ pub struct CodeFlow<'a> {
     /// Exchange the code with a plain form POST read as JSON instead of the `oauth2` crate's
     /// typed response (LinkedIn's token answer may lack `token_type`, which that type needs).
     pub form_exchange: bool,
+    /// Extra query parameters of the authorize address (e.g. Reddit's `duration=permanent`).
+    pub extra: Vec<(String, String)>,
 }
 
 /// A bound loopback listener and its redirect URI (bind first: Mastodon apps are registered
@@ -450,6 +441,9 @@ pub async fn code_flow(
     for s in flow.scopes.split_whitespace() {
         request = request.add_scope(Scope::new(s.to_string()));
     }
+    for (k, v) in &flow.extra {
+        request = request.add_extra_param(k.clone(), v.clone());
+    }
     let (auth_url, state) = request.url();
     let waiting = tokio::spawn(one_callback(loopback.listener, flow.timeout));
     open(auth_url.to_string());
@@ -508,10 +502,6 @@ async fn form_exchange(
     code: &str,
     verifier: &str,
 ) -> Result<(Secret, Option<Secret>), FetchError> {
-    let fail = |m: String| FetchError::Auth {
-        platform: flow.platform.to_string(),
-        message: m,
-    };
     let mut form: Vec<(&str, &str)> = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -522,29 +512,54 @@ async fn form_exchange(
     if let Some(secret) = &flow.client_secret {
         form.push(("client_secret", secret.expose()));
     }
+    let answer = token_request(http, flow.platform, &flow.token_url, &form, None).await?;
+    Ok((answer.access, answer.refresh))
+}
+
+/// What a token endpoint answered.
+#[derive(Debug)]
+pub struct TokenAnswer {
+    /// `access_token`.
+    pub access: Secret,
+    /// `refresh_token`, when one came.
+    pub refresh: Option<Secret>,
+}
+
+/// One POST to a token endpoint (a code exchange, a refresh, a long-lived-token exchange):
+/// sent once (codes and refresh tokens are single-use), with the client's timeouts and body
+/// cap, the answer read as JSON. `basic` sends the client credentials as HTTP Basic auth (for
+/// providers that want them so). Errors quote the server's error, never a token.
+pub async fn token_request(
+    http: &Http,
+    platform: &str,
+    token_url: &str,
+    form: &[(&str, &str)],
+    basic: Option<(&str, Option<&str>)>,
+) -> Result<TokenAnswer, FetchError> {
+    let fail = |m: String| FetchError::Auth {
+        platform: platform.to_string(),
+        message: m,
+    };
     let resp = http
-        .client()
-        .post(&flow.token_url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .timeout(Duration::from_secs(60))
-        .form(&form)
-        .send()
+        .send_once(|c| {
+            let r = c
+                .post(token_url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(form);
+            match basic {
+                Some((id, secret)) => r.basic_auth(id, secret),
+                None => r,
+            }
+        })
         .await
         .map_err(|e| {
             fail(format!(
-                "the token exchange failed (cannot reach {}: {e}); run the login again",
-                flow.token_url
+                "the token request to {token_url} failed ({e}); run the login again"
             ))
         })?;
-    let status = resp.status().as_u16();
-    let body = resp.bytes().await.map_err(|e| {
-        fail(format!(
-            "the token exchange failed (the answer was cut short: {e}); run the login again"
-        ))
-    })?;
-    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let field = |k: &str| {
-        json.as_ref()
+        resp.json
+            .as_ref()
             .and_then(|j| j.get(k))
             .and_then(|v| v.as_str())
             .map(str::trim)
@@ -552,9 +567,10 @@ async fn form_exchange(
             .map(String::from)
     };
     match field("access_token") {
-        Some(access) if (200..=299).contains(&status) => {
-            Ok((Secret::new(access), field("refresh_token").map(Secret::new)))
-        }
+        Some(access) if (200..=299).contains(&resp.status) => Ok(TokenAnswer {
+            access: Secret::new(access),
+            refresh: field("refresh_token").map(Secret::new),
+        }),
         _ => {
             // No token in this body, so it can be quoted.
             let detail = match field("error") {
@@ -564,103 +580,14 @@ async fn form_exchange(
                         .map(|d| format!(": {d}"))
                         .unwrap_or_default()
                 ),
-                None if field("access_token").is_some() => format!("HTTP {status}"),
-                None => format!("HTTP {status}: {}", super::short(&body)),
+                None if field("access_token").is_some() => format!("HTTP {}", resp.status),
+                None => format!("HTTP {}: {}", resp.status, super::short(&resp.body)),
             };
             Err(fail(format!(
                 "the token exchange failed ({detail}); run the login again"
             )))
         }
     }
-}
-
-/// The LinkedIn app's client id and secret (config or environment), or a usage error naming
-/// both ways to give them.
-pub fn linkedin_client(
-    api: &crate::config::ApiConfig,
-) -> Result<(String, Secret), crate::error::Error> {
-    let id = api.linkedin_client_id.trim();
-    let secret = api.linkedin_client_secret.trim();
-    if id.is_empty() || secret.is_empty() {
-        return Err(crate::error::Error::Usage(
-            "LinkedIn login needs your own developer app: set RAPPORT_LINKEDIN_CLIENT_ID and \
-             RAPPORT_LINKEDIN_CLIENT_SECRET (or api.linkedin_client_id and \
-             api.linkedin_client_secret in your config file); see README \"Fetch from platform \
-             APIs\". Or pass an access token obtained elsewhere with --token."
-                .into(),
-        ));
-    }
-    Ok((id.to_string(), Secret::new(secret)))
-}
-
-/// `rapport login linkedin`: authorization code flow (PKCE sent too, harmless where it is not
-/// used) with the user's own app, then the stored login (`account` names it, e.g. `me`).
-pub async fn linkedin_oauth(
-    http: &Http,
-    api: &crate::config::ApiConfig,
-    account: &str,
-    open: impl FnOnce(String),
-) -> Result<Credentials, crate::error::Error> {
-    let (client_id, client_secret) = linkedin_client(api)?;
-    let loopback = Loopback::bind_port(api.linkedin_redirect_port).await?;
-    let (access, refresh) = code_flow(
-        http,
-        CodeFlow {
-            platform: "linkedin",
-            authorize_url: api.linkedin_authorize_url.trim().to_string(),
-            token_url: api.linkedin_token_url.trim().to_string(),
-            client_id,
-            client_secret: Some(client_secret),
-            scopes: api.linkedin_scope.clone(),
-            timeout: Duration::from_secs(300),
-            form_exchange: true,
-        },
-        loopback,
-        open,
-    )
-    .await?;
-    Ok(Credentials {
-        platform: "linkedin".into(),
-        account: account.to_string(),
-        server: api.linkedin_api.trim().trim_end_matches('/').to_string(),
-        owner: None,
-        access_token: access,
-        refresh_token: refresh,
-        obtained_at: now_rfc3339(),
-    })
-}
-
-/// `rapport login linkedin --token`: checks the token with one snapshot request for the
-/// `PROFILE` domain (a 404 only means that domain is not built yet) and returns the login.
-pub async fn linkedin_with_token(
-    http: &Http,
-    api: &crate::config::ApiConfig,
-    account: &str,
-    token: Secret,
-) -> Result<Credentials, FetchError> {
-    let base = api.linkedin_api.trim().trim_end_matches('/').to_string();
-    let url = super::linkedin::first_url(&base, "PROFILE");
-    let resp = http
-        .send(|c| super::linkedin::request(c, &url, &token))
-        .await?;
-    let owner = if resp.status == 404 {
-        None
-    } else {
-        let resp = resp.ok(
-            "linkedin",
-            "Check the token: it must come from an app with the Member Data Portability (Member) product and carry its scope (api.linkedin_scope).",
-        )?;
-        resp.json.as_ref().and_then(super::linkedin::profile_owner)
-    };
-    Ok(Credentials {
-        platform: "linkedin".into(),
-        account: account.to_string(),
-        server: base,
-        owner,
-        access_token: token,
-        refresh_token: None,
-        obtained_at: now_rfc3339(),
-    })
 }
 
 /// Tries to open `url` in a browser; silently does nothing where none can be started
@@ -690,192 +617,58 @@ pub fn try_open_browser(url: &str) {
     }
 }
 
-/// `rapport login mastodon --instance URL`: registers an app on the instance, runs the code +
-/// PKCE flow, checks the token with verify_credentials.
-pub async fn mastodon_oauth(
-    http: &Http,
-    instance: &url::Url,
-    api: &crate::config::ApiConfig,
-    open: impl FnOnce(String),
-) -> Result<Credentials, FetchError> {
-    let base = instance.as_str().trim_end_matches('/').to_string();
-    let loopback = Loopback::bind().await?;
-    let apps = join(&base, "/api/v1/apps");
-    let redirect = loopback.redirect_uri.clone();
-    let app = http
-        .send(|c| {
-            c.post(&apps).form(&[
-                ("client_name", "rapport"),
-                ("redirect_uris", redirect.as_str()),
-                ("scopes", MASTODON_SCOPES),
-                ("website", "https://github.com/rapport-cli/rapport"),
-            ])
-        })
-        .await?
-        .ok(
-            "mastodon",
-            "The instance refused to register rapport as an app.",
-        )?;
-    let app = app.json()?;
-    let field = |k: &str| {
-        app.get(k)
-            .and_then(|v| v.as_str())
-            .map(String::from)
-            .ok_or_else(|| FetchError::Protocol {
-                url: apps.clone(),
-                message: format!("the app registration has no {k}"),
-            })
-    };
-    let client_id = field("client_id")?;
-    let client_secret = field("client_secret").ok().map(Secret::new);
-    let or = |v: &str, path: &str| {
-        if v.trim().is_empty() {
-            join(&base, path)
-        } else {
-            v.trim().to_string()
-        }
-    };
-    let (access, _refresh) = code_flow(
-        http,
-        CodeFlow {
-            platform: "mastodon",
-            authorize_url: or(&api.mastodon_authorize_url, "/oauth/authorize"),
-            token_url: or(&api.mastodon_token_url, "/oauth/token"),
-            client_id,
-            client_secret,
-            scopes: MASTODON_SCOPES.into(),
-            timeout: Duration::from_secs(300),
-            form_exchange: false,
-        },
-        loopback,
-        open,
-    )
-    .await?;
-    mastodon_with_token(http, instance, access).await
-}
-
-/// A Bluesky session as createSession/refreshSession return it.
-fn session_creds(
-    server: &str,
-    body: &serde_json::Value,
-    url: &str,
-) -> Result<Credentials, FetchError> {
-    let s = |k: &str| body.get(k).and_then(|v| v.as_str()).map(String::from);
-    let proto = |m: &str| FetchError::Protocol {
-        url: url.to_string(),
-        message: m.to_string(),
-    };
-    Ok(Credentials {
-        platform: "bluesky".into(),
-        account: s("handle").ok_or_else(|| proto("the session has no handle"))?,
-        server: server.to_string(),
-        owner: Some(s("did").ok_or_else(|| proto("the session has no did"))?),
-        access_token: Secret::new(s("accessJwt").ok_or_else(|| proto("no accessJwt"))?),
-        refresh_token: s("refreshJwt").map(Secret::new),
-        obtained_at: now_rfc3339(),
-    })
-}
-
-/// The PDS named in a session's DID document (`#atproto_pds`), if any.
-fn pds_of(body: &serde_json::Value) -> Option<String> {
-    body.get("didDoc")?
-        .get("service")?
-        .as_array()?
-        .iter()
-        .find(|s| {
-            s.get("id")
-                .and_then(|v| v.as_str())
-                .is_some_and(|id| id.ends_with("#atproto_pds"))
-        })?
-        .get("serviceEndpoint")?
-        .as_str()
-        .map(|s| s.trim_end_matches('/').to_string())
-}
-
-/// `rapport login bluesky`: createSession with an app password on `server`. When `server` is
-/// the default entryway, later requests go to the PDS the DID document names; an explicit
-/// server (config or `RAPPORT_BLUESKY_PDS`) is always used as it is.
-pub async fn bluesky_login(
-    http: &Http,
-    server: &str,
-    follow_did_doc: bool,
-    handle: &str,
-    password: &Secret,
-) -> Result<Credentials, FetchError> {
-    let url = join(server, "/xrpc/com.atproto.server.createSession");
-    let body = serde_json::json!({"identifier": handle, "password": password.expose()});
-    let resp = http.send(|c| c.post(&url).json(&body)).await?;
-    if resp.status == 401 || resp.status == 400 {
-        return Err(FetchError::Auth {
-            platform: "bluesky".into(),
-            message: format!(
-                "{server} refused the login for {handle} (HTTP {}): check the handle and use an app password (Settings → Privacy and security → App passwords)",
-                resp.status
-            ),
-        });
-    }
-    let resp = resp.ok("bluesky", "")?;
-    let json = resp.json()?;
-    let pds = if follow_did_doc {
-        pds_of(json).unwrap_or_else(|| server.trim_end_matches('/').to_string())
-    } else {
-        server.trim_end_matches('/').to_string()
-    };
-    session_creds(&pds, json, &url)
-}
-
-/// refreshSession with the stored refresh token; the new tokens replace the old ones.
-pub async fn bluesky_refresh(http: &Http, creds: &Credentials) -> Result<Credentials, FetchError> {
-    let url = join(&creds.server, "/xrpc/com.atproto.server.refreshSession");
-    let relogin = format!(
-        "The Bluesky session expired and could not be refreshed: run `rapport login bluesky --handle {}` again.",
-        creds.account
-    );
-    let Some(refresh) = &creds.refresh_token else {
-        return Err(FetchError::Auth {
-            platform: "bluesky".into(),
-            message: relogin,
-        });
-    };
-    let resp = http
-        .send(|c| c.post(&url).bearer_auth(refresh.expose()))
-        .await?;
-    if matches!(resp.status, 400 | 401) {
-        return Err(FetchError::Auth {
-            platform: "bluesky".into(),
-            message: relogin,
-        });
-    }
-    let resp = resp.ok("bluesky", &relogin)?;
-    session_creds(&creds.server, resp.json()?, &url)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn idle_browser_pre_connect_does_not_block_the_callback() {
+        let loopback = Loopback::bind().await.expect("bind");
+        let addr = loopback.redirect_uri.clone();
+        let port: u16 = addr
+            .trim_start_matches("http://127.0.0.1:")
+            .trim_end_matches("/callback")
+            .parse()
+            .expect("port");
+        let waiting = tokio::spawn(one_callback(loopback.listener, Duration::from_secs(20)));
+        // A speculative connection that never sends a byte, and one that sends half a head.
+        let _idle = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("idle");
+        let mut half = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("half");
+        half.write_all(b"GET /callback?code=").await.expect("write");
+        // A favicon request, then the real callback.
+        for target in ["/favicon.ico", "/callback?code=abc&state=xyz"] {
+            let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connect");
+            sock.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+                .await
+                .expect("write");
+            let mut answer = Vec::new();
+            let _ = sock.read_to_end(&mut answer).await;
+        }
+        let cb = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("not blocked by the idle connections")
+            .expect("task")
+            .expect("callback");
+        assert_eq!(cb.code.as_deref(), Some("abc"));
+        assert_eq!(cb.state.as_deref(), Some("xyz"));
+    }
 
     #[test]
     fn secrets_do_not_show() {
         let s = Secret::new("hunter2-token");
         assert_eq!(format!("{s:?}"), "Secret(***)");
-        let c = Credentials {
-            platform: "mastodon".into(),
-            account: "@me@h".into(),
-            server: "https://h".into(),
-            owner: None,
-            access_token: s.clone(),
-            refresh_token: Some(s),
-            obtained_at: String::new(),
-        };
+        let mut c = Credentials::new(Platform::Mastodon, "@me@h", "https://h", s.clone());
+        c.refresh_token = Some(s);
         assert!(!format!("{c:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn instance_urls() {
-        let u = instance_base("mastodon.example").map(|u| u.to_string());
-        assert_eq!(u.ok().as_deref(), Some("https://mastodon.example/"));
-        let u = instance_base("http://127.0.0.1:3000/").ok();
-        assert_eq!(u.as_ref().map(host_of).as_deref(), Some("127.0.0.1:3000"));
-        assert_eq!(join("http://h/", "/x"), "http://h/x");
+        let json = serde_json::to_string(&c).unwrap_or_default();
+        assert!(json.contains("\"platform\":\"mastodon\""), "{json}");
+        let back: Credentials = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back.platform, Platform::Mastodon);
     }
 }

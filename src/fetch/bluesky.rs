@@ -1,24 +1,32 @@
-//! Bluesky XRPC → raw pages in the store + Activities: the session check (refreshed when
-//! expired), `com.atproto.repo.listRecords` for posts, reposts and likes on the user's PDS, and
-//! `app.bsky.notification.listNotifications` (reply/mention → `in`). Owns Bluesky paging and the
-//! record → hints mapping; must not classify modes, parse CAR exports or use Polars.
+//! Bluesky XRPC → raw pages in the store + Activities: the login (createSession with an app
+//! password, refreshed when expired), `com.atproto.repo.listRecords` for posts, reposts and
+//! likes on the user's PDS, and `app.bsky.notification.listNotifications` (reply/mention →
+//! `in`). Owns Bluesky paging; records are mapped by the CAR importer's rules
+//! (`sources::bluesky::record_activity`), so a listed record and the same record in an exported
+//! repository are classified alike. Must not classify modes, parse CAR exports or use Polars.
 //!
 //! Paging: records are listed oldest first (`reverse=true`), so the last cursor stored is
 //! where the next fetch continues: an unchanged repo costs one request per collection (the
 //! PDS answers an empty page). Notifications only come newest first: a pass walks down until
 //! it reaches the newest notification of the previous complete pass (also one request when
 //! nothing is new). A PDS without an AppView does not serve notifications: that is a note, not
-//! an error.
+//! an error. A cursor handed out twice ends the loop, with a note.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use ipld_core::ipld::Ipld;
 use serde_json::{Value, json};
 
-use super::auth::{Credentials, bluesky_refresh, join, save};
-use super::{Http, Progress, parse_time};
-use crate::error::{Error, FetchError};
-use crate::model::{Activity, Direction, Kind, Platform};
+use super::auth::{Credentials, save};
+use super::{
+    Context, FetchFuture, FetchOptions, Fetcher, Http, LoginArgs, PageGuard, Progress, join,
+    parse_time,
+};
+use crate::diag::Diagnostics;
+use crate::error::FetchError;
+use crate::model::{Activity, Direction, Kind, Platform, Secret};
+use crate::sources::bluesky::{Place, is_counted_collection, record_activity};
 use crate::store::{AccountState, AccountStore};
 
 /// Record collections fetched, with their endpoint names in the store.
@@ -29,6 +37,152 @@ pub const COLLECTIONS: [(&str, &str); 3] = [
 ];
 /// Endpoint name of notifications in the store.
 pub const NOTIFICATIONS: &str = "notifications";
+
+/// The Bluesky API client.
+pub struct BlueskyApi;
+
+impl Fetcher for BlueskyApi {
+    fn platform(&self) -> Platform {
+        Platform::Bluesky
+    }
+
+    fn login<'a>(
+        &'a self,
+        ctx: &'a Context<'a>,
+        args: &'a LoginArgs<'a>,
+    ) -> FetchFuture<'a, Credentials> {
+        Box::pin(async move {
+            let handle = args.handle.as_deref().ok_or_else(|| {
+                FetchError::Usage(
+                    "Bluesky login needs your handle: rapport login bluesky --handle alice.bsky.social"
+                        .into(),
+                )
+            })?;
+            let password = args
+                .app_password
+                .as_ref()
+                .or(args.token.as_ref())
+                .ok_or_else(|| {
+                    FetchError::Usage(
+                        "an app password is needed: --app-password (or - to read it from standard input) or RAPPORT_BLUESKY_APP_PASSWORD"
+                            .into(),
+                    )
+                })?;
+            let server = ctx.api.bluesky_pds.trim_end_matches('/').to_string();
+            // An explicitly chosen server is used as it is; the entryway hands over to the PDS.
+            let follow = server == "https://bsky.social";
+            login(ctx.http, &server, follow, handle, password).await
+        })
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        ctx: &'a Context<'a>,
+        creds: &'a Credentials,
+        account: &'a AccountStore,
+        options: &'a FetchOptions,
+        progress: &'a Progress,
+    ) -> FetchFuture<'a, Vec<String>> {
+        Box::pin(fetch(ctx.http, creds.clone(), account, options, progress))
+    }
+}
+
+/// A Bluesky session as createSession/refreshSession return it.
+fn session_creds(
+    server: &str,
+    body: &serde_json::Value,
+    url: &str,
+) -> Result<Credentials, FetchError> {
+    let s = |k: &str| body.get(k).and_then(|v| v.as_str()).map(String::from);
+    let proto = |m: &str| FetchError::Protocol {
+        url: url.to_string(),
+        message: m.to_string(),
+    };
+    let mut creds = Credentials::new(
+        Platform::Bluesky,
+        s("handle").ok_or_else(|| proto("the session has no handle"))?,
+        server,
+        Secret::new(s("accessJwt").ok_or_else(|| proto("no accessJwt"))?),
+    );
+    creds.owner = Some(s("did").ok_or_else(|| proto("the session has no did"))?);
+    creds.refresh_token = s("refreshJwt").map(Secret::new);
+    Ok(creds)
+}
+
+/// The PDS named in a session's DID document (`#atproto_pds`), if any.
+fn pds_of(body: &serde_json::Value) -> Option<String> {
+    body.get("didDoc")?
+        .get("service")?
+        .as_array()?
+        .iter()
+        .find(|s| {
+            s.get("id")
+                .and_then(|v| v.as_str())
+                .is_some_and(|id| id.ends_with("#atproto_pds"))
+        })?
+        .get("serviceEndpoint")?
+        .as_str()
+        .map(|s| s.trim_end_matches('/').to_string())
+}
+
+/// createSession with an app password on `server` (sent once: sessions are rate-limited and a
+/// retry would make a second one). When `server` is the default entryway, later requests go to
+/// the PDS the DID document names.
+async fn login(
+    http: &Http,
+    server: &str,
+    follow_did_doc: bool,
+    handle: &str,
+    password: &Secret,
+) -> Result<Credentials, FetchError> {
+    let url = join(server, "/xrpc/com.atproto.server.createSession");
+    let body = json!({"identifier": handle, "password": password.expose()});
+    let resp = http.send_once(|c| c.post(&url).json(&body)).await?;
+    if resp.status == 401 || resp.status == 400 {
+        return Err(FetchError::Auth {
+            platform: "bluesky".into(),
+            message: format!(
+                "{server} refused the login for {handle} (HTTP {}): check the handle and use an app password (Settings → Privacy and security → App passwords)",
+                resp.status
+            ),
+        });
+    }
+    let resp = resp.ok("bluesky", "")?;
+    let json = resp.json()?;
+    let pds = if follow_did_doc {
+        pds_of(json).unwrap_or_else(|| server.trim_end_matches('/').to_string())
+    } else {
+        server.trim_end_matches('/').to_string()
+    };
+    session_creds(&pds, json, &url)
+}
+
+/// refreshSession with the stored refresh token (sent once: the refresh token rotates); the
+/// new tokens replace the old ones.
+async fn refresh(http: &Http, creds: &Credentials) -> Result<Credentials, FetchError> {
+    let url = join(&creds.server, "/xrpc/com.atproto.server.refreshSession");
+    let relogin = format!(
+        "The Bluesky session expired and could not be refreshed: run `rapport login bluesky --handle {}` again.",
+        creds.account
+    );
+    let Some(refresh) = &creds.refresh_token else {
+        return Err(FetchError::Auth {
+            platform: "bluesky".into(),
+            message: relogin,
+        });
+    };
+    let resp = http
+        .send_once(|c| c.post(&url).bearer_auth(refresh.expose()))
+        .await?;
+    if matches!(resp.status, 400 | 401) {
+        return Err(FetchError::Auth {
+            platform: "bluesky".into(),
+            message: relogin,
+        });
+    }
+    let resp = resp.ok("bluesky", &relogin)?;
+    session_creds(&creds.server, resp.json()?, &url)
+}
 
 fn is_expired(resp: &super::Response) -> bool {
     resp.status == 401
@@ -42,13 +196,13 @@ fn is_expired(resp: &super::Response) -> bool {
 }
 
 /// Checks the session (refreshing and saving it when expired); returns the current login.
-async fn session(http: &Http, mut creds: Credentials) -> Result<Credentials, Error> {
+async fn session(http: &Http, mut creds: Credentials) -> Result<Credentials, FetchError> {
     let url = join(&creds.server, "/xrpc/com.atproto.server.getSession");
     let resp = http
         .send(|c| c.get(&url).bearer_auth(creds.access_token.expose()))
         .await?;
     if is_expired(&resp) {
-        creds = bluesky_refresh(http, &creds).await?;
+        creds = refresh(http, &creds).await?;
         save(&creds)?;
         return Ok(creds);
     }
@@ -65,17 +219,19 @@ async fn session(http: &Http, mut creds: Credentials) -> Result<Credentials, Err
 
 /// Fetches records and notifications of the logged-in account into `store`, then rebuilds its
 /// activity table. Returns notes for the user.
-pub async fn fetch(
+async fn fetch(
     http: &Http,
     creds: Credentials,
     store: &AccountStore,
+    options: &FetchOptions,
     progress: &Progress,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<String>, FetchError> {
     let creds = session(http, creds).await?;
     let did = creds.owner.clone().ok_or_else(|| FetchError::Protocol {
         url: creds.server.clone(),
         message: "the session names no DID".into(),
     })?;
+    let mut notes = Vec::new();
     let mut state = store.load_state()?;
     state.owner = Some(did.clone());
     state.server = Some(creds.server.clone());
@@ -88,7 +244,12 @@ pub async fn fetch(
             .and_then(|e| e.cursor.get("cursor"))
             .and_then(|c| c.as_str())
             .map(String::from);
+        let mut guard = PageGuard::new(endpoint, options.max_pages);
         loop {
+            if let Err(note) = guard.admit(cursor.as_deref()) {
+                notes.push(note);
+                break;
+            }
             let mut query = vec![
                 ("repo", did.as_str()),
                 ("collection", collection),
@@ -141,15 +302,21 @@ pub async fn fetch(
             cursor = next;
         }
     }
-    let mut notes = Vec::new();
-    if let Some(note) = notifications(http, &creds, store, &mut state, progress).await? {
+    if let Some(note) = notifications(http, &creds, store, &mut state, options, progress).await? {
         notes.push(note);
     }
     let pages: Vec<(&str, Vec<Vec<u8>>)> = COLLECTIONS
         .iter()
         .map(|(e, _)| Ok((*e, store.pages(&state, e)?)))
         .collect::<Result<_, crate::error::StoreError>>()?;
-    let activities = normalize(&did, &pages, &store.pages(&state, NOTIFICATIONS)?);
+    let mut diag = Diagnostics::default();
+    let activities = normalize(
+        &did,
+        &pages,
+        &store.pages(&state, NOTIFICATIONS)?,
+        &mut diag,
+    );
+    notes.extend(diag.problems().iter().map(crate::diag::describe));
     store.write_activities(&activities)?;
     state.last_fetch = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     store.save_state(&state)?;
@@ -161,8 +328,9 @@ async fn notifications(
     creds: &Credentials,
     store: &AccountStore,
     state: &mut AccountState,
+    options: &FetchOptions,
     progress: &Progress,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<String>, FetchError> {
     let url = join(
         &creds.server,
         "/xrpc/app.bsky.notification.listNotifications",
@@ -180,7 +348,12 @@ async fn notifications(
         "Run `rapport login bluesky --handle {}` again.",
         creds.account
     );
+    let mut guard = PageGuard::new(NOTIFICATIONS, options.max_pages);
     loop {
+        if let Err(note) = guard.admit(cursor.as_deref()) {
+            // What was read is kept; the next fetch continues from the stored cursor.
+            return Ok(Some(note));
+        }
         let mut query = vec![("limit", "100")];
         let current = cursor.clone();
         if let Some(c) = &current {
@@ -247,56 +420,19 @@ async fn notifications(
     }
 }
 
-/// The DID of an `at://did/collection/rkey` URI.
-fn did_of(uri: &str) -> Option<&str> {
-    uri.strip_prefix("at://")?.split('/').next()
+/// `did`, collection and rkey of an `at://did/collection/rkey` URI.
+fn parts_of(uri: &str) -> Option<(&str, &str, &str)> {
+    let mut it = uri.strip_prefix("at://")?.splitn(3, '/');
+    Some((it.next()?, it.next()?, it.next()?))
 }
 
-/// Accounts in the leading run of mention facets (UTF-8 byte offsets; the first must start at
-/// byte 0 and only separators may stand between them).
-pub fn leading_mentions(record: &Value) -> Option<u32> {
-    let text = record.get("text")?.as_str()?.as_bytes();
-    let mut spans: Vec<(usize, usize)> = record
-        .get("facets")?
-        .as_array()?
-        .iter()
-        .filter(|f| {
-            f.get("features")
-                .and_then(|x| x.as_array())
-                .is_some_and(|fs| {
-                    fs.iter().any(|x| {
-                        x.get("$type").and_then(|t| t.as_str())
-                            == Some("app.bsky.richtext.facet#mention")
-                    })
-                })
-        })
-        .filter_map(|f| {
-            let i = f.get("index")?;
-            Some((
-                i.get("byteStart")?.as_u64()? as usize,
-                i.get("byteEnd")?.as_u64()? as usize,
-            ))
-        })
-        .collect();
-    spans.sort_unstable();
-    let mut pos = 0usize;
-    let mut n = 0u32;
-    for (start, end) in spans {
-        let gap = text.get(pos..start)?;
-        if !gap.iter().all(|b| matches!(b, b' ' | b',' | b';' | b':')) || (n == 0 && start != 0) {
-            break;
-        }
-        n += 1;
-        pos = end;
-    }
-    (n > 0).then_some(n)
-}
-
-/// Turns stored pages into activities (pure: the same pages give the same table).
+/// Turns stored pages into activities (pure: the same pages give the same table). Records go
+/// through the CAR importer's rules; problems with them are reported into `diag`.
 pub fn normalize(
     did: &str,
     records: &[(&str, Vec<Vec<u8>>)],
     notifications: &[Vec<u8>],
+    diag: &mut Diagnostics,
 ) -> Vec<Activity> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
@@ -318,55 +454,34 @@ pub fn normalize(
                 else {
                     continue;
                 };
-                if !seen.insert(uri.to_string()) {
+                let Some((author, collection, rkey)) = parts_of(uri) else {
+                    continue;
+                };
+                if author != did
+                    || !is_counted_collection(collection)
+                    || !seen.insert(uri.to_string())
+                {
                     continue;
                 }
-                let at = value
-                    .get("createdAt")
-                    .and_then(|v| v.as_str())
-                    .and_then(parse_time);
-                let parent = value
-                    .get("reply")
-                    .and_then(|r| r.get("parent"))
-                    .and_then(|p| p.get("uri"))
-                    .and_then(|u| u.as_str());
-                let kind = match *endpoint {
-                    "reposts" => Kind::Repost,
-                    "likes" => Kind::Reaction,
-                    _ if parent.is_some() => Kind::Reply,
-                    _ => Kind::Post,
+                // JSON → the IPLD data model the importer reads (strings, integers, maps and
+                // lists are the same values; `$link` objects stay maps, which no rule reads).
+                let Ok(record) = serde_json::from_value::<Ipld>(value.clone()) else {
+                    continue;
                 };
-                let mut a = Activity::new(
-                    Platform::Bluesky,
-                    uri.to_string(),
-                    at,
-                    Direction::Out,
-                    kind,
-                    source.clone(),
-                );
-                if kind == Kind::Reply
-                    && let Some(p) = parent
-                {
-                    a.hints.parent = Some(p.to_string());
-                    let author = did_of(p).unwrap_or("");
-                    a.hints.parent_is_owner = author == did;
-                    if !a.hints.parent_is_owner && !author.is_empty() {
-                        a.hints.parent_author = Some(author.to_string());
-                        a.counterparts = vec![Arc::from(author)];
-                    }
-                } else if kind == Kind::Post {
-                    a.hints.leading_mentions = leading_mentions(value);
-                    if a.hints.leading_mentions.is_some() {
-                        a.counterparts = mention_dids(value);
-                    }
-                }
-                a.hints.seq = seq;
+                let place = Place {
+                    source: &source,
+                    seq,
+                    line: Some(seq + 1),
+                };
                 seq += 1;
-                out.push(a);
+                if let Some(a) = record_activity(did, collection, rkey, &record, &place, diag) {
+                    out.push(a);
+                }
             }
         }
     }
     let source: Arc<str> = Arc::from("bluesky API: listNotifications");
+    let mut received = HashSet::new();
     for page in notifications {
         let Ok(body) = serde_json::from_slice::<Value>(page) else {
             continue;
@@ -389,7 +504,7 @@ pub fn normalize(
             ) else {
                 continue;
             };
-            if author == did || !seen.insert(uri.to_string()) {
+            if author == did || !received.insert(uri.to_string()) {
                 continue;
             }
             let at = n
@@ -420,44 +535,16 @@ pub fn normalize(
     out
 }
 
-fn mention_dids(record: &Value) -> Vec<Arc<str>> {
-    let mut v: Vec<Arc<str>> = record
-        .get("facets")
-        .and_then(|f| f.as_array())
-        .into_iter()
-        .flatten()
-        .flat_map(|f| {
-            f.get("features")
-                .and_then(|x| x.as_array())
-                .into_iter()
-                .flatten()
-        })
-        .filter_map(|x| x.get("did").and_then(|d| d.as_str()))
-        .map(Arc::from)
-        .collect();
-    v.dedup();
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn mention_facets_in_bytes() {
-        let r = json!({"text": "@bob.test @éva.test hi", "facets": [
-            {"index": {"byteStart": 0, "byteEnd": 9}, "features": [{"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:b"}]},
-            {"index": {"byteStart": 10, "byteEnd": 20}, "features": [{"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:e"}]}
-        ]});
-        assert_eq!(leading_mentions(&r), Some(2));
-        let r = json!({"text": "hi @bob.test", "facets": [
-            {"index": {"byteStart": 3, "byteEnd": 12}, "features": [{"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:b"}]}
-        ]});
-        assert_eq!(leading_mentions(&r), None);
+    fn body(v: &Value) -> Vec<u8> {
+        serde_json::to_vec(v).unwrap_or_default()
     }
 
     #[test]
-    fn records_become_activities() {
+    fn records_become_activities_by_the_importers_rules() {
         let me = "did:plc:me";
         let posts = json!({"records": [
             {"uri": "at://did:plc:me/app.bsky.feed.post/1", "value": {"text": "hello", "createdAt": "2024-03-01T00:00:00Z"}},
@@ -474,11 +561,12 @@ mod tests {
              "record": {"createdAt": "2024-03-03T00:00:00Z"}, "indexedAt": "2024-03-03T00:00:01Z"},
             {"uri": "at://did:plc:bob/app.bsky.feed.like/11", "reason": "like", "author": {"did": "did:plc:bob"}, "indexedAt": "2024-03-03T00:00:01Z"}
         ]});
-        let b = |v: &Value| serde_json::to_vec(v).unwrap_or_default();
+        let mut diag = Diagnostics::default();
         let v = normalize(
             me,
-            &[("posts", vec![b(&posts)]), ("likes", vec![b(&likes)])],
-            &[b(&notes)],
+            &[("posts", vec![body(&posts)]), ("likes", vec![body(&likes)])],
+            &[body(&notes)],
+            &mut diag,
         );
         let kinds: Vec<Kind> = v.iter().map(|a| a.kind).collect();
         assert_eq!(
@@ -494,5 +582,88 @@ mod tests {
         assert!(v[1].hints.parent_is_owner);
         assert_eq!(v[2].counterparts, vec![Arc::<str>::from("did:plc:bob")]);
         assert_eq!(v[4].direction, Direction::In);
+    }
+
+    /// The JSON form of a DAG-CBOR value, as XRPC writes records (`$link`, `$bytes`).
+    fn to_json(v: &Ipld) -> Value {
+        match v {
+            Ipld::Null => Value::Null,
+            Ipld::Bool(b) => json!(b),
+            Ipld::Integer(i) => json!(*i as i64),
+            Ipld::Float(f) => json!(f),
+            Ipld::String(s) => json!(s),
+            Ipld::Bytes(b) => json!({"$bytes": b.len()}),
+            Ipld::List(l) => Value::Array(l.iter().map(to_json).collect()),
+            Ipld::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+            Ipld::Link(c) => json!({"$link": c.to_string()}),
+        }
+    }
+
+    #[test]
+    fn records_listed_by_the_api_count_like_the_exported_repository() {
+        use crate::sources::bluesky::testrepo;
+        use crate::sources::{Archive, Collected, ImportOptions, Importer as _};
+        let repo = testrepo::fixture();
+        // The export, read by the importer.
+        let dir = tempfile::tempdir().expect("tmp");
+        let car = dir.path().join("repo.car");
+        std::fs::write(&car, repo.to_car()).expect("write");
+        let archive = Archive::open(&car, u64::MAX).expect("open");
+        let mut exported = Collected::default();
+        crate::sources::bluesky::BlueskyRepo
+            .read(&archive, &ImportOptions::default(), &mut exported)
+            .expect("read");
+        // The same records as listRecords pages, read by the fetcher.
+        let blocks: std::collections::HashMap<_, _> = repo.blocks.iter().cloned().collect();
+        let mut pages = Vec::new();
+        for (endpoint, collection) in COLLECTIONS {
+            let records: Vec<Value> = repo
+                .records
+                .iter()
+                .filter(|(key, _)| key.starts_with(&format!("{collection}/")))
+                .map(|(key, cid)| {
+                    let value: Ipld =
+                        serde_ipld_dagcbor::from_slice(&blocks[cid]).expect("record");
+                    json!({"uri": format!("at://{}/{key}", repo.did), "cid": cid.to_string(), "value": to_json(&value)})
+                })
+                .collect();
+            pages.push((endpoint, vec![body(&json!({"records": records}))]));
+        }
+        let mut diag = Diagnostics::default();
+        let mut fetched = normalize(&repo.did, &pages, &[], &mut diag);
+        let summary = |acts: &mut Vec<Activity>| {
+            crate::classify::classify(acts, 8);
+            let gaps = crate::classify::response_gaps(acts);
+            crate::analysis::summarize(
+                acts,
+                &gaps,
+                &crate::analysis::AnalysisOptions {
+                    zone: crate::model::Zone::Utc,
+                    from: None,
+                    to: None,
+                },
+            )
+            .expect("summary")
+        };
+        let (a, b) = (summary(&mut exported.activities), summary(&mut fetched));
+        assert!(a.rows.len() >= 4, "{:?}", a.rows);
+        assert_eq!(a.rows, b.rows);
+    }
+
+    #[test]
+    fn mention_facets_follow_the_leading_run_rule() {
+        // Three facets: the owner first (never a counterpart), then Bob; a facet outside the
+        // text ends the run instead of making the post a broadcast.
+        let me = "did:plc:me";
+        let text = "@me.test @bob.test hi";
+        let facet = |s: usize, e: usize, did: &str| json!({"index": {"byteStart": s, "byteEnd": e}, "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]});
+        let posts = json!({"records": [
+            {"uri": "at://did:plc:me/app.bsky.feed.post/1", "value": {"text": text, "createdAt": "2024-03-01T00:00:00Z",
+             "facets": [facet(0, 8, me), facet(9, 18, "did:plc:bob"), facet(40, 50, "did:plc:eve")]}}
+        ]});
+        let mut diag = Diagnostics::default();
+        let v = normalize(me, &[("posts", vec![body(&posts)])], &[], &mut diag);
+        assert_eq!(v[0].hints.leading_mentions, Some(2));
+        assert_eq!(v[0].counterparts, vec![Arc::<str>::from("did:plc:bob")]);
     }
 }

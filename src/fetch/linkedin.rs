@@ -1,37 +1,38 @@
-//! LinkedIn Member Data Portability API (DMA) → raw pages in the store + Activities: the
-//! `memberSnapshotData` domains for shares, comments, likes, inbox and invitations (plus
-//! `PROFILE`, read only for the owner's profile URL). Owns the snapshot paging and the JSON row →
-//! CSV row mapping; the rows are then read by the LinkedIn export importer
-//! (`sources::linkedin`), so an API account and an export follow the very same rules. Must not
-//! classify modes or use Polars.
+//! LinkedIn Member Data Portability API (DMA) → raw pages in the store + Activities: the login
+//! (authorization code flow with the user's own app, or a token), and the `memberSnapshotData`
+//! domains for shares, comments, likes, inbox and invitations (plus `PROFILE`, read only for the
+//! owner's profile URL). Owns the snapshot paging and the JSON row → cells mapping; the rows go
+//! through the export importer's row handlers (`sources::linkedin::RowSet`), so an API account
+//! and an export follow the very same rules. Must not classify modes or use Polars.
 //!
 //! The snapshot has no increments: every fetch reads each domain again from its first page
 //! (following `paging.links` `rel="next"`), replacing the pages of the previous fetch. A fetch
 //! is a numbered *pass*; a domain finished in the current pass is not fetched again when a
 //! killed or failed fetch is resumed, and a half-read domain continues at its stored `next`
-//! link. Rows become CSV files (with the headers LinkedIn's export uses) in
-//! `accounts/linkedin/<account>/csv/`, a pure function of the raw pages, which the importer
-//! reads like an extracted export.
+//! link. The activity table is a pure function of the raw pages.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::auth::{Credentials, Secret, join};
-use super::{Http, Progress};
-use crate::error::{Error, FetchError};
-use crate::model::Activity;
-use crate::sources::linkedin::LinkedInExport;
+use super::auth::{CodeFlow, Credentials, Loopback, code_flow};
+use super::{
+    Context, FetchFuture, FetchOptions, Fetcher, Http, LoginArgs, PageGuard, Progress, join,
+};
+use crate::config::ApiConfig;
+use crate::error::FetchError;
+use crate::model::{Activity, Platform, Secret};
+use crate::sources::linkedin::{Record, RowKind, RowSet, column_key};
 use crate::sources::text::normalize_linkedin_url;
-use crate::sources::{Archive, Collected, ImportOptions, Importer as _};
-use crate::store::{AccountState, AccountStore, write_atomic};
+use crate::sources::{Collected, ImportOptions, Sink as _};
+use crate::store::{AccountState, AccountStore};
 
 /// Path of the snapshot endpoint under the API base.
 pub const SNAPSHOT_PATH: &str = "/rest/memberSnapshotData";
 /// The `LinkedIn-Version` header the DMA APIs need.
 pub const LINKEDIN_VERSION: &str = "202312";
-/// Folder (in the account's store folder) of the CSV files rebuilt from the raw pages.
-pub const CSV_DIR: &str = "csv";
 
 /// One snapshot domain rapport reads.
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +41,8 @@ pub struct Domain {
     pub endpoint: &'static str,
     /// The `domain` query value.
     pub domain: &'static str,
-    /// The CSV header of the matching export file (`None`: not activity data).
-    pub header: Option<&'static [&'static str]>,
+    /// The export file its rows mirror (`None`: not activity data).
+    pub rows: Option<RowKind>,
     /// Not confirmed to exist: an HTTP 400 or 422 also means "no data".
     pub unconfirmed: bool,
 }
@@ -51,69 +52,152 @@ pub const DOMAINS: [Domain; 6] = [
     Domain {
         endpoint: "profile",
         domain: "PROFILE",
-        header: None,
+        rows: None,
         unconfirmed: false,
     },
     Domain {
         endpoint: "shares",
         domain: "MEMBER_SHARE_INFO",
-        header: Some(&[
-            "Date",
-            "ShareLink",
-            "ShareCommentary",
-            "SharedUrl",
-            "MediaUrl",
-            "Visibility",
-        ]),
+        rows: Some(RowKind::Shares),
         unconfirmed: false,
     },
     Domain {
         endpoint: "comments",
         domain: "ALL_COMMENTS",
-        header: Some(&["Date", "Link", "Message"]),
+        rows: Some(RowKind::Comments),
         unconfirmed: false,
     },
     Domain {
         endpoint: "likes",
         domain: "ALL_LIKES",
-        header: Some(&["Date", "Type", "Link"]),
+        rows: Some(RowKind::Reactions),
         unconfirmed: false,
     },
     Domain {
         endpoint: "inbox",
         domain: "INBOX",
-        header: Some(&[
-            "CONVERSATION ID",
-            "CONVERSATION TITLE",
-            "FROM",
-            "SENDER PROFILE URL",
-            "TO",
-            "RECIPIENT PROFILE URLS",
-            "DATE",
-            "SUBJECT",
-            "CONTENT",
-            "FOLDER",
-            "ATTACHMENTS",
-            "IS MESSAGE DRAFT",
-            "IS CONVERSATION DRAFT",
-        ]),
+        rows: Some(RowKind::Messages),
         unconfirmed: false,
     },
     Domain {
         endpoint: "invitations",
         domain: "INVITATIONS",
-        header: Some(&[
-            "From",
-            "To",
-            "Sent At",
-            "Message",
-            "Direction",
-            "inviterProfileUrl",
-            "inviteeProfileUrl",
-        ]),
+        rows: Some(RowKind::Invitations),
         unconfirmed: true,
     },
 ];
+
+/// The LinkedIn API client.
+pub struct LinkedInApi;
+
+impl Fetcher for LinkedInApi {
+    fn platform(&self) -> Platform {
+        Platform::LinkedIn
+    }
+
+    fn login<'a>(
+        &'a self,
+        ctx: &'a Context<'a>,
+        args: &'a LoginArgs<'a>,
+    ) -> FetchFuture<'a, Credentials> {
+        Box::pin(async move {
+            let account = args.account.clone().unwrap_or_else(|| "me".into());
+            match &args.token {
+                Some(t) => with_token(ctx.http, ctx.api, &account, t.clone()).await,
+                None => oauth(ctx.http, ctx.api, &account, args.open).await,
+            }
+        })
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        ctx: &'a Context<'a>,
+        creds: &'a Credentials,
+        account: &'a AccountStore,
+        options: &'a FetchOptions,
+        progress: &'a Progress,
+    ) -> FetchFuture<'a, Vec<String>> {
+        Box::pin(fetch(ctx, creds, account, options, progress))
+    }
+}
+
+/// The LinkedIn app's client id and secret (config or environment), or a usage error naming
+/// both ways to give them.
+fn client(api: &ApiConfig) -> Result<(String, Secret), FetchError> {
+    let id = api.linkedin_client_id.trim();
+    if id.is_empty() || api.linkedin_client_secret.is_empty() {
+        return Err(FetchError::Usage(
+            "LinkedIn login needs your own developer app: set RAPPORT_LINKEDIN_CLIENT_ID and \
+             RAPPORT_LINKEDIN_CLIENT_SECRET (or api.linkedin_client_id and \
+             api.linkedin_client_secret in your config file); see README \"Fetch from platform \
+             APIs\". Or pass an access token obtained elsewhere with --token."
+                .into(),
+        ));
+    }
+    Ok((id.to_string(), api.linkedin_client_secret.clone()))
+}
+
+/// `rapport login linkedin`: authorization code flow (PKCE sent too, harmless where it is not
+/// used) with the user's own app, then the stored login (`account` names it, e.g. `me`).
+async fn oauth(
+    http: &Http,
+    api: &ApiConfig,
+    account: &str,
+    open: &dyn Fn(&str),
+) -> Result<Credentials, FetchError> {
+    let (client_id, client_secret) = client(api)?;
+    let loopback = Loopback::bind_port(api.linkedin_redirect_port).await?;
+    let (access, refresh) = code_flow(
+        http,
+        CodeFlow {
+            platform: "linkedin",
+            authorize_url: api.linkedin_authorize_url.trim().to_string(),
+            token_url: api.linkedin_token_url.trim().to_string(),
+            client_id,
+            client_secret: Some(client_secret),
+            scopes: api.linkedin_scope.clone(),
+            timeout: Duration::from_secs(300),
+            form_exchange: true,
+            extra: Vec::new(),
+        },
+        loopback,
+        |u| open(&u),
+    )
+    .await?;
+    let mut creds = Credentials::new(
+        Platform::LinkedIn,
+        account,
+        api.linkedin_api.trim().trim_end_matches('/'),
+        access,
+    );
+    creds.refresh_token = refresh;
+    Ok(creds)
+}
+
+/// `rapport login linkedin --token`: checks the token with one snapshot request for the
+/// `PROFILE` domain (a 404 only means that domain is not built yet) and returns the login.
+async fn with_token(
+    http: &Http,
+    api: &ApiConfig,
+    account: &str,
+    token: Secret,
+) -> Result<Credentials, FetchError> {
+    let base = api.linkedin_api.trim().trim_end_matches('/').to_string();
+    let url = first_url(&base, "PROFILE");
+    let resp = http.send(|c| request(c, &url, &token)).await?;
+    let owner = if resp.status == 404 {
+        None
+    } else {
+        let resp = resp.ok(
+            "linkedin",
+            "Check the token: it must come from an app with the Member Data Portability (Member) product and carry its scope (api.linkedin_scope).",
+        )?;
+        resp.json.as_ref().and_then(profile_owner)
+    };
+    let mut creds = Credentials::new(Platform::LinkedIn, account, base, token);
+    creds.owner = owner;
+    Ok(creds)
+}
 
 /// The hint given when LinkedIn rejects the token.
 pub fn login_hint() -> String {
@@ -165,7 +249,7 @@ pub fn profile_owner(page: &Value) -> Option<String> {
     let pick = |profile_keys: bool| {
         rows.iter().find_map(|row| {
             row.iter().find_map(|(k, v)| {
-                let k = norm_key(k);
+                let k = column_key(k);
                 if profile_keys && !(k.contains("profile") || k.contains("url")) {
                     return None;
                 }
@@ -241,28 +325,42 @@ const META_COMPLETE: &str = "snapshot_complete";
 const META_ME: &str = "me";
 
 /// Fetches every domain of the logged-in member into `store` and rebuilds the activity table.
-/// `me` (the owner's profile URL) is remembered for later fetches. Returns notes for the user.
-pub async fn fetch(
-    http: &Http,
+/// `--me` (the owner's profile URL) is remembered for later fetches. Returns notes for the user.
+async fn fetch(
+    ctx: &Context<'_>,
     creds: &Credentials,
     store: &AccountStore,
-    api_base: &str,
-    me: Option<&str>,
+    options: &FetchOptions,
     progress: &Progress,
-) -> Result<Vec<String>, Error> {
-    let base_str = api_base.trim().trim_end_matches('/').to_string();
+) -> Result<Vec<String>, FetchError> {
+    let base_str = ctx
+        .api
+        .linkedin_api
+        .trim()
+        .trim_end_matches('/')
+        .to_string();
     let base = url::Url::parse(&base_str).map_err(|e| {
-        Error::Usage(format!(
+        FetchError::Usage(format!(
             "api.linkedin_api = {base_str:?} is not a URL ({e})"
         ))
     })?;
     let hint = login_hint();
     let mut notes = Vec::new();
+    if options.since.is_some() {
+        notes.push(
+            "--since is ignored for LinkedIn: its snapshot always holds your whole history".into(),
+        );
+    }
     let mut state = store.load_state()?;
     state.server = Some(base_str.clone());
-    if let Some(me) = me.map(str::trim).filter(|m| !m.is_empty()) {
+    if let Some(me) = options
+        .me
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
         let me = normalize_linkedin_url(me).ok_or_else(|| {
-            Error::Usage(format!(
+            FetchError::Usage(format!(
                 "--me {me:?} is not a LinkedIn profile URL; use e.g. https://www.linkedin.com/in/<you>"
             ))
         })?;
@@ -280,20 +378,18 @@ pub async fn fetch(
         state.meta.insert(META_COMPLETE.into(), "false".into());
     }
     store.save_state(&state)?;
+    let walk = Walk {
+        http: ctx.http,
+        token: &creds.access_token,
+        base: &base,
+        store,
+        pass,
+        max_pages: options.max_pages,
+        progress,
+        hint: &hint,
+    };
     for d in &DOMAINS {
-        walk(
-            http,
-            &creds.access_token,
-            &base,
-            store,
-            &mut state,
-            d,
-            pass,
-            progress,
-            &hint,
-            &mut notes,
-        )
-        .await?;
+        walk.domain(&mut state, d, &mut notes).await?;
     }
     let mut built = normalize(store, &state)?;
     notes.append(&mut built.notes);
@@ -305,122 +401,142 @@ pub async fn fetch(
     Ok(notes)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn walk(
-    http: &Http,
-    token: &Secret,
-    base: &url::Url,
-    store: &AccountStore,
-    state: &mut AccountState,
-    d: &Domain,
+struct Walk<'a> {
+    http: &'a Http,
+    token: &'a Secret,
+    base: &'a url::Url,
+    store: &'a AccountStore,
     pass: u64,
-    progress: &Progress,
-    hint: &str,
-    notes: &mut Vec<String>,
-) -> Result<(), Error> {
-    let base_str = base.as_str().trim_end_matches('/').to_string();
-    let stored = state
-        .endpoints
-        .get(d.endpoint)
-        .map(|e| Cursor::from(&e.cursor));
-    let mut next = match stored {
-        Some(c) if c.pass == pass && c.done => return Ok(()),
-        Some(c) if c.pass == pass => c.next.unwrap_or_else(|| first_url(&base_str, d.domain)),
-        _ => {
-            // A new pass replaces the previous pages (they stay readable until overwritten,
-            // but only the count in the state is ever read).
-            let entry = state.endpoints.entry(d.endpoint.to_string()).or_default();
-            entry.pages = 0;
-            entry.items = 0;
-            entry.cursor = Cursor {
-                pass,
-                done: false,
-                next: None,
+    max_pages: u64,
+    progress: &'a Progress,
+    hint: &'a str,
+}
+
+impl Walk<'_> {
+    async fn domain(
+        &self,
+        state: &mut AccountState,
+        d: &Domain,
+        notes: &mut Vec<String>,
+    ) -> Result<(), FetchError> {
+        let (pass, store) = (self.pass, self.store);
+        let base_str = self.base.as_str().trim_end_matches('/').to_string();
+        let stored = state
+            .endpoints
+            .get(d.endpoint)
+            .map(|e| Cursor::from(&e.cursor));
+        let mut next = match stored {
+            Some(c) if c.pass == pass && c.done => return Ok(()),
+            Some(c) if c.pass == pass => c.next.unwrap_or_else(|| first_url(&base_str, d.domain)),
+            _ => {
+                // A new pass replaces the previous pages (they stay readable until overwritten,
+                // but only the count in the state is ever read).
+                let entry = state.endpoints.entry(d.endpoint.to_string()).or_default();
+                entry.pages = 0;
+                entry.items = 0;
+                entry.cursor = Cursor {
+                    pass,
+                    done: false,
+                    next: None,
+                }
+                .to_json();
+                store.save_state(state)?;
+                first_url(&base_str, d.domain)
             }
-            .to_json();
-            store.save_state(state)?;
-            first_url(&base_str, d.domain)
-        }
-    };
-    let mut seen: HashSet<String> = HashSet::new();
-    loop {
-        if !seen.insert(next.clone()) {
-            // A server whose next link goes in circles: what was read is all there is.
-            let done = Cursor {
-                pass,
-                done: true,
-                next: None,
-            };
-            store.set_cursor(state, d.endpoint, done.to_json())?;
-            return Ok(());
-        }
-        let resp = http.send(|c| request(c, &next, token)).await?;
-        let no_data =
-            resp.status == 404 || (d.unconfirmed && matches!(resp.status, 400 | 422 | 501));
-        if no_data {
-            let first = state.endpoints.get(d.endpoint).is_none_or(|e| e.pages == 0);
-            if first && d.header.is_some() {
-                notes.push(format!(
-                    "LinkedIn has no {} data for this account (HTTP {}); LinkedIn builds the snapshot domain by domain after you consent, so some domains may appear only hours later",
-                    d.domain, resp.status
-                ));
-            }
-            let done = Cursor {
-                pass,
-                done: true,
-                next: None,
-            };
-            store.set_cursor(state, d.endpoint, done.to_json())?;
-            return Ok(());
-        }
-        let resp = resp.ok("linkedin", hint)?;
-        let page = resp.json()?;
-        if !page.is_object() {
-            return Err(FetchError::Protocol {
-                url: resp.url.clone(),
-                message: "expected a JSON object with paging and elements".into(),
-            }
-            .into());
-        }
-        let rows = page_rows(page, d.domain).len() as u64;
-        let following = next_link(page, base, &resp.url)?;
-        let done = following.is_none() || rows == 0;
-        let cursor = Cursor {
-            pass,
-            done,
-            next: if done { None } else { following.clone() },
         };
-        // Pages without rows are not stored (`store_page` skips them); their cursor is.
-        store.store_page(state, d.endpoint, &resp.body, rows, cursor.to_json())?;
-        progress.page(d.domain, rows);
-        match (done, following) {
-            (false, Some(n)) => next = n,
-            _ => return Ok(()),
+        let done_cursor = Cursor {
+            pass,
+            done: true,
+            next: None,
+        };
+        let mut guard = PageGuard::new(d.domain, self.max_pages);
+        loop {
+            if let Err(note) = guard.admit(Some(&next)) {
+                // A server whose next link goes in circles: what was read is all there is.
+                notes.push(note);
+                store.set_cursor(state, d.endpoint, done_cursor.to_json())?;
+                return Ok(());
+            }
+            let resp = self.http.send(|c| request(c, &next, self.token)).await?;
+            let no_data =
+                resp.status == 404 || (d.unconfirmed && matches!(resp.status, 400 | 422 | 501));
+            if no_data {
+                let first = state.endpoints.get(d.endpoint).is_none_or(|e| e.pages == 0);
+                if first && d.rows.is_some() {
+                    notes.push(format!(
+                        "LinkedIn has no {} data for this account (HTTP {}); LinkedIn builds the snapshot domain by domain after you consent, so some domains may appear only hours later",
+                        d.domain, resp.status
+                    ));
+                }
+                store.set_cursor(state, d.endpoint, done_cursor.to_json())?;
+                return Ok(());
+            }
+            let resp = resp.ok("linkedin", self.hint)?;
+            let page = resp.json()?;
+            if !page.is_object() {
+                return Err(FetchError::Protocol {
+                    url: resp.url.clone(),
+                    message: "expected a JSON object with paging and elements".into(),
+                });
+            }
+            let rows = page_rows(page, d.domain).len() as u64;
+            let following = next_link(page, self.base, &resp.url)?;
+            let done = following.is_none() || rows == 0;
+            let cursor = Cursor {
+                pass,
+                done,
+                next: if done { None } else { following.clone() },
+            };
+            // Pages without rows are not stored (`store_page` skips them); their cursor is.
+            store.store_page(state, d.endpoint, &resp.body, rows, cursor.to_json())?;
+            self.progress.page(d.domain, rows);
+            match (done, following) {
+                (false, Some(n)) => next = n,
+                _ => return Ok(()),
+            }
         }
     }
 }
 
-/// Lower-cased letters and digits only: `CONVERSATION ID`, `conversationId` and
-/// `conversation_id` all become `conversationid`.
-fn norm_key(k: &str) -> String {
-    k.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+/// One snapshot row as a LinkedIn record: its fields by column key (`Share Link`, `shareLink`
+/// and `share_link` alike), values as the export would write them.
+struct JsonRow<'a> {
+    line: u64,
+    cells: HashMap<String, &'a Value>,
 }
 
-/// A JSON cell as CSV text: strings as they are, arrays joined with `,`, epoch numbers in
-/// date columns as `YYYY-MM-DD HH:MM:SS UTC`.
+impl<'a> JsonRow<'a> {
+    fn new(line: u64, row: &'a serde_json::Map<String, Value>) -> JsonRow<'a> {
+        JsonRow {
+            line,
+            cells: row.iter().map(|(k, v)| (column_key(k), v)).collect(),
+        }
+    }
+}
+
+impl Record for JsonRow<'_> {
+    fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn cell(&self, column: &str) -> Cow<'_, str> {
+        match self.cells.get(column) {
+            Some(Value::String(s)) => Cow::Borrowed(s),
+            Some(v) => Cow::Owned(cell_text(column, v)),
+            None => Cow::Borrowed(""),
+        }
+    }
+}
+
+/// A JSON value as export text: arrays joined with `,`, epoch numbers in date columns as
+/// `YYYY-MM-DD HH:MM:SS UTC`, booleans as `true`/`false`.
 fn cell_text(column: &str, v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => {
-            let is_date = {
-                let k = norm_key(column);
-                k.contains("date") || k == "sentat"
-            };
+            let is_date = column.contains("date") || column == "sentat";
             match n.as_i64() {
                 Some(x) if is_date && x > 100_000_000 => {
                     let ms = if x > 100_000_000_000 { x } else { x * 1000 };
@@ -441,78 +557,6 @@ fn cell_text(column: &str, v: &Value) -> String {
     }
 }
 
-/// The CSV text of one domain (header of the export file, one line per row of every page).
-/// Cells are matched to columns by name, ignoring case, spaces and underscores.
-pub fn domain_csv(d: &Domain, pages: &[Vec<u8>]) -> Vec<u8> {
-    let Some(header) = d.header else {
-        return Vec::new();
-    };
-    let keys: Vec<String> = header.iter().map(|h| norm_key(h)).collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for page in pages {
-        let Ok(page) = serde_json::from_slice::<Value>(page) else {
-            continue;
-        };
-        for row in page_rows(&page, d.domain) {
-            let by_key: BTreeMap<String, &Value> =
-                row.iter().map(|(k, v)| (norm_key(k), v)).collect();
-            let cells: Vec<String> = header
-                .iter()
-                .zip(&keys)
-                .map(|(h, k)| by_key.get(k).map(|v| cell_text(h, v)).unwrap_or_default())
-                .collect();
-            rows.push(cells);
-        }
-    }
-    match d.endpoint {
-        "comments" => comments_csv(header, rows),
-        // messages.csv is read with `\` as the quote escape: quote every cell, double every `\`.
-        "inbox" => write_csv(header, rows, true),
-        _ => write_csv(header, rows, false),
-    }
-}
-
-fn write_csv(header: &[&str], rows: Vec<Vec<String>>, backslash_escaped: bool) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .quote_style(if backslash_escaped {
-            csv::QuoteStyle::Always
-        } else {
-            csv::QuoteStyle::Necessary
-        })
-        .from_writer(Vec::new());
-    let _ = w.write_record(header);
-    for row in rows {
-        let row: Vec<String> = if backslash_escaped {
-            row.into_iter().map(|c| c.replace('\\', "\\\\")).collect()
-        } else {
-            row
-        };
-        let _ = w.write_record(&row);
-    }
-    w.into_inner().unwrap_or_default()
-}
-
-/// Comments.csv is read line by line (a record starts with a date and a link, as LinkedIn
-/// writes it): one line per comment, the message on that line, an empty link made a URN so
-/// the record is not taken for the previous comment's text.
-fn comments_csv(header: &[&str], rows: Vec<Vec<String>>) -> Vec<u8> {
-    let rows = rows
-        .into_iter()
-        .map(|mut r| {
-            if let Some(link) = r.get_mut(1)
-                && link.trim().is_empty()
-            {
-                *link = "urn:li:comment:unknown".into();
-            }
-            if let Some(m) = r.get_mut(2) {
-                *m = m.replace(['\r', '\n'], " ");
-            }
-            r
-        })
-        .collect();
-    write_csv(header, rows, false)
-}
-
 /// What the stored pages of a LinkedIn account amount to.
 #[derive(Debug, Default)]
 pub struct Normalized {
@@ -524,29 +568,38 @@ pub struct Normalized {
     pub notes: Vec<String>,
 }
 
-/// Rebuilds the CSV files from the stored pages and reads them with the LinkedIn export
-/// importer.
-pub fn normalize(store: &AccountStore, state: &AccountState) -> Result<Normalized, Error> {
-    let dir = store.dir().join(CSV_DIR);
+/// Reads the stored pages' rows with the export importer's row handlers (no files written).
+pub fn normalize(store: &AccountStore, state: &AccountState) -> Result<Normalized, FetchError> {
     let mut profile = None;
+    let mut pages_of: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     for d in &DOMAINS {
-        let pages = store.pages(state, d.endpoint)?;
-        if d.header.is_none() {
-            if profile.is_none() {
-                profile = pages
-                    .iter()
-                    .filter_map(|p| serde_json::from_slice::<Value>(p).ok())
-                    .find_map(|p| profile_owner(&p));
-            }
-            continue;
+        let pages: Vec<Value> = store
+            .pages(state, d.endpoint)?
+            .iter()
+            .filter_map(|p| serde_json::from_slice::<Value>(p).ok())
+            .collect();
+        if d.rows.is_none() && profile.is_none() {
+            profile = pages.iter().find_map(profile_owner);
         }
-        write_atomic(
-            &dir.join(format!("{}.csv", d.domain)),
-            &domain_csv(d, &pages),
-            false,
-        )?;
+        pages_of.insert(d.endpoint, pages);
     }
-    let archive = Archive::open(&dir, u64::MAX)?;
+    let mut set = RowSet::new();
+    for d in &DOMAINS {
+        let (Some(kind), Some(pages)) = (d.rows, pages_of.get(d.endpoint)) else {
+            continue;
+        };
+        let rows: Vec<JsonRow<'_>> = pages
+            .iter()
+            .flat_map(|p| page_rows(p, d.domain))
+            .enumerate()
+            .map(|(i, r)| JsonRow::new(i as u64 + 1, r))
+            .collect();
+        set.add(
+            kind,
+            &format!("linkedin API: {}", d.domain),
+            rows.iter().map(|r| r as &dyn Record),
+        );
+    }
     let options = ImportOptions {
         me: state
             .meta
@@ -555,13 +608,13 @@ pub fn normalize(store: &AccountStore, state: &AccountState) -> Result<Normalize
             .or(profile)
             .into_iter()
             .collect(),
-        threads: 2,
+        threads: 1,
     };
     let mut sink = Collected::default();
-    LinkedInExport.read(&archive, &options, &mut sink)?;
+    set.finish(&options, &mut sink);
     let owner = sink.owners.first().and_then(|o| o.id.clone());
     let notes = sink
-        .diagnostics
+        .diag()
         .problems()
         .iter()
         .map(crate::diag::describe)
@@ -577,45 +630,58 @@ pub fn normalize(store: &AccountStore, state: &AccountState) -> Result<Normalize
 mod tests {
     use super::*;
 
-    fn domain(name: &str) -> Domain {
-        DOMAINS
-            .iter()
-            .copied()
-            .find(|d| d.domain == name)
-            .unwrap_or(DOMAINS[0])
-    }
-
     #[test]
-    fn rows_become_export_csv() {
-        let page = json!({
-            "paging": {"start": 0, "count": 10, "links": []},
+    fn json_rows_are_read_by_the_export_row_handlers() {
+        let inbox = json!({
             "elements": [{"snapshotDomain": "INBOX", "snapshotData": [
                 {"CONVERSATION ID": "2-A==", "FROM": "Sam \"S\" Sample", "SENDER PROFILE URL": "https://www.linkedin.com/in/sam",
-                 "TO": "Robin", "RECIPIENT PROFILE URLS": ["https://www.linkedin.com/in/robin"],
-                 "DATE": "2024-03-07 10:00:00 UTC", "CONTENT": "a\\\"b, c\nd", "IS MESSAGE DRAFT": false}
+                 "TO": "Robin", "RECIPIENT PROFILE URLS": ["https://www.linkedin.com/in/Robin/"],
+                 "DATE": "2024-03-07 10:00:00 UTC", "CONTENT": "a, c\nd", "IS MESSAGE DRAFT": false},
+                {"conversationId": "2-A==", "from": "Robin", "senderProfileUrl": "https://www.linkedin.com/in/robin",
+                 "to": "Sam", "recipientProfileUrls": "https://www.linkedin.com/in/sam",
+                 "date": 1709806500000_i64, "content": "hi", "isMessageDraft": "No"}
             ]}]
         });
-        let csv = domain_csv(&domain("INBOX"), &[page.to_string().into_bytes()]);
-        let text = String::from_utf8_lossy(&csv).to_string();
-        assert!(
-            text.starts_with("\"CONVERSATION ID\",\"CONVERSATION TITLE\""),
-            "{text}"
-        );
-        assert!(text.contains("\"a\\\\\"\"b, c\nd\""), "{text}");
-        assert!(text.contains("\"false\""), "{text}");
         let comments = json!({"elements": [{"snapshotDomain": "ALL_COMMENTS", "snapshotData": [
             {"Date": "2024-03-06 08:00:01", "Link": "", "Message": "two\nlines"},
             {"date": 1709712001000_i64, "link": "https://www.linkedin.com/feed/update/urn:li:activity:1", "message": "x"}
         ]}]});
-        let csv = domain_csv(
-            &domain("ALL_COMMENTS"),
-            &[comments.to_string().into_bytes()],
+        let mut set = RowSet::new();
+        for (kind, page, domain) in [
+            (RowKind::Messages, &inbox, "INBOX"),
+            (RowKind::Comments, &comments, "ALL_COMMENTS"),
+        ] {
+            let rows: Vec<JsonRow<'_>> = page_rows(page, domain)
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| JsonRow::new(i as u64 + 1, r))
+                .collect();
+            set.add(kind, domain, rows.iter().map(|r| r as &dyn Record));
+        }
+        let mut sink = Collected::default();
+        set.finish(
+            &ImportOptions {
+                me: vec!["https://www.linkedin.com/in/robin".into()],
+                threads: 1,
+            },
+            &mut sink,
         );
-        let text = String::from_utf8_lossy(&csv).to_string();
-        assert_eq!(
-            text,
-            "Date,Link,Message\n2024-03-06 08:00:01,urn:li:comment:unknown,two lines\n2024-03-06 08:00:01 UTC,https://www.linkedin.com/feed/update/urn:li:activity:1,x\n"
-        );
+        let messages: Vec<&Activity> = sink
+            .activities
+            .iter()
+            .filter(|a| a.kind == crate::model::Kind::Message)
+            .collect();
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[1].direction, crate::model::Direction::Out);
+        assert_eq!(messages[0].participants, Some(2));
+        assert!(messages[1].at.is_some(), "epoch milliseconds are a date");
+        let comments: Vec<&Activity> = sink
+            .activities
+            .iter()
+            .filter(|a| a.kind == crate::model::Kind::Comment)
+            .collect();
+        assert_eq!(comments.len(), 2);
+        assert!(comments.iter().all(|c| c.at.is_some()));
     }
 
     #[test]

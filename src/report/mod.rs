@@ -15,7 +15,7 @@ use crate::analysis::compare::Comparison;
 use crate::diag::Problem;
 use crate::error::Error;
 use crate::model::Activity;
-use crate::sources::Owner;
+use crate::model::Owner;
 pub use charts::ChartOptions;
 
 /// One export read in this run.

@@ -6,6 +6,7 @@
 //! `Shares_123.csv`, `messages.csv`/`Messages.csv`, a top folder or not). Files are parsed in
 //! parallel; messages and invitations are kept as rows until the owner is known.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -369,6 +370,75 @@ fn guarded<T>(
         .unwrap_or_else(|panic| Err(parser_failed(archive, entry, &*panic)))
 }
 
+/// Which LinkedIn file a set of records stands for (the API's snapshot domains mirror them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// `Shares.csv` (`MEMBER_SHARE_INFO`).
+    Shares,
+    /// `Comments.csv` (`ALL_COMMENTS`).
+    Comments,
+    /// `Reactions.csv` (`ALL_LIKES`).
+    Reactions,
+    /// `messages.csv` (`INBOX`).
+    Messages,
+    /// `Invitations.csv` (`INVITATIONS`).
+    Invitations,
+    /// `Connections.csv` (`CONNECTIONS`).
+    Connections,
+}
+
+impl RowKind {
+    fn file_kind(self) -> FileKind {
+        match self {
+            RowKind::Shares => FileKind::Shares,
+            RowKind::Comments => FileKind::Comments,
+            RowKind::Reactions => FileKind::Reactions,
+            RowKind::Messages => FileKind::Messages { guide: false },
+            RowKind::Invitations => FileKind::Invitations,
+            RowKind::Connections => FileKind::Connections,
+        }
+    }
+}
+
+/// Records from somewhere other than an export's files (the Member Data Portability API),
+/// read by the same row handlers and assembled by the same owner and message rules as an
+/// export.
+#[derive(Debug, Default)]
+pub struct RowSet {
+    parsed: Parsed,
+    batches: Vec<Vec<Activity>>,
+    files: u64,
+}
+
+impl RowSet {
+    /// An empty set.
+    pub fn new() -> RowSet {
+        RowSet::default()
+    }
+
+    /// Reads `records` as rows of a `kind` file named `source`.
+    pub fn add<'r>(
+        &mut self,
+        kind: RowKind,
+        source: &str,
+        records: impl IntoIterator<Item = &'r dyn Record>,
+    ) {
+        let mut handler = Handler::new(kind.file_kind(), Arc::from(source), self.files << 40);
+        self.files += 1;
+        let mut parsed = Parsed::default();
+        for r in records {
+            handler.row(r, &mut parsed);
+        }
+        self.batches.push(std::mem::take(&mut parsed.activities));
+        self.parsed.merge(parsed);
+    }
+
+    /// Finds the owner and pushes every activity into the sink, as `read` does for an export.
+    pub fn finish(self, options: &ImportOptions, sink: &mut dyn Sink) {
+        assemble(self.parsed, self.batches, options, sink);
+    }
+}
+
 /// The error for a file whose parser panicked (a bug in rapport, not in the export).
 fn parser_failed(
     archive: &Archive,
@@ -389,18 +459,67 @@ fn parser_failed(
     }
 }
 
-/// A record handed to the row handlers: 1-based line and cells.
-struct Row<'a> {
-    line: u64,
-    record: &'a csv::ByteRecord,
+/// One LinkedIn record, however it is stored: a CSV row of an export file, or a JSON row of
+/// the Member Data Portability API (`fetch::linkedin`). Both go through the same row handlers,
+/// so an API account and an export follow the very same rules.
+pub trait Record {
+    /// The 1-based line (CSV) or row number (API) for problem reports.
+    fn line(&self) -> u64;
+    /// The cell of `column` (a column key, see [`column_key`]): empty when absent.
+    fn cell(&self, column: &str) -> Cow<'_, str>;
 }
 
-impl Row<'_> {
-    fn get(&self, idx: Option<usize>) -> &str {
-        idx.and_then(|i| self.record.get(i))
-            .map(|b| std::str::from_utf8(b).unwrap_or(""))
-            .unwrap_or("")
+/// A CSV row: its line, its cells, and where each column is.
+struct CsvRow<'a> {
+    line: u64,
+    record: &'a csv::ByteRecord,
+    columns: &'a HashMap<&'static str, usize>,
+}
+
+impl Record for CsvRow<'_> {
+    fn line(&self) -> u64 {
+        self.line
     }
+
+    fn cell(&self, column: &str) -> Cow<'_, str> {
+        let bytes = self.columns.get(column).and_then(|&i| self.record.get(i));
+        Cow::Borrowed(bytes.map_or("", |b| std::str::from_utf8(b).unwrap_or("")))
+    }
+}
+
+/// The column keys the row handlers read.
+const COLUMNS: &[&str] = &[
+    "date",
+    "sharelink",
+    "sharecommentary",
+    "link",
+    "message",
+    "type",
+    "optiontext",
+    "conversationid",
+    "from",
+    "senderprofileurl",
+    "to",
+    "recipientprofileurls",
+    "ismessagedraft",
+    "isconversationdraft",
+    "content",
+    "subject",
+    "direction",
+    "sentat",
+    "inviterprofileurl",
+    "inviteeprofileurl",
+    "firstname",
+    "lastname",
+    "url",
+];
+
+/// Where each read column sits in a file's header.
+fn layout_columns(layout: &Layout) -> HashMap<&'static str, usize> {
+    COLUMNS
+        .iter()
+        .filter_map(|n| Some((*n, layout.col(n)?)))
+        .collect()
 }
 
 fn parse_file(
@@ -461,7 +580,8 @@ fn parse_records(
     seq_base: u64,
     out: &mut Parsed,
 ) -> io::Result<()> {
-    let mut handler = Handler::new(layout, source.clone(), seq_base);
+    let mut handler = Handler::new(layout.kind, source.clone(), seq_base);
+    let columns = layout_columns(layout);
     if layout.kind == FileKind::Comments && comments_in_standard_order(layout) {
         return parse_comments(reader, lines_before, &mut handler, out);
     }
@@ -503,17 +623,19 @@ fn parse_records(
                         .collect();
                     let fixed_record = csv::ByteRecord::from(fixed);
                     handler.row(
-                        &Row {
+                        &CsvRow {
                             line,
                             record: &fixed_record,
+                            columns: &columns,
                         },
                         out,
                     );
                 } else {
                     handler.row(
-                        &Row {
+                        &CsvRow {
                             line,
                             record: &record,
+                            columns: &columns,
                         },
                         out,
                     );
@@ -642,47 +764,18 @@ struct Handler {
     seq: u64,
     /// Occurrences of each synthesized id, so identical rows stay distinct acts.
     seen: HashMap<u64, u32>,
-    c: HashMap<&'static str, Option<usize>>,
     /// One shared copy of each profile URL and conversation id (they repeat on every row).
     interned: HashSet<Arc<str>>,
 }
 
 impl Handler {
-    fn new(layout: &Layout, source: Arc<str>, seq_base: u64) -> Self {
-        // Column keys (case, spaces and underscores removed; see `column_key`).
-        let names: &[&'static str] = &[
-            "date",
-            "sharelink",
-            "sharecommentary",
-            "link",
-            "message",
-            "type",
-            "optiontext",
-            "conversationid",
-            "from",
-            "senderprofileurl",
-            "to",
-            "recipientprofileurls",
-            "ismessagedraft",
-            "isconversationdraft",
-            "content",
-            "subject",
-            "direction",
-            "sentat",
-            "inviterprofileurl",
-            "inviteeprofileurl",
-            "firstname",
-            "lastname",
-            "url",
-        ];
-        let c = names.iter().map(|n| (*n, layout.col(n))).collect();
+    fn new(kind: FileKind, source: Arc<str>, seq_base: u64) -> Self {
         Handler {
-            kind: layout.kind,
+            kind,
             source,
             seq_base,
             seq: 0,
             seen: HashMap::default(),
-            c,
             interned: HashSet::default(),
         }
     }
@@ -703,10 +796,6 @@ impl Handler {
         let a: Arc<str> = Arc::from(s);
         self.interned.insert(a.clone());
         a
-    }
-
-    fn col(&self, name: &str) -> Option<usize> {
-        self.c.get(name).copied().flatten()
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -775,35 +864,35 @@ impl Handler {
         out.activities.push(a);
     }
 
-    fn row(&mut self, row: &Row<'_>, out: &mut Parsed) {
+    fn row(&mut self, row: &dyn Record, out: &mut Parsed) {
         match self.kind {
             FileKind::Shares => {
-                let date = row.get(self.col("date"));
-                let link = row.get(self.col("sharelink")).trim().to_string();
-                let at = self.date(date, row.line, false, &mut out.diag);
+                let date = &*row.cell("date");
+                let link = row.cell("sharelink").trim().to_string();
+                let at = self.date(date, row.line(), false, &mut out.diag);
                 let id = if link.is_empty() || is_placeholder(&link) {
-                    self.synth_id("share", &[date, row.get(self.col("sharecommentary"))])
+                    self.synth_id("share", &[date, &*row.cell("sharecommentary")])
                 } else {
                     link
                 };
                 self.simple(out, id, at, Kind::Post);
             }
             FileKind::Comments => {
-                let date = row.get(self.col("date")).to_string();
-                let link = row.get(self.col("link")).to_string();
-                let message = row.get(self.col("message")).to_string();
-                self.comment(row.line, &date, &link, &message, out);
+                let date = row.cell("date").to_string();
+                let link = row.cell("link").to_string();
+                let message = row.cell("message").to_string();
+                self.comment(row.line(), &date, &link, &message, out);
             }
             FileKind::Reactions | FileKind::InstantReposts | FileKind::Votes => {
-                let date = row.get(self.col("date"));
-                let link = row.get(self.col("link"));
+                let date = &*row.cell("date");
+                let link = &*row.cell("link");
                 let (prefix, kind) = match self.kind {
                     FileKind::Reactions => ("reaction", Kind::Reaction),
                     FileKind::Votes => ("vote", Kind::Vote),
                     _ => ("repost", Kind::Repost),
                 };
-                let at = self.date(date, row.line, false, &mut out.diag);
-                let extra = row.get(self.col("type")).to_string() + row.get(self.col("optiontext"));
+                let at = self.date(date, row.line(), false, &mut out.diag);
+                let extra = row.cell("type").to_string() + &*row.cell("optiontext");
                 let id = self.synth_id(prefix, &[date.trim(), link.trim(), &extra]);
                 self.simple(out, id, at, kind);
             }
@@ -811,10 +900,10 @@ impl Handler {
             FileKind::Messages2018 => self.message_2018(row, out),
             FileKind::Invitations => self.invitation(row, out),
             FileKind::Connections => {
-                let first = row.get(self.col("firstname"));
-                let last = row.get(self.col("lastname"));
+                let first = &*row.cell("firstname");
+                let last = &*row.cell("lastname");
                 let name = name_key(&format!("{first} {last}"));
-                let url = normalize_linkedin_url(row.get(self.col("url")));
+                let url = normalize_linkedin_url(&row.cell("url"));
                 if !name.is_empty() || url.is_some() {
                     out.connections.push(Connection { name, url });
                 }
@@ -836,9 +925,10 @@ impl Handler {
         out.activities.push(a);
     }
 
-    fn message(&mut self, row: &Row<'_>, guide: bool, out: &mut Parsed) {
-        let conversation = row.get(self.col("conversationid")).trim();
-        let date = row.get(self.col("date"));
+    fn message(&mut self, row: &dyn Record, guide: bool, out: &mut Parsed) {
+        let conversation_cell = row.cell("conversationid");
+        let conversation = conversation_cell.trim();
+        let date = &*row.cell("date");
         if conversation.is_empty() || is_placeholder(conversation) || date.trim().is_empty() {
             let what = if conversation.trim().is_empty() {
                 "message without a conversation id"
@@ -846,27 +936,27 @@ impl Handler {
                 "message without a date"
             };
             out.diag
-                .skip(&self.source, Some(row.line), what, String::new());
+                .skip(&self.source, Some(row.line()), what, String::new());
             return;
         }
-        let at = self.date(date, row.line, false, &mut out.diag);
+        let at = self.date(date, row.line(), false, &mut out.diag);
         let truthy = |v: &str| {
             matches!(
                 v.trim().to_ascii_lowercase().as_str(),
                 "yes" | "true" | "1" | "y"
             )
         };
-        let draft = truthy(row.get(self.col("ismessagedraft")))
-            || truthy(row.get(self.col("isconversationdraft")));
-        let from_cell = row.get(self.col("from")).trim();
+        let draft = truthy(&row.cell("ismessagedraft")) || truthy(&row.cell("isconversationdraft"));
+        let from_text = row.cell("from");
+        let from_cell = from_text.trim();
         let from = name_key(from_cell);
-        let to = row.get(self.col("to")).trim().to_string();
+        let to = row.cell("to").trim().to_string();
         let recipient_urls: Vec<Arc<str>> = row
-            .get(self.col("recipientprofileurls"))
+            .cell("recipientprofileurls")
             .split([',', ';'])
             .filter_map(|u| self.intern_url(u))
             .collect();
-        let sender_url = self.intern_url(row.get(self.col("senderprofileurl")));
+        let sender_url = self.intern_url(&row.cell("senderprofileurl"));
         let to = if recipient_urls.is_empty() {
             to
         } else {
@@ -879,8 +969,8 @@ impl Handler {
                 date.trim(),
                 from_cell,
                 sender_url.as_deref().unwrap_or(""),
-                row.get(self.col("content")),
-                row.get(self.col("subject")),
+                &*row.cell("content"),
+                &*row.cell("subject"),
             ],
         );
         let seq = self.next_seq();
@@ -900,43 +990,44 @@ impl Handler {
         });
     }
 
-    fn message_2018(&mut self, row: &Row<'_>, out: &mut Parsed) {
-        let direction = row.get(self.col("direction")).trim().to_ascii_uppercase();
+    fn message_2018(&mut self, row: &dyn Record, out: &mut Parsed) {
+        let direction = row.cell("direction").trim().to_ascii_uppercase();
         let outgoing = match direction.as_str() {
             "OUTGOING" | "SENT" | "OUT" | "OUTBOX" => true,
             "INCOMING" | "RECEIVED" | "IN" | "INBOX" => false,
             _ => {
                 out.diag.skip(
                     &self.source,
-                    Some(row.line),
+                    Some(row.line()),
                     "message with an unknown Direction",
                     format!("{direction:?}"),
                 );
                 return;
             }
         };
-        let date = row.get(self.col("date"));
+        let date = &*row.cell("date");
         if date.trim().is_empty() {
             out.diag.skip(
                 &self.source,
-                Some(row.line),
+                Some(row.line()),
                 "message without a date",
                 String::new(),
             );
             return;
         }
-        let at = self.date(date, row.line, false, &mut out.diag);
-        let from_cell = row.get(self.col("from")).trim();
+        let at = self.date(date, row.line(), false, &mut out.diag);
+        let from_text = row.cell("from");
+        let from_cell = from_text.trim();
         let from = name_key(from_cell);
-        let to = row.get(self.col("to")).trim().to_string();
+        let to = row.cell("to").trim().to_string();
         let id = self.synth_id(
             "message",
             &[
                 from_cell,
                 &to,
                 date.trim(),
-                row.get(self.col("content")),
-                row.get(self.col("subject")),
+                &*row.cell("content"),
+                &*row.cell("subject"),
             ],
         );
         let seq = self.next_seq();
@@ -951,28 +1042,28 @@ impl Handler {
         });
     }
 
-    fn invitation(&mut self, row: &Row<'_>, out: &mut Parsed) {
-        let direction = row.get(self.col("direction")).trim().to_ascii_uppercase();
+    fn invitation(&mut self, row: &dyn Record, out: &mut Parsed) {
+        let direction = row.cell("direction").trim().to_ascii_uppercase();
         let outgoing = match direction.as_str() {
             "OUTGOING" | "SENT" => true,
             "INCOMING" | "RECEIVED" => false,
             _ => {
                 out.diag.skip(
                     &self.source,
-                    Some(row.line),
+                    Some(row.line()),
                     "invitation with an unknown Direction",
                     format!("{direction:?}"),
                 );
                 return;
             }
         };
-        let date = row.get(self.col("sentat"));
-        let at = self.date(date, row.line, false, &mut out.diag);
-        let from = name_key(row.get(self.col("from")));
-        let to = name_key(row.get(self.col("to")));
-        let note = !row.get(self.col("message")).trim().is_empty();
-        let inviter_url = normalize_linkedin_url(row.get(self.col("inviterprofileurl")));
-        let invitee_url = normalize_linkedin_url(row.get(self.col("inviteeprofileurl")));
+        let date = &*row.cell("sentat");
+        let at = self.date(date, row.line(), false, &mut out.diag);
+        let from = name_key(&row.cell("from"));
+        let to = name_key(&row.cell("to"));
+        let note = !row.cell("message").trim().is_empty();
+        let inviter_url = normalize_linkedin_url(&row.cell("inviterprofileurl"));
+        let invitee_url = normalize_linkedin_url(&row.cell("inviteeprofileurl"));
         let id = self.synth_id("invitation", &[&from, &to, date.trim(), &direction]);
         let seq = self.next_seq();
         out.invitations.push(InvitationRow {

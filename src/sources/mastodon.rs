@@ -861,7 +861,7 @@ fn hash128(s: &str) -> u128 {
 
 /// The author of a status URI (docs/counting.md, *Mastodon*):
 /// `…/users/<name>/statuses/<id>` → `…/users/<name>` (also `…/ap/users/<id>/statuses/<id>`).
-fn author_of(uri: &str) -> Option<&str> {
+pub(crate) fn author_of(uri: &str) -> Option<&str> {
     let i = uri.find("/statuses/")?;
     if uri[i + 10..].is_empty() {
         return None;
@@ -1020,7 +1020,7 @@ impl State {
             if o.in_reply_to.0.is_none()
                 && let Some(html) = &o.content.0
             {
-                status.leading = leading_mentions(&html_text(html));
+                status.leading = leading_tokens(html);
             }
             status.parent = o.in_reply_to.0;
             status.conversation = o.conversation.0.or(o.context.0);
@@ -1182,7 +1182,7 @@ impl State {
     }
 }
 
-/// Builds the Activity (docs/counting.md, *Mastodon*: visibility before the reply rules).
+/// Builds the Activity of an archive status: the archive's facts handed to the shared rules.
 fn activity(
     s: Status,
     me: Option<&Me>,
@@ -1191,8 +1191,63 @@ fn activity(
     conversation: Option<String>,
     source: &Arc<str>,
 ) -> Activity {
-    let private = s.is_private(me);
-    let owner = me.map(|m| m.id.as_str());
+    let private_to = s
+        .is_private(me)
+        .then(|| s.addressees(me).into_iter().cloned().collect());
+    let facts = StatusFacts {
+        id: s.id,
+        at: s.at,
+        seq: s.seq,
+        boost: s.boost,
+        parent: s.parent,
+        parent_own,
+        parent_author: None,
+        private_to,
+        conversation,
+        mentions: s.mentions,
+        leading: s.leading,
+    };
+    status_activity(facts, me.map(|m| m.id.as_str()), people, source)
+}
+
+/// What the archive and the API both know of one status, reduced to what the rules need
+/// (docs/counting.md, *Mastodon*). Both paths fill it and call [`status_activity`], so a
+/// status fetched and the same status exported are classified alike.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusFacts {
+    /// The status URI (a boost: its activity URI).
+    pub id: String,
+    /// When it was published (ms since the epoch, UTC).
+    pub at: Option<i64>,
+    /// Position in the source, for ties.
+    pub seq: u64,
+    /// An Announce / reblog.
+    pub boost: bool,
+    /// The URI of the status it replies to.
+    pub parent: Option<String>,
+    /// The parent is one of the owner's statuses.
+    pub parent_own: bool,
+    /// The parent's author where the source knows it directly (the API's
+    /// `in_reply_to_account_id`, resolved); else it is read from the parent URI or mentions.
+    pub parent_author: Option<String>,
+    /// For a private status: the actors it is addressed to, the owner left out (never empty).
+    pub private_to: Option<Vec<String>>,
+    /// The private conversation it belongs to.
+    pub conversation: Option<String>,
+    /// `Mention` tags: (actor URI, `@name`).
+    pub mentions: Vec<(String, String)>,
+    /// The leading run of `@user` / `@user@host` tokens of the visible text (top-level posts).
+    pub leading: Vec<String>,
+}
+
+/// The Activity of one status (docs/counting.md, *Mastodon*: visibility before the reply
+/// rules; the classifier then applies the mode rules).
+pub(crate) fn status_activity(
+    s: StatusFacts,
+    owner: Option<&str>,
+    people: &mut Interner,
+    source: &Arc<str>,
+) -> Activity {
     let mut a = Activity::new(
         Platform::Mastodon,
         String::new(),
@@ -1210,38 +1265,46 @@ fn activity(
     if let Some(p) = &s.parent {
         a.kind = Kind::Reply;
         a.hints.parent = Some(p.clone());
-        if parent_own {
+        if s.parent_own {
             a.hints.parent_is_owner = true;
         } else {
-            let author = author_of(p).map(str::to_string).or_else(|| {
-                s.mentions
-                    .iter()
-                    .map(|(href, _)| href)
-                    .find(|h| Some(h.as_str()) != owner)
-                    .cloned()
-            });
+            let author = s
+                .parent_author
+                .clone()
+                .filter(|w| Some(w.as_str()) != owner)
+                .or_else(|| author_of(p).map(str::to_string))
+                .or_else(|| {
+                    s.mentions
+                        .iter()
+                        .map(|(href, _)| href)
+                        .find(|h| Some(h.as_str()) != owner)
+                        .cloned()
+                });
             if let Some(who) = author {
                 a.counterparts = vec![people.get(&who)];
                 a.hints.parent_author = Some(who);
             }
         }
     }
-    if private {
-        a.kind = Kind::Message;
-        let addressed = s.addressees(me);
-        a.participants = Some(1 + addressed.len() as u32);
-        a.counterparts = addressed.iter().map(|r| people.get(r)).collect();
-        a.conversation = conversation.map(|c| people.get(&c));
-    } else if s.parent.is_none() && !s.leading.is_empty() {
-        a.hints.leading_mentions = Some(s.leading.len() as u32);
-        for token in &s.leading {
-            if let Some(href) = mention_href(token, &s.mentions)
-                && Some(href) != owner
-                && !a.counterparts.iter().any(|c| **c == *href)
-            {
-                a.counterparts.push(people.get(href));
+    match s.private_to.filter(|to| !to.is_empty()) {
+        Some(to) => {
+            a.kind = Kind::Message;
+            a.participants = Some(1 + to.len() as u32);
+            a.counterparts = to.iter().map(|r| people.get(r)).collect();
+            a.conversation = s.conversation.map(|c| people.get(&c));
+        }
+        None if s.parent.is_none() && !s.leading.is_empty() => {
+            a.hints.leading_mentions = Some(s.leading.len() as u32);
+            for token in &s.leading {
+                if let Some(href) = mention_href(token, &s.mentions)
+                    && Some(href) != owner
+                    && !a.counterparts.iter().any(|c| **c == *href)
+                {
+                    a.counterparts.push(people.get(href));
+                }
             }
         }
+        None => {}
     }
     a.id = s.id;
     a
@@ -1297,6 +1360,12 @@ fn mention_href<'a>(token: &str, mentions: &'a [(String, String)]) -> Option<&'a
 
 // ------------------------------------------------------------------------------------------
 // Text
+
+/// The leading run of `@user` / `@user@host` tokens of a status's HTML `content` (its visible
+/// text), without the `@` (docs/counting.md, *Mastodon*).
+pub(crate) fn leading_tokens(html: &str) -> Vec<String> {
+    leading_mentions(&html_text(html))
+}
 
 /// The visible text of a status's HTML: tags removed (`<br>` and block ends become a space),
 /// entities decoded.

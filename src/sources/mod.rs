@@ -4,7 +4,7 @@
 
 pub mod archive;
 pub mod bluesky;
-mod common;
+pub(crate) mod common;
 pub mod linkedin;
 pub mod mastodon;
 pub mod text;
@@ -14,6 +14,7 @@ use std::path::Path;
 
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
+pub use crate::model::Owner;
 use crate::model::{Activity, Platform};
 pub use archive::Archive;
 
@@ -34,22 +35,6 @@ pub trait Sink {
     fn diag(&mut self) -> &mut Diagnostics;
     /// The owner the importer identified, and how.
     fn owner(&mut self, owner: Owner);
-}
-
-/// The account owner of one export.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Owner {
-    /// Platform of the export.
-    #[serde(serialize_with = "platform_name")]
-    pub platform: Platform,
-    /// The owner's stable id (normalized profile URL, user id, actor URI, DID); `None` if unknown.
-    pub id: Option<String>,
-    /// How it was found, in words.
-    pub how: String,
-}
-
-fn platform_name<S: serde::Serializer>(p: &Platform, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(p.as_str())
 }
 
 /// Settings that importers need.

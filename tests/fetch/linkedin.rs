@@ -554,18 +554,33 @@ async fn browser_login(token_answer: ResponseTemplate) -> Result<String, String>
     cfg.api.linkedin_token_url = format!("{}/oauth/v2/accessToken", server.uri());
     cfg.api.linkedin_api = server.uri();
     cfg.api.linkedin_client_id = "li-client".into();
-    cfg.api.linkedin_client_secret = "li-app-secret".into();
+    cfg.api.linkedin_client_secret = rapport::model::Secret::new("li-app-secret");
     cfg.api.linkedin_scope = "r_dma_portability_self_serve".into();
-    let http = rapport::fetch::Http::new(rapport::fetch::RetryPolicy::from(&cfg.api.retry))
+    let http = rapport::fetch::Http::new(rapport::fetch::RetryPolicy::from(&cfg.api))
         .map_err(|e| e.to_string())?;
-    let creds = rapport::fetch::auth::linkedin_oauth(&http, &cfg.api, "me", |url| {
+    let open = |url: &str| {
         assert!(url.contains("state="), "{url}");
         assert!(url.contains("code_challenge_method=S256"), "{url}");
-        tokio::spawn(browse(url));
-    })
-    .await
-    .map_err(|e| e.to_string())?;
-    assert_eq!(creds.platform, "linkedin");
+        tokio::spawn(browse(url.to_string()));
+    };
+    let args = rapport::fetch::LoginArgs {
+        instance: None,
+        handle: None,
+        app_password: None,
+        token: None,
+        account: Some("me".into()),
+        open: &open,
+    };
+    let ctx = rapport::fetch::Context {
+        http: &http,
+        api: &cfg.api,
+    };
+    let creds = rapport::fetch::fetcher(rapport::model::Platform::LinkedIn)
+        .map_err(|e| e.to_string())?
+        .login(&ctx, &args)
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(creds.platform, rapport::model::Platform::LinkedIn);
     assert_eq!(creds.account, "me");
     assert!(!format!("{creds:?}").contains("AQX-li-access"));
     Ok(creds.access_token.expose().to_string())

@@ -90,6 +90,7 @@ pub struct Fake {
     pub server: MockServer,
     pub statuses: Arc<Mutex<Vec<Value>>>,
     pub mentions: Arc<Mutex<Vec<Value>>>,
+    pub favourites: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Fake {
@@ -98,6 +99,7 @@ impl Fake {
         let fake = Fake {
             statuses: Arc::new(Mutex::new(statuses)),
             mentions: Arc::new(Mutex::new(mentions)),
+            favourites: Arc::new(Mutex::new(Vec::new())),
             server,
         };
         fake.mount(page).await;
@@ -133,6 +135,16 @@ impl Fake {
                 page,
                 base: base.clone(),
                 path: "/api/v1/accounts/1/statuses".into(),
+            })
+            .mount(&self.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/favourites"))
+            .respond_with(Paged {
+                items: self.favourites.clone(),
+                page,
+                base: base.clone(),
+                path: "/api/v1/favourites".into(),
             })
             .mount(&self.server)
             .await;
@@ -255,14 +267,15 @@ async fn mastodon_token_login_paging_and_unchanged_refetch() {
         String::from_utf8_lossy(&out.get_output().stderr)
     );
     assert!(!text.contains(TOKEN));
-    // 5 statuses in pages of 2 → 3 pages + the empty end page; 1 mention → 1 page + end.
-    assert_eq!(fake.requests().await - before, 1 + 4 + 2);
+    // 5 statuses in pages of 2 → 3 pages + the empty end page; no favourites → 1 empty
+    // page; 1 mention → 1 page + end.
+    assert_eq!(fake.requests().await - before, 1 + 4 + 1 + 2);
     let acts = stored(&env, &fake.server);
     assert_eq!(acts.len(), 6);
     // Unchanged account: one request per endpoint.
     let before = fake.requests().await;
     env.rapport().args(["fetch", "mastodon"]).assert().success();
-    assert_eq!(fake.requests().await - before, 3);
+    assert_eq!(fake.requests().await - before, 4);
     assert_eq!(stored(&env, &fake.server), acts);
     // A new status arrives: min_id picks it up.
     if let Ok(mut s) = fake.statuses.lock() {

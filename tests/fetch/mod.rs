@@ -6,10 +6,12 @@
 
 mod bluesky;
 mod faults;
+mod hostile;
 mod linkedin;
 mod mastodon;
 mod mastodon_mock;
 mod oauth;
+mod same_account;
 
 use std::path::{Path, PathBuf};
 
@@ -37,7 +39,12 @@ impl Env {
 
     /// `rapport` with this environment, fast retries and no browser.
     pub fn rapport(&self) -> Command {
-        let mut c = Command::cargo_bin("rapport").expect("binary built");
+        Command::from_std(self.command())
+    }
+
+    /// The same as a plain process command (to run several at once).
+    pub fn command(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"));
         for v in [
             "RAPPORT_TZ",
             "RAPPORT_CONFIG",

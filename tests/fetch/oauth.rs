@@ -7,7 +7,6 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use rapport::fetch::auth::{instance_base, mastodon_oauth};
 use rapport::fetch::{Http, RetryPolicy};
 
 #[derive(Clone, Copy)]
@@ -70,15 +69,29 @@ async fn login(oauth: &str, how: Browser) -> Result<String, String> {
     let mut cfg = rapport::config::Config::load(Some(&file)).map_err(|e| e.to_string())?;
     cfg.api.mastodon_authorize_url = format!("{oauth}/authorize");
     cfg.api.mastodon_token_url = format!("{oauth}/token");
-    let http = Http::new(RetryPolicy::from(&cfg.api.retry)).map_err(|e| e.to_string())?;
-    let base = instance_base(&server.uri()).map_err(|e| e.to_string())?;
-    let creds = mastodon_oauth(&http, &base, &cfg.api, |url| {
+    let http = Http::new(RetryPolicy::from(&cfg.api)).map_err(|e| e.to_string())?;
+    let open = |url: &str| {
         assert!(url.contains("code_challenge_method=S256"), "{url}");
         assert!(url.contains("state="), "{url}");
-        tokio::spawn(browse(url, how));
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+        tokio::spawn(browse(url.to_string(), how));
+    };
+    let args = rapport::fetch::LoginArgs {
+        instance: Some(server.uri()),
+        handle: None,
+        app_password: None,
+        token: None,
+        account: None,
+        open: &open,
+    };
+    let ctx = rapport::fetch::Context {
+        http: &http,
+        api: &cfg.api,
+    };
+    let creds = rapport::fetch::fetcher(rapport::model::Platform::Mastodon)
+        .map_err(|e| e.to_string())?
+        .login(&ctx, &args)
+        .await
+        .map_err(|e| e.to_string())?;
     let apps = server.received_requests().await.unwrap_or_default();
     let body = apps
         .iter()

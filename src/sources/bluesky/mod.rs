@@ -40,7 +40,7 @@
 
 mod car;
 #[cfg(test)]
-mod testrepo;
+pub(crate) mod testrepo;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -233,10 +233,10 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
     }
 
     let source: Arc<str> = Arc::from(name);
-    let mut ignored: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
     for (i, leaf) in leaves.iter().enumerate() {
         let line = Some(i as u64 + 1);
-        let Some((collection, _rkey)) = leaf.key.split_once('/') else {
+        let Some((collection, rkey)) = leaf.key.split_once('/') else {
             sink.diag().skip(
                 name,
                 line,
@@ -245,15 +245,10 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
             );
             continue;
         };
-        let kind = match collection {
-            POST => Kind::Post,
-            REPOST => Kind::Repost,
-            LIKE => Kind::Reaction,
-            _ => {
-                *ignored.entry(collection).or_default() += 1;
-                continue;
-            }
-        };
+        if !is_counted_collection(collection) {
+            *ignored.entry(collection.to_string()).or_default() += 1;
+            continue;
+        }
         let Some(block) = car.blocks.get(&leaf.cid) else {
             sink.diag().skip(
                 name,
@@ -280,39 +275,14 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
                 continue;
             }
         };
-        let at = match text(&record, "createdAt") {
-            Some(raw) => {
-                let at = parse_datetime(raw);
-                if at.is_none() {
-                    sink.diag().warn(
-                        name,
-                        line,
-                        "unparseable createdAt; kept undated",
-                        format!("{}: {raw:?}", leaf.key),
-                    );
-                }
-                at
-            }
-            None => {
-                sink.diag()
-                    .warn(name, line, "no createdAt; kept undated", leaf.key.clone());
-                None
-            }
+        let at = Place {
+            source: &source,
+            seq: i as u64,
+            line,
         };
-        let id = format!("at://{}/{}", commit.did, leaf.key);
-        let mut activity = Activity::new(
-            Platform::Bluesky,
-            id,
-            at,
-            Direction::Out,
-            kind,
-            source.clone(),
-        );
-        activity.hints.seq = i as u64;
-        if kind == Kind::Post {
-            map_post(&mut activity, &record, &commit.did, name, line, sink.diag());
+        if let Some(a) = record_activity(&commit.did, collection, rkey, &record, &at, sink.diag()) {
+            sink.push(a);
         }
-        sink.push(activity);
     }
     if !ignored.is_empty() {
         sink.diag().note(ignored_note(name, &ignored));
@@ -320,10 +290,79 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
     Ok(commit.did)
 }
 
+/// True for the collections that hold acts: posts, reposts, likes.
+pub(crate) fn is_counted_collection(collection: &str) -> bool {
+    matches!(collection, POST | REPOST | LIKE)
+}
+
+/// Where a record came from, for the activity's source and problem reports.
+pub(crate) struct Place<'a> {
+    /// The file or endpoint.
+    pub source: &'a Arc<str>,
+    /// Position, for ties.
+    pub seq: u64,
+    /// The record number reported with problems.
+    pub line: Option<u64>,
+}
+
+/// The Activity of one repository record (docs/counting.md, *Bluesky*), `None` for a
+/// collection that holds no act. Shared by the CAR importer and the API fetcher, so a record
+/// read from an export and the same record listed by `com.atproto.repo.listRecords` are
+/// classified alike.
+pub(crate) fn record_activity(
+    did: &str,
+    collection: &str,
+    rkey: &str,
+    record: &Ipld,
+    at: &Place<'_>,
+    diag: &mut Diagnostics,
+) -> Option<Activity> {
+    let kind = match collection {
+        POST => Kind::Post,
+        REPOST => Kind::Repost,
+        LIKE => Kind::Reaction,
+        _ => return None,
+    };
+    let name: &str = at.source;
+    let key = format!("{collection}/{rkey}");
+    let when = match text(record, "createdAt") {
+        Some(raw) => {
+            let when = parse_datetime(raw);
+            if when.is_none() {
+                diag.warn(
+                    name,
+                    at.line,
+                    "unparseable createdAt; kept undated",
+                    format!("{key}: {raw:?}"),
+                );
+            }
+            when
+        }
+        None => {
+            diag.warn(name, at.line, "no createdAt; kept undated", key.clone());
+            None
+        }
+    };
+    let id = format!("at://{did}/{key}");
+    let mut activity = Activity::new(
+        Platform::Bluesky,
+        id,
+        when,
+        Direction::Out,
+        kind,
+        at.source.clone(),
+    );
+    activity.hints.seq = at.seq;
+    if kind == Kind::Post {
+        map_post(&mut activity, record, did, name, at.line, diag);
+    }
+    Some(activity)
+}
+
 /// "repo.car: ignored 57 records of 6 other collections (app.bsky.graph.follow: 40, …)".
-fn ignored_note(name: &str, ignored: &BTreeMap<&str, u64>) -> String {
+fn ignored_note(name: &str, ignored: &BTreeMap<String, u64>) -> String {
     let total: u64 = ignored.values().sum();
-    let mut list: Vec<(&str, u64)> = ignored.iter().map(|(c, n)| (*c, *n)).collect();
+    let mut list: Vec<(&str, u64)> = ignored.iter().map(|(c, n)| (c.as_str(), *n)).collect();
     list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let mut named: Vec<String> = list
         .iter()

@@ -250,14 +250,14 @@ fn ignored_note_names_at_most_eight() {
     let mut ignored = BTreeMap::new();
     let names: Vec<String> = (0..10).map(|i| format!("com.example.c{i}")).collect();
     for (i, n) in names.iter().enumerate() {
-        ignored.insert(n.as_str(), 10 - i as u64);
+        ignored.insert(n.clone(), 10 - i as u64);
     }
     let note = ignored_note("x.car", &ignored);
     assert!(
         note.starts_with("x.car: ignored 55 records of 10 other collections (com.example.c0: 10, ")
     );
     assert!(note.ends_with("com.example.c7: 3, …)"), "{note}");
-    let one = ignored_note("x.car", &BTreeMap::from([("a.b.c", 1)]));
+    let one = ignored_note("x.car", &BTreeMap::from([("a.b.c".to_string(), 1)]));
     assert_eq!(
         one,
         "x.car: ignored 1 record of 1 other collection (a.b.c: 1)"
