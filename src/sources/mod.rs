@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod bluesky;
 pub(crate) mod common;
+pub(crate) mod json;
 pub mod linkedin;
 pub mod mastodon;
 pub mod text;
