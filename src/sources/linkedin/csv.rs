@@ -1,0 +1,264 @@
+//! Reading LinkedIn CSV files into records: the header skipped, lines counted (CRLF too), blank
+//! rows dropped, invalid UTF-8 repaired, and Comments.csv's own reader (records broken by
+//! unquoted commas and newlines start at a line with a date and a link). Hands each record to
+//! the row handlers (`rows.rs`); no format rules of its own.
+
+use std::borrow::Cow;
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::FileKind;
+use super::Layout;
+use super::rows::{Handler, Parsed, Record};
+use crate::sources::text::parse_datetime;
+
+/// A CSV row: its line, its cells, and where each column is.
+pub(super) struct CsvRow<'a> {
+    pub(super) line: u64,
+    pub(super) record: &'a csv::ByteRecord,
+    pub(super) columns: &'a HashMap<&'static str, usize>,
+}
+
+impl Record for CsvRow<'_> {
+    fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn cell(&self, column: &str) -> Cow<'_, str> {
+        let bytes = self.columns.get(column).and_then(|&i| self.record.get(i));
+        Cow::Borrowed(bytes.map_or("", |b| std::str::from_utf8(b).unwrap_or("")))
+    }
+}
+
+/// The column keys the row handlers read.
+pub(super) const COLUMNS: &[&str] = &[
+    "date",
+    "sharelink",
+    "sharecommentary",
+    "link",
+    "message",
+    "type",
+    "optiontext",
+    "conversationid",
+    "from",
+    "senderprofileurl",
+    "to",
+    "recipientprofileurls",
+    "ismessagedraft",
+    "isconversationdraft",
+    "content",
+    "subject",
+    "direction",
+    "sentat",
+    "inviterprofileurl",
+    "inviteeprofileurl",
+    "firstname",
+    "lastname",
+    "url",
+];
+
+/// Where each read column sits in a file's header.
+pub(super) fn layout_columns(layout: &Layout) -> HashMap<&'static str, usize> {
+    COLUMNS
+        .iter()
+        .filter_map(|n| Some((*n, layout.col(n)?)))
+        .collect()
+}
+
+/// Skips `n` lines; returns how many lines were consumed and whether they ended in CRLF.
+pub(super) fn skip_lines(r: &mut impl BufRead, n: usize) -> io::Result<(u64, bool)> {
+    let mut buf = Vec::new();
+    for i in 0..n {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf)? == 0 {
+            return Ok((i as u64, false));
+        }
+    }
+    Ok((n as u64, buf.ends_with(b"\r\n")))
+}
+
+pub(super) fn parse_records(
+    reader: impl BufRead,
+    (lines_before, crlf): (u64, bool),
+    layout: &Layout,
+    source: &Arc<str>,
+    seq_base: u64,
+    out: &mut Parsed,
+) -> io::Result<()> {
+    let mut handler = Handler::new(layout.kind, source.clone(), seq_base);
+    let columns = layout_columns(layout);
+    if layout.kind == FileKind::Comments && comments_in_standard_order(layout) {
+        return parse_comments(reader, lines_before, &mut handler, out);
+    }
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(layout.delimiter)
+        // Comments.csv and messages.csv escape quotes with a backslash (not RFC 4180); the csv
+        // crate accepts both that and doubled quotes when an escape byte is set.
+        .escape(match layout.kind {
+            FileKind::Comments | FileKind::Messages { .. } => Some(b'\\'),
+            _ => None,
+        })
+        .from_reader(reader);
+    let mut record = csv::ByteRecord::new();
+    let mut first_seen = false;
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                // With CRLF endings the csv crate counts a record's `\n` only when it starts
+                // reading the next record, so every record after the first is one line short.
+                let mut line = lines_before + record.position().map(|p| p.line()).unwrap_or(0);
+                if crlf && first_seen {
+                    line += 1;
+                }
+                first_seen = true;
+                if record
+                    .iter()
+                    .all(|c| c.iter().all(|b| b.is_ascii_whitespace()))
+                {
+                    continue; // blank rows appear inside real exports
+                }
+                // Invalid UTF-8 in a cell: repair lossily rather than lose the row.
+                if std::str::from_utf8(record.as_slice()).is_err() {
+                    let fixed: Vec<String> = record
+                        .iter()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect();
+                    let fixed_record = csv::ByteRecord::from(fixed);
+                    handler.row(
+                        &CsvRow {
+                            line,
+                            record: &fixed_record,
+                            columns: &columns,
+                        },
+                        out,
+                    );
+                } else {
+                    handler.row(
+                        &CsvRow {
+                            line,
+                            record: &record,
+                            columns: &columns,
+                        },
+                        out,
+                    );
+                }
+            }
+            Err(e) => {
+                let line = e.position().map(|p| lines_before + p.line());
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    return Err(io::Error::other(e.to_string()));
+                }
+                out.diag
+                    .skip(source, line, "unreadable CSV record", e.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn comments_in_standard_order(layout: &Layout) -> bool {
+    layout.columns.len() >= 3
+        && layout.columns[0] == "date"
+        && layout.columns[1] == "link"
+        && layout.columns[2] == "message"
+}
+
+/// True when a line begins a Comments.csv record: a date (or nothing) then a link.
+pub(super) fn starts_comment_record(line: &[u8]) -> Option<(String, String, usize)> {
+    let text = std::str::from_utf8(line).ok()?;
+    let (date, rest) = split_field(text)?;
+    let date_ok = date.trim().is_empty() || parse_datetime(&date).is_some();
+    if !date_ok {
+        return None;
+    }
+    let rest_trim = rest.trim_start_matches('"');
+    if !(rest_trim.starts_with("http") || rest_trim.starts_with("urn:")) {
+        return None;
+    }
+    let (link, _) = split_field(rest).unwrap_or((rest.trim_end().to_string(), ""));
+    let consumed = text.len() - rest.len() + rest.find(',').map(|i| i + 1).unwrap_or(rest.len());
+    Some((date, link, consumed))
+}
+
+/// Splits off the first field (quoted or not); returns it and the text after its delimiter.
+pub(super) fn split_field(text: &str) -> Option<(String, &str)> {
+    if let Some(rest) = text.strip_prefix('"') {
+        let end = rest.find('"')?;
+        let after = &rest[end + 1..];
+        let after = after.strip_prefix(',')?;
+        Some((rest[..end].to_string(), after))
+    } else {
+        let comma = text.find(',')?;
+        Some((text[..comma].to_string(), &text[comma + 1..]))
+    }
+}
+
+/// Comments.csv: quotes are backslash-escaped and some records are broken by unquoted commas
+/// and newlines, so a CSV parser misaligns. A record starts at a line that begins with a date
+/// (or an empty date) and a link; everything up to the next such line is its message.
+pub(super) fn parse_comments(
+    mut reader: impl BufRead,
+    lines_before: u64,
+    handler: &mut Handler,
+    out: &mut Parsed,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    let mut line_no = lines_before;
+    let mut current: Option<(u64, String, String, String)> = None;
+    let mut orphan_lines = 0u64;
+    let mut first_orphan: Option<u64> = None;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        line_no += 1;
+        let line = trim_eol(&buf);
+        if let Some((date, link, consumed)) = starts_comment_record(line) {
+            if let Some((l, d, k, m)) = current.take() {
+                handler.comment(l, &d, &k, &m, out);
+            }
+            let message = String::from_utf8_lossy(&line[consumed.min(line.len())..]).into_owned();
+            current = Some((line_no, date, link, message));
+        } else if let Some((_, _, _, m)) = current.as_mut() {
+            // The text only feeds the id hash: cap it so a hostile file cannot grow it forever.
+            if m.len() < MAX_COMMENT_BYTES {
+                m.push('\n');
+                m.push_str(&String::from_utf8_lossy(line));
+            }
+        } else if !line.iter().all(|b| b.is_ascii_whitespace()) {
+            orphan_lines += 1;
+            first_orphan.get_or_insert(line_no);
+        }
+    }
+    if let Some((l, d, k, m)) = current.take() {
+        handler.comment(l, &d, &k, &m, out);
+    }
+    if orphan_lines > 0 {
+        for _ in 0..orphan_lines {
+            out.diag.skip(
+                &handler.source,
+                first_orphan,
+                "line before the first comment record",
+                "text that does not start with a date and a link".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Longest comment text kept for the id hash.
+pub(super) const MAX_COMMENT_BYTES: usize = 1 << 20;
+
+pub(super) fn trim_eol(b: &[u8]) -> &[u8] {
+    let mut end = b.len();
+    while end > 0 && (b[end - 1] == b'\n' || b[end - 1] == b'\r') {
+        end -= 1;
+    }
+    &b[..end]
+}

@@ -1,0 +1,508 @@
+//! LinkedIn people: the owner (docs/counting.md, *Owner*), names resolved to profile URLs
+//! (*Names*, *Older messages.csv*), and the assembly of messages and invitations into
+//! activities with participants over whole conversations. Must not read files.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::rows::{Connection, InvitationRow, Message2018Row, MessageRow, Parsed};
+use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Platform};
+use crate::sources::text::{name_key, normalize_linkedin_url};
+use crate::sources::{ImportOptions, Owner, Sink};
+
+/// People known by name (all names are name keys, `text::name_key`): the URLs each name uses
+/// as a sender in the messages, the URLs Connections.csv gives it, and every name seen at all.
+pub(super) struct NameBook {
+    /// name → distinct URLs it was seen with as a sender.
+    pub(super) senders: HashMap<String, HashSet<Arc<str>>>,
+    /// "first last" → distinct URLs in Connections.csv.
+    pub(super) connections: HashMap<String, HashSet<Arc<str>>>,
+    /// Names known to stand for one person: senders (with or without URL) and connections.
+    pub(super) known: HashSet<String>,
+}
+
+/// The single element of a set, `None` when it holds none or several.
+pub(super) fn only<T: Clone>(set: Option<&HashSet<T>>) -> Option<T> {
+    match set {
+        Some(s) if s.len() == 1 => s.iter().next().cloned(),
+        _ => None,
+    }
+}
+
+impl NameBook {
+    pub(super) fn new(
+        messages: &[MessageRow],
+        messages_2018: &[Message2018Row],
+        connections: &[Connection],
+    ) -> Self {
+        // Distinct (name, URL) pairs first: a name repeats on every message it sent.
+        let mut pairs: HashSet<(&str, &Arc<str>)> = HashSet::default();
+        let mut known: HashSet<String> = HashSet::default();
+        for m in messages {
+            if m.from.is_empty() {
+                continue;
+            }
+            if let Some(u) = &m.sender_url {
+                pairs.insert((&m.from, u));
+            }
+            if !known.contains(&m.from) {
+                known.insert(m.from.clone());
+            }
+        }
+        for m in messages_2018 {
+            if !m.from.is_empty() && !known.contains(&m.from) {
+                known.insert(m.from.clone());
+            }
+        }
+        let mut senders: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
+        for (name, u) in pairs {
+            senders
+                .entry(name.to_string())
+                .or_default()
+                .insert(u.clone());
+        }
+        let mut conns: HashMap<String, HashSet<Arc<str>>> = HashMap::default();
+        for c in connections {
+            if c.name.is_empty() {
+                continue;
+            }
+            known.insert(c.name.clone());
+            if let Some(u) = &c.url {
+                conns
+                    .entry(c.name.clone())
+                    .or_default()
+                    .insert(Arc::from(u.as_str()));
+            }
+        }
+        NameBook {
+            senders,
+            connections: conns,
+            known,
+        }
+    }
+
+    /// The one URL a name stands for (docs/counting.md "Older messages.csv"): the URL it
+    /// uses as a sender in the same conversation (`conversation`), else the one it uses as a
+    /// sender in the file (`senders_too`), else the one Connections.csv gives it. A step that
+    /// finds several URLs gives way to the next.
+    pub(super) fn resolve(
+        &self,
+        key: &str,
+        conversation: Option<&HashMap<&str, HashSet<Arc<str>>>>,
+        senders_too: bool,
+    ) -> Option<Arc<str>> {
+        if key.is_empty() {
+            return None;
+        }
+        conversation
+            .and_then(|c| only(c.get(key)))
+            .or_else(|| senders_too.then(|| only(self.senders.get(key))).flatten())
+            .or_else(|| only(self.connections.get(key)))
+    }
+
+    /// Splits a `TO` cell on commas into name keys, keeping pieces that together form a known
+    /// name as one person ("Kim Doe, MBA"); the longest known run from the left wins.
+    pub(super) fn split_names(&self, to: &str) -> Vec<String> {
+        let pieces: Vec<&str> = to
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < pieces.len() {
+            let mut taken = 1;
+            for j in (i + 1..pieces.len()).rev() {
+                if self.known.contains(&name_key(&pieces[i..=j].join(", "))) {
+                    taken = j - i + 1;
+                    break;
+                }
+            }
+            out.push(name_key(&pieces[i..i + taken].join(", ")));
+            i += taken;
+        }
+        out
+    }
+}
+
+/// Sponsored, InMail and anonymous system senders (docs/counting.md, *Modes* rule 1), by name key.
+pub(super) fn is_system_sender(key: &str, url: Option<&str>) -> bool {
+    key == "sponsored conversation"
+        || key == "linkedin talent solutions"
+        || (key == "linkedin member" && url.is_none())
+}
+
+/// Finds the owner's profile URL (docs/counting.md, *Owner*) and says how.
+pub(super) fn find_owner(
+    me: Option<&str>,
+    invitations: &[InvitationRow],
+    messages: &[MessageRow],
+    connections: &[Connection],
+) -> (Option<String>, String) {
+    if let Some(me) = me {
+        let id = normalize_linkedin_url(me).unwrap_or_else(|| me.trim().to_lowercase());
+        return (Some(id), "given with --me".into());
+    }
+    fn most_frequent<'a>(it: impl Iterator<Item = &'a String>) -> Option<(String, usize)> {
+        let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+        for u in it {
+            *counts.entry(u).or_default() += 1;
+        }
+        // Highest count; ties go to the alphabetically first URL (BTreeMap order).
+        let mut best: Option<(&String, usize)> = None;
+        for (u, c) in counts {
+            if best.is_none_or(|(_, bc)| c > bc) {
+                best = Some((u, c));
+            }
+        }
+        best.map(|(u, c)| (u.clone(), c))
+    }
+    if let Some((u, c)) = most_frequent(
+        invitations
+            .iter()
+            .filter(|i| i.outgoing)
+            .filter_map(|i| i.inviter_url.as_ref()),
+    ) {
+        return (
+            Some(u),
+            format!("inviter of {c} outgoing invitation(s) in Invitations.csv"),
+        );
+    }
+    if let Some((u, c)) = most_frequent(
+        invitations
+            .iter()
+            .filter(|i| !i.outgoing)
+            .filter_map(|i| i.invitee_url.as_ref()),
+    ) {
+        return (
+            Some(u),
+            format!("invitee of {c} incoming invitation(s) in Invitations.csv"),
+        );
+    }
+    let connection_urls: HashSet<&str> = connections
+        .iter()
+        .filter_map(|c| c.url.as_deref())
+        .collect();
+    let mut conversations: HashMap<&str, HashSet<&str>> = HashMap::default();
+    for m in messages {
+        for u in m.sender_url.iter().chain(m.recipient_urls.iter()) {
+            if !connection_urls.contains(&**u) {
+                conversations.entry(u).or_default().insert(&m.conversation);
+            }
+        }
+    }
+    let mut best: Option<(&str, usize)> = None;
+    for (&u, convs) in &conversations {
+        let n = convs.len();
+        if best.is_none_or(|(bu, bn)| n > bn || (n == bn && u < bu)) {
+            best = Some((u, n));
+        }
+    }
+    match best {
+        Some((u, n)) => (
+            Some(u.to_string()),
+            format!("profile URL present in the most message conversations ({n})"),
+        ),
+        None => (
+            None,
+            "not found: no invitations and no profile URLs in messages".into(),
+        ),
+    }
+}
+
+/// Turns rows that needed the owner into activities and pushes everything into the sink.
+pub(super) fn assemble(
+    all: Parsed,
+    batches: Vec<Vec<Activity>>,
+    options: &ImportOptions,
+    sink: &mut dyn Sink,
+) {
+    let Parsed {
+        activities: _,
+        messages,
+        messages_2018,
+        invitations,
+        connections,
+        diag,
+    } = all;
+    sink.diag().merge(diag);
+    let (owner, how) = find_owner(
+        options.me_for(Platform::LinkedIn),
+        &invitations,
+        &messages,
+        &connections,
+    );
+    sink.owner(Owner {
+        platform: Platform::LinkedIn,
+        id: owner.clone(),
+        how,
+    });
+    let total = batches.iter().map(Vec::len).sum::<usize>()
+        + messages.len()
+        + messages_2018.len()
+        + invitations.len();
+    sink.reserve(total);
+    for batch in batches {
+        sink.extend(batch);
+    }
+    let book = NameBook::new(&messages, &messages_2018, &connections);
+    push_invitations(&invitations, &book, sink);
+    match owner.as_deref() {
+        Some(owner) => push_messages(messages, owner, &book, sink),
+        None => skip_messages(&messages, sink),
+    }
+    push_messages_2018(&messages_2018, &book, sink);
+}
+
+/// Without the owner no message has a direction: each is skipped and counted, and the
+/// warning says how to name the owner (docs/counting.md "Owner not found").
+pub(super) fn skip_messages(messages: &[MessageRow], sink: &mut dyn Sink) {
+    for m in messages {
+        sink.diag().skip(
+            &m.source,
+            None,
+            "owner not identified: message skipped (its direction is unknown)",
+            "pass --me https://www.linkedin.com/in/<you>".into(),
+        );
+    }
+}
+
+pub(super) fn push_invitations(
+    invitations: &[InvitationRow],
+    book: &NameBook,
+    sink: &mut dyn Sink,
+) {
+    for inv in invitations {
+        let (direction, other_url, other_name) = if inv.outgoing {
+            (Direction::Out, &inv.invitee_url, &inv.to)
+        } else {
+            (Direction::In, &inv.inviter_url, &inv.from)
+        };
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            inv.id.clone(),
+            inv.at,
+            direction,
+            Kind::Invitation,
+            inv.source.clone(),
+        );
+        match other_url {
+            Some(u) => a.counterparts.push(Arc::from(u.as_str())),
+            None => {
+                if let Some(u) = book.resolve(other_name, None, false) {
+                    a.counterparts.push(u);
+                    a.confidence = Confidence::Low;
+                }
+            }
+        }
+        a.hints.with_note = inv.note;
+        a.hints.seq = inv.seq;
+        sink.push(a);
+    }
+}
+
+/// A person in a conversation: a profile URL, a name where no URL exists, or a deleted account.
+pub(super) fn person(url: Option<Arc<str>>, key: &str) -> Arc<str> {
+    match url {
+        Some(u) => u,
+        None if !key.is_empty() => Arc::from(format!("name:{key}")),
+        // A received row without sender name and URL: a deleted account, one more person.
+        None => Arc::from("deleted:"),
+    }
+}
+
+/// True for a person id that can be a counterpart: a profile URL other than the owner's.
+pub(super) fn is_counterpart(p: &str, owner: &str) -> bool {
+    p != owner && !p.starts_with("name:") && !p.starts_with("deleted:")
+}
+
+pub(super) fn push_messages(
+    messages: Vec<MessageRow>,
+    owner: &str,
+    book: &NameBook,
+    sink: &mut dyn Sink,
+) {
+    // Per conversation: the URLs each name uses as a sender (for TO names), and its senders.
+    type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
+    let mut by_conversation: HashMap<&str, Senders<'_>> = HashMap::default();
+    let mut sender_urls: HashMap<Arc<str>, HashSet<Arc<str>>> = HashMap::default();
+    for m in &messages {
+        if let Some(u) = &m.sender_url {
+            if !sender_urls
+                .get(&m.conversation)
+                .is_some_and(|s| s.contains(u))
+            {
+                sender_urls
+                    .entry(m.conversation.clone())
+                    .or_default()
+                    .insert(u.clone());
+            }
+            if !m.from.is_empty() {
+                by_conversation
+                    .entry(&m.conversation)
+                    .or_default()
+                    .entry(&m.from)
+                    .or_default()
+                    .insert(u.clone());
+            }
+        }
+    }
+    // Each row's sender and recipients as people; `low` when a name had to be resolved.
+    struct Resolved {
+        sender: Arc<str>,
+        recipients: Vec<Arc<str>>,
+        /// Other senders' URLs of the conversation (older files: they are the counterparts).
+        by_names: bool,
+        low: bool,
+    }
+    let resolved: Vec<Resolved> = messages
+        .iter()
+        .map(|m| {
+            let conv = by_conversation.get(&*m.conversation);
+            let mut low = false;
+            let sender = match &m.sender_url {
+                Some(u) => u.clone(),
+                None => {
+                    let r = book.resolve(&m.from, conv, true);
+                    low = r.is_some();
+                    person(r, &m.from)
+                }
+            };
+            let by_names = m.recipient_urls.is_empty();
+            let recipients = if by_names {
+                low = low || !m.to.is_empty();
+                book.split_names(&m.to)
+                    .into_iter()
+                    .map(|n| person(book.resolve(&n, conv, true), &n))
+                    .filter(|p| !p.starts_with("deleted:"))
+                    .collect()
+            } else {
+                m.recipient_urls.clone()
+            };
+            Resolved {
+                sender,
+                recipients,
+                by_names,
+                low,
+            }
+        })
+        .collect();
+    // Participants = distinct people over the whole conversation, owner included, at least 2
+    // (a conversation always has someone on the other side, if only a deleted account).
+    let participants: HashMap<Arc<str>, u32> = {
+        let mut people: HashMap<&str, HashSet<&str>> = HashMap::default();
+        for (m, r) in messages.iter().zip(&resolved) {
+            let set = people.entry(&m.conversation).or_default();
+            set.insert(&r.sender);
+            set.extend(r.recipients.iter().map(|p| &**p));
+            set.insert(owner);
+        }
+        people
+            .into_iter()
+            .map(|(c, set)| (Arc::from(c), (set.len() as u32).max(2)))
+            .collect()
+    };
+    for (m, r) in messages.into_iter().zip(resolved) {
+        let out = m.sender_url.as_deref() == Some(owner);
+        let direction = if out { Direction::Out } else { Direction::In };
+        let excluded = if m.guide {
+            Some(Exclusion::GuideFile)
+        } else if m.draft {
+            Some(Exclusion::Draft)
+        } else if is_system_sender(&m.from, m.sender_url.as_deref()) {
+            Some(Exclusion::SystemSender)
+        } else {
+            None
+        };
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            m.id,
+            m.at,
+            direction,
+            Kind::Message,
+            m.source,
+        );
+        a.participants = participants.get(&m.conversation).copied();
+        let mut counterparts: Vec<Arc<str>> = if out {
+            let mut v: Vec<Arc<str>> = r.recipients;
+            if r.by_names {
+                // Older files name recipients only: the other senders of the conversation
+                // are the people written to, too.
+                v.extend(
+                    sender_urls
+                        .get(&m.conversation)
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
+            }
+            v
+        } else {
+            vec![r.sender]
+        };
+        counterparts.retain(|p| is_counterpart(p, owner));
+        counterparts.sort_unstable();
+        counterparts.dedup();
+        a.counterparts = counterparts;
+        a.conversation = Some(m.conversation);
+        if r.low {
+            a.confidence = Confidence::Low;
+        }
+        a.hints.seq = m.seq;
+        a.hints.excluded = excluded;
+        sink.push(a);
+    }
+}
+
+pub(super) fn push_messages_2018(
+    messages: &[Message2018Row],
+    book: &NameBook,
+    sink: &mut dyn Sink,
+) {
+    for m in messages {
+        let to = book.split_names(&m.to);
+        // The conversation is the set of names in From + To.
+        let mut names: Vec<&str> = std::iter::once(m.from.as_str())
+            .chain(to.iter().map(String::as_str))
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let direction = if m.outgoing {
+            Direction::Out
+        } else {
+            Direction::In
+        };
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            m.id.clone(),
+            m.at,
+            direction,
+            Kind::Message,
+            m.source.clone(),
+        );
+        a.conversation = Some(Arc::from(names.join(" | ").as_str()));
+        a.participants = Some((names.len() as u32).max(2));
+        a.confidence = Confidence::Low;
+        let others: Vec<&str> = if m.outgoing {
+            to.iter().map(String::as_str).collect()
+        } else {
+            vec![&m.from]
+        };
+        for n in others {
+            // Counterparts only through Connections.csv (the file has no URLs at all).
+            if let Some(u) = book.resolve(n, None, false)
+                && !a.counterparts.contains(&u)
+            {
+                a.counterparts.push(u);
+            }
+        }
+        a.hints.seq = m.seq;
+        if is_system_sender(&m.from, None) && !m.outgoing {
+            a.hints.excluded = Some(Exclusion::SystemSender);
+        }
+        sink.push(a);
+    }
+}

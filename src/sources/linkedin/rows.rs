@@ -1,0 +1,534 @@
+//! LinkedIn records → rows and activities: one handler per file kind (shares, comments,
+//! reactions, reposts, votes, messages, invitations, connections), ids synthesized from content
+//! where the export has none, dates parsed with their warnings. Messages and invitations stay
+//! rows until the owner is known (`people.rs`). [`Record`] is what a CSV row and an API row
+//! both are.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::FileKind;
+use super::people::assemble;
+use crate::diag::Diagnostics;
+use crate::model::{Activity, Direction, Kind, Platform};
+use crate::sources::archive::Entry;
+use crate::sources::text::{
+    fnv64, is_normalized_linkedin_url, is_placeholder, name_key, normalize_linkedin_url,
+    parse_datetime,
+};
+use crate::sources::{ImportOptions, Sink};
+
+/// A message row, kept until the owner is known.
+#[derive(Debug, Clone)]
+pub(super) struct MessageRow {
+    pub(super) conversation: Arc<str>,
+    /// The sender's name key (`text::name_key`); empty for a deleted account.
+    pub(super) from: String,
+    pub(super) sender_url: Option<Arc<str>>,
+    /// Kept only when the row has no recipient URL (names are then all we have).
+    pub(super) to: String,
+    pub(super) recipient_urls: Vec<Arc<str>>,
+    pub(super) at: Option<i64>,
+    pub(super) draft: bool,
+    pub(super) guide: bool,
+    pub(super) id: String,
+    pub(super) seq: u64,
+    pub(super) source: Arc<str>,
+}
+
+/// A 2018-generation message row.
+#[derive(Debug, Clone)]
+pub(super) struct Message2018Row {
+    /// Name key of `From`.
+    pub(super) from: String,
+    pub(super) to: String,
+    pub(super) at: Option<i64>,
+    pub(super) outgoing: bool,
+    pub(super) id: String,
+    pub(super) seq: u64,
+    pub(super) source: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct InvitationRow {
+    /// Name keys of `From` and `To`.
+    pub(super) from: String,
+    pub(super) to: String,
+    pub(super) at: Option<i64>,
+    pub(super) note: bool,
+    pub(super) outgoing: bool,
+    pub(super) inviter_url: Option<String>,
+    pub(super) invitee_url: Option<String>,
+    pub(super) id: String,
+    pub(super) seq: u64,
+    pub(super) source: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Connection {
+    /// Name key of "First Last".
+    pub(super) name: String,
+    pub(super) url: Option<String>,
+}
+
+/// What one file produced.
+#[derive(Debug, Default)]
+pub(super) struct Parsed {
+    pub(super) activities: Vec<Activity>,
+    pub(super) messages: Vec<MessageRow>,
+    pub(super) messages_2018: Vec<Message2018Row>,
+    pub(super) invitations: Vec<InvitationRow>,
+    pub(super) connections: Vec<Connection>,
+    pub(super) diag: Diagnostics,
+}
+
+impl Parsed {
+    pub(super) fn merge(&mut self, other: Parsed) {
+        self.activities.extend(other.activities);
+        self.messages.extend(other.messages);
+        self.messages_2018.extend(other.messages_2018);
+        self.invitations.extend(other.invitations);
+        self.connections.extend(other.connections);
+        self.diag.merge(other.diag);
+    }
+}
+
+/// Which LinkedIn file a set of records stands for (the API's snapshot domains mirror them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// `Shares.csv` (`MEMBER_SHARE_INFO`).
+    Shares,
+    /// `Comments.csv` (`ALL_COMMENTS`).
+    Comments,
+    /// `Reactions.csv` (`ALL_LIKES`).
+    Reactions,
+    /// `messages.csv` (`INBOX`).
+    Messages,
+    /// `Invitations.csv` (`INVITATIONS`).
+    Invitations,
+    /// `Connections.csv` (`CONNECTIONS`).
+    Connections,
+}
+
+impl RowKind {
+    pub(super) fn file_kind(self) -> FileKind {
+        match self {
+            RowKind::Shares => FileKind::Shares,
+            RowKind::Comments => FileKind::Comments,
+            RowKind::Reactions => FileKind::Reactions,
+            RowKind::Messages => FileKind::Messages { guide: false },
+            RowKind::Invitations => FileKind::Invitations,
+            RowKind::Connections => FileKind::Connections,
+        }
+    }
+}
+
+/// Records from somewhere other than an export's files (the Member Data Portability API),
+/// read by the same row handlers and assembled by the same owner and message rules as an
+/// export.
+#[derive(Debug, Default)]
+pub struct RowSet {
+    pub(super) parsed: Parsed,
+    pub(super) batches: Vec<Vec<Activity>>,
+    pub(super) files: u64,
+}
+
+impl RowSet {
+    /// An empty set.
+    pub fn new() -> RowSet {
+        RowSet::default()
+    }
+
+    /// Reads `records` as rows of a `kind` file named `source`.
+    pub fn add<'r>(
+        &mut self,
+        kind: RowKind,
+        source: &str,
+        records: impl IntoIterator<Item = &'r dyn Record>,
+    ) {
+        let mut handler = Handler::new(kind.file_kind(), Arc::from(source), self.files << 40);
+        self.files += 1;
+        let mut parsed = Parsed::default();
+        for r in records {
+            handler.row(r, &mut parsed);
+        }
+        self.batches.push(std::mem::take(&mut parsed.activities));
+        self.parsed.merge(parsed);
+    }
+
+    /// Finds the owner and pushes every activity into the sink, as `read` does for an export.
+    pub fn finish(self, options: &ImportOptions, sink: &mut dyn Sink) {
+        assemble(self.parsed, self.batches, options, sink);
+    }
+}
+
+/// One LinkedIn record, however it is stored: a CSV row of an export file, or a JSON row of
+/// the Member Data Portability API (`fetch::linkedin`). Both go through the same row handlers,
+/// so an API account and an export follow the very same rules.
+pub trait Record {
+    /// The 1-based line (CSV) or row number (API) for problem reports.
+    fn line(&self) -> u64;
+    /// The cell of `column` (a column key, see [`column_key`]): empty when absent.
+    fn cell(&self, column: &str) -> Cow<'_, str>;
+}
+
+/// Column indices of one file and the per-row logic.
+pub(super) struct Handler {
+    pub(super) kind: FileKind,
+    pub(super) source: Arc<str>,
+    pub(super) seq_base: u64,
+    pub(super) seq: u64,
+    /// Occurrences of each synthesized id, so identical rows stay distinct acts.
+    pub(super) seen: HashMap<u64, u32>,
+    /// One shared copy of each profile URL and conversation id (they repeat on every row).
+    pub(super) interned: HashSet<Arc<str>>,
+}
+
+impl Handler {
+    pub(super) fn new(kind: FileKind, source: Arc<str>, seq_base: u64) -> Self {
+        Handler {
+            kind,
+            source,
+            seq_base,
+            seq: 0,
+            seen: HashMap::default(),
+            interned: HashSet::default(),
+        }
+    }
+
+    /// A normalized, shared profile URL (no allocation when the export's URL is already clean).
+    pub(super) fn intern_url(&mut self, raw: &str) -> Option<Arc<str>> {
+        let t = raw.trim();
+        if is_normalized_linkedin_url(t) {
+            return Some(self.intern(t));
+        }
+        normalize_linkedin_url(raw).map(|u| self.intern(&u))
+    }
+
+    pub(super) fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.interned.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.interned.insert(a.clone());
+        a
+    }
+
+    pub(super) fn next_seq(&mut self) -> u64 {
+        let s = self.seq_base | self.seq;
+        self.seq += 1;
+        s
+    }
+
+    /// A stable id from content; repeated identical rows get `#2`, `#3`, ….
+    pub(super) fn synth_id(&mut self, prefix: &str, parts: &[&str]) -> String {
+        let h = fnv64(parts);
+        let n = self.seen.entry(h).or_insert(0);
+        *n += 1;
+        // Hex by hand: `format!` is measurable at a million rows.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = String::with_capacity(prefix.len() + 20);
+        id.push_str(prefix);
+        id.push(':');
+        for shift in (0..16).rev() {
+            id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
+        }
+        if *n > 1 {
+            id.push('#');
+            id.push_str(&n.to_string());
+        }
+        id
+    }
+
+    /// Parses a date cell: blank → None silently where blanks are expected, else with a warning.
+    pub(super) fn date(
+        &self,
+        raw: &str,
+        line: u64,
+        blank_ok: bool,
+        diag: &mut Diagnostics,
+    ) -> Option<i64> {
+        if raw.trim().is_empty() {
+            if !blank_ok {
+                diag.warn(
+                    &self.source,
+                    Some(line),
+                    "missing date (counted as undated)",
+                    String::new(),
+                );
+            }
+            return None;
+        }
+        let at = parse_datetime(raw);
+        if at.is_none() {
+            diag.warn(
+                &self.source,
+                Some(line),
+                "unparseable date (counted as undated)",
+                format!("{:?}", raw.trim()),
+            );
+        }
+        at
+    }
+
+    pub(super) fn comment(
+        &mut self,
+        line: u64,
+        date: &str,
+        link: &str,
+        message: &str,
+        out: &mut Parsed,
+    ) {
+        let at = self.date(date, line, true, &mut out.diag);
+        let id = self.synth_id("comment", &[date.trim(), link.trim(), message]);
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            id,
+            at,
+            Direction::Out,
+            Kind::Comment,
+            self.source.clone(),
+        );
+        a.hints.seq = self.next_seq();
+        out.activities.push(a);
+    }
+
+    pub(super) fn row(&mut self, row: &dyn Record, out: &mut Parsed) {
+        match self.kind {
+            FileKind::Shares => {
+                let date = &*row.cell("date");
+                let link = row.cell("sharelink").trim().to_string();
+                let at = self.date(date, row.line(), false, &mut out.diag);
+                let id = if link.is_empty() || is_placeholder(&link) {
+                    self.synth_id("share", &[date, &*row.cell("sharecommentary")])
+                } else {
+                    link
+                };
+                self.simple(out, id, at, Kind::Post);
+            }
+            FileKind::Comments => {
+                let date = row.cell("date").to_string();
+                let link = row.cell("link").to_string();
+                let message = row.cell("message").to_string();
+                self.comment(row.line(), &date, &link, &message, out);
+            }
+            FileKind::Reactions | FileKind::InstantReposts | FileKind::Votes => {
+                let date = &*row.cell("date");
+                let link = &*row.cell("link");
+                let (prefix, kind) = match self.kind {
+                    FileKind::Reactions => ("reaction", Kind::Reaction),
+                    FileKind::Votes => ("vote", Kind::Vote),
+                    _ => ("repost", Kind::Repost),
+                };
+                let at = self.date(date, row.line(), false, &mut out.diag);
+                let extra = row.cell("type").to_string() + &*row.cell("optiontext");
+                let id = self.synth_id(prefix, &[date.trim(), link.trim(), &extra]);
+                self.simple(out, id, at, kind);
+            }
+            FileKind::Messages { guide } => self.message(row, guide, out),
+            FileKind::Messages2018 => self.message_2018(row, out),
+            FileKind::Invitations => self.invitation(row, out),
+            FileKind::Connections => {
+                let first = &*row.cell("firstname");
+                let last = &*row.cell("lastname");
+                let name = name_key(&format!("{first} {last}"));
+                let url = normalize_linkedin_url(&row.cell("url"));
+                if !name.is_empty() || url.is_some() {
+                    out.connections.push(Connection { name, url });
+                }
+            }
+            FileKind::Article | FileKind::Profile => {}
+        }
+    }
+
+    pub(super) fn simple(&mut self, out: &mut Parsed, id: String, at: Option<i64>, kind: Kind) {
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            id,
+            at,
+            Direction::Out,
+            kind,
+            self.source.clone(),
+        );
+        a.hints.seq = self.next_seq();
+        out.activities.push(a);
+    }
+
+    pub(super) fn message(&mut self, row: &dyn Record, guide: bool, out: &mut Parsed) {
+        let conversation_cell = row.cell("conversationid");
+        let conversation = conversation_cell.trim();
+        let date = &*row.cell("date");
+        if conversation.is_empty() || is_placeholder(conversation) || date.trim().is_empty() {
+            let what = if conversation.trim().is_empty() {
+                "message without a conversation id"
+            } else {
+                "message without a date"
+            };
+            out.diag
+                .skip(&self.source, Some(row.line()), what, String::new());
+            return;
+        }
+        let at = self.date(date, row.line(), false, &mut out.diag);
+        let truthy = |v: &str| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "yes" | "true" | "1" | "y"
+            )
+        };
+        let draft = truthy(&row.cell("ismessagedraft")) || truthy(&row.cell("isconversationdraft"));
+        let from_text = row.cell("from");
+        let from_cell = from_text.trim();
+        let from = name_key(from_cell);
+        let to = row.cell("to").trim().to_string();
+        let recipient_urls: Vec<Arc<str>> = row
+            .cell("recipientprofileurls")
+            .split([',', ';'])
+            .filter_map(|u| self.intern_url(u))
+            .collect();
+        let sender_url = self.intern_url(&row.cell("senderprofileurl"));
+        let to = if recipient_urls.is_empty() {
+            to
+        } else {
+            String::new()
+        };
+        let id = self.synth_id(
+            "message",
+            &[
+                conversation,
+                date.trim(),
+                from_cell,
+                sender_url.as_deref().unwrap_or(""),
+                &*row.cell("content"),
+                &*row.cell("subject"),
+            ],
+        );
+        let seq = self.next_seq();
+        let conversation = self.intern(conversation);
+        out.messages.push(MessageRow {
+            conversation,
+            from,
+            sender_url,
+            to,
+            recipient_urls,
+            at,
+            draft,
+            guide,
+            id,
+            seq,
+            source: self.source.clone(),
+        });
+    }
+
+    pub(super) fn message_2018(&mut self, row: &dyn Record, out: &mut Parsed) {
+        let direction = row.cell("direction").trim().to_ascii_uppercase();
+        let outgoing = match direction.as_str() {
+            "OUTGOING" | "SENT" | "OUT" | "OUTBOX" => true,
+            "INCOMING" | "RECEIVED" | "IN" | "INBOX" => false,
+            _ => {
+                out.diag.skip(
+                    &self.source,
+                    Some(row.line()),
+                    "message with an unknown Direction",
+                    format!("{direction:?}"),
+                );
+                return;
+            }
+        };
+        let date = &*row.cell("date");
+        if date.trim().is_empty() {
+            out.diag.skip(
+                &self.source,
+                Some(row.line()),
+                "message without a date",
+                String::new(),
+            );
+            return;
+        }
+        let at = self.date(date, row.line(), false, &mut out.diag);
+        let from_text = row.cell("from");
+        let from_cell = from_text.trim();
+        let from = name_key(from_cell);
+        let to = row.cell("to").trim().to_string();
+        let id = self.synth_id(
+            "message",
+            &[
+                from_cell,
+                &to,
+                date.trim(),
+                &*row.cell("content"),
+                &*row.cell("subject"),
+            ],
+        );
+        let seq = self.next_seq();
+        out.messages_2018.push(Message2018Row {
+            from,
+            to,
+            at,
+            outgoing,
+            id,
+            seq,
+            source: self.source.clone(),
+        });
+    }
+
+    pub(super) fn invitation(&mut self, row: &dyn Record, out: &mut Parsed) {
+        let direction = row.cell("direction").trim().to_ascii_uppercase();
+        let outgoing = match direction.as_str() {
+            "OUTGOING" | "SENT" => true,
+            "INCOMING" | "RECEIVED" => false,
+            _ => {
+                out.diag.skip(
+                    &self.source,
+                    Some(row.line()),
+                    "invitation with an unknown Direction",
+                    format!("{direction:?}"),
+                );
+                return;
+            }
+        };
+        let date = &*row.cell("sentat");
+        let at = self.date(date, row.line(), false, &mut out.diag);
+        let from = name_key(&row.cell("from"));
+        let to = name_key(&row.cell("to"));
+        let note = !row.cell("message").trim().is_empty();
+        let inviter_url = normalize_linkedin_url(&row.cell("inviterprofileurl"));
+        let invitee_url = normalize_linkedin_url(&row.cell("inviteeprofileurl"));
+        let id = self.synth_id("invitation", &[&from, &to, date.trim(), &direction]);
+        let seq = self.next_seq();
+        out.invitations.push(InvitationRow {
+            from,
+            to,
+            at,
+            note,
+            outgoing,
+            inviter_url,
+            invitee_url,
+            id,
+            seq,
+            source: self.source.clone(),
+        });
+    }
+}
+
+/// Articles carry no date; the canonical URL (`<h1><a href=".../pulse/...">`) is the id.
+pub(super) fn article_activity(html: &[u8], entry: &Entry, source: Arc<str>) -> Activity {
+    let text = String::from_utf8_lossy(html);
+    let id = text
+        .find("linkedin.com/pulse/")
+        .and_then(|i| {
+            let start = text[..i].rfind(['"', '\'']).map(|s| s + 1).unwrap_or(i);
+            let end = text[i..].find(['"', '\'', '<', ' ']).map(|e| i + e)?;
+            Some(text[start..end].to_string())
+        })
+        .unwrap_or_else(|| format!("article:{}", entry.name));
+    Activity::new(
+        Platform::LinkedIn,
+        id,
+        None,
+        Direction::Out,
+        Kind::Article,
+        source,
+    )
+}
