@@ -78,6 +78,7 @@ fn decide(i: usize, chains: &mut Chains<'_>, group_max: u32) -> (Option<Mode>, O
     if a.kind == Kind::Reply
         || a.kind == Kind::Comment
         || a.kind == Kind::Invitation
+        || a.hints.addressed
         || (a.kind == Kind::Message && is_reply)
     {
         return (Some(Mode::Conversation), None);
@@ -185,7 +186,18 @@ pub fn response_gaps(activities: &[Activity]) -> Vec<Option<i64>> {
 /// as numbers, Reddit's base-36 ids by length then text).
 pub fn message_order(platform: Platform, a: &Activity, b: &Activity) -> std::cmp::Ordering {
     a.at.cmp(&b.at).then_with(|| match platform {
-        Platform::LinkedIn => b.hints.seq.cmp(&a.hints.seq),
+        Platform::LinkedIn | Platform::Facebook | Platform::Instagram => {
+            b.hints.seq.cmp(&a.hints.seq)
+        }
+        Platform::Reddit if a.id.starts_with("chat:") || b.id.starts_with("chat:") => {
+            a.hints.seq.cmp(&b.hints.seq)
+        }
+        // Base-36 ids without leading zeros: a longer one is larger.
+        Platform::Reddit => {
+            let tail = |id: &str| id.rsplit('_').next().unwrap_or(id).to_ascii_lowercase();
+            let (x, y) = (tail(&a.id), tail(&b.id));
+            x.len().cmp(&y.len()).then_with(|| x.cmp(&y))
+        }
         _ => id_order(&a.id, &b.id),
     })
 }

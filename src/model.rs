@@ -212,6 +212,9 @@ pub struct Hints {
     /// Number of accounts in the leading run of @mentions of a top-level post
     /// (`None` when the text does not start with a mention).
     pub leading_mentions: Option<u32>,
+    /// A post the export says was written to someone else's space (a Facebook post on another
+    /// person's timeline): public conversation, even without a known counterpart.
+    pub addressed: bool,
     /// Position of the record in its file (0-based), used to break timestamp ties.
     pub seq: u64,
 }

@@ -561,6 +561,13 @@ pub fn activities_frame(activities: &[Activity]) -> PolarsResult<DataFrame> {
                 "seq".into(),
                 activities.iter().map(|a| a.hints.seq).collect::<Vec<_>>(),
             ),
+            Column::new(
+                "addressed".into(),
+                activities
+                    .iter()
+                    .map(|a| a.hints.addressed)
+                    .collect::<Vec<_>>(),
+            ),
         ],
     )
 }
@@ -635,6 +642,11 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
     let parent_author = strs("parent_author")?;
     let leading: Vec<Option<u32>> = df.column("leading_mentions")?.u32()?.iter().collect();
     let seq: Vec<Option<u64>> = df.column("seq")?.u64()?.iter().collect();
+    // Tables written before the column existed hold no addressed posts.
+    let addressed: Vec<Option<bool>> = match df.column("addressed") {
+        Ok(c) => c.bool()?.iter().collect(),
+        Err(_) => vec![None; df.height()],
+    };
     let lists = df.column("counterparts")?.list()?.clone();
     let mut out = Vec::with_capacity(df.height());
     let mut interned: std::collections::HashMap<String, Arc<str>> = Default::default();
@@ -696,6 +708,7 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
             parent_is_owner: parent_is_owner[i].unwrap_or(false),
             parent_author: parent_author[i].clone(),
             leading_mentions: leading[i],
+            addressed: addressed[i].unwrap_or(false),
             seq: seq[i].unwrap_or(i as u64),
         };
         out.push(a);

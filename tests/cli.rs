@@ -653,3 +653,148 @@ fn follows_only_bluesky_repo_gives_header_only_metrics_and_a_note() {
     let metrics = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics.csv");
     assert_eq!(metrics, HEADER);
 }
+
+// ---- Facebook, Instagram, Threads, Reddit (fixtures/README.md has the hand counts) --------
+
+#[test]
+fn facebook_export_metrics_match_hand_count() {
+    let (_o, m) = analyze(&fixture("facebook"), &[]);
+    assert_eq!(
+        m,
+        single_platform(
+            "facebook",
+            &[
+                "2024-01,1,0,0,3,1,2,0.7500,1,1,2,30.0",
+                "2024-02,4,0,0,5,1,2,0.5556,2,1,2,10.0",
+            ]
+        )
+    );
+}
+
+#[test]
+fn facebook_export_split_over_two_zips_merges_like_one() {
+    let out = tempfile::tempdir().expect("temp dir");
+    rapport()
+        .args(["analyze", "--export"])
+        .arg(fixture("facebook-part1.zip"))
+        .arg("--export")
+        .arg(fixture("facebook-part2.zip"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let merged = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics");
+    let (_o, whole) = analyze(&fixture("facebook"), &[]);
+    assert_eq!(merged, whole);
+}
+
+#[test]
+fn instagram_export_with_threads_metrics_match_hand_count() {
+    let (_o, m) = analyze(&fixture("instagram"), &[]);
+    let mut expected = HEADER.to_string();
+    for row in [
+        "2024-03,instagram,3,0,0,3,1,1,0.5000,2,1,1,20.0",
+        "2024-04,instagram,2,0,0,2,1,1,0.5000,4,1,1,15.0",
+        "2024-03,threads,1,1,0,1,0,0,0.5000,1,0,0,",
+        "2024-04,threads,1,0,0,1,0,1,0.5000,0,0,0,",
+        "2024-03,all,4,1,0,4,1,1,0.5000,3,1,1,20.0",
+        "2024-04,all,3,0,0,3,1,2,0.5000,4,1,1,15.0",
+    ] {
+        expected.push_str(row);
+        expected.push('\n');
+    }
+    assert_eq!(m, expected);
+}
+
+#[test]
+fn reddit_export_metrics_match_hand_count() {
+    let (_o, m) = analyze(&fixture("reddit.zip"), &[]);
+    assert_eq!(
+        m,
+        single_platform(
+            "reddit",
+            &[
+                "2024-05,2,0,0,4,2,0,0.6667,2,1,1,45.0",
+                "2024-06,1,0,0,3,2,0,0.7500,3,3,3,7.5",
+                "undated,0,0,0,0,0,4,,0,0,0,",
+            ]
+        )
+    );
+}
+
+#[test]
+fn mixed_linkedin_facebook_reddit_all_rows_are_the_union() {
+    let out = tempfile::tempdir().expect("temp dir");
+    rapport()
+        .args(["analyze", "--export"])
+        .arg(fixture("reddit.zip"))
+        .arg("--export")
+        .arg(fixture("linkedin.zip"))
+        .arg("--export")
+        .arg(fixture("facebook"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let m = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics");
+    let rows: Vec<Vec<&str>> = m.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let order: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    let first = |p: &str| order.iter().position(|x| *x == p).unwrap_or(usize::MAX);
+    assert!(first("linkedin") < first("facebook") && first("facebook") < first("reddit"));
+    assert!(first("reddit") < first("all"));
+    // Every count column of `all` is the sum over the platforms, month by month.
+    for all in rows.iter().filter(|r| r[1] == "all") {
+        for col in 2..8 {
+            let sum: u64 = rows
+                .iter()
+                .filter(|r| r[1] != "all" && r[0] == all[0])
+                .map(|r| r[col].parse::<u64>().unwrap_or(0))
+                .sum();
+            assert_eq!(
+                all[col].parse::<u64>().unwrap_or(0),
+                sum,
+                "{} col {col}",
+                all[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn broken_meta_and_reddit_files_give_messages_not_panics() {
+    let thread = b"{\"participants\": [{\"name\": \"A\"}, {\"name\": \"B\"}], \"messages\": [{\"sender_name\": \"A\", \"timestamp_ms\": 1700000000000, \"content\": \"x\"}, {\"sender_na";
+    let long = format!(
+        "[{{\"timestamp\": 1700000000, \"title\": \"{}\", \"data\": [{{\"post\": 5}}]}}, 7, \"x\", {{\"timestamp\": \"soon\"}}]",
+        "a".repeat(200_000)
+    );
+    let z = zip_with(&[
+        (
+            "profile_information.json",
+            b"{\"profile_v2\": {\"name\": {\"full_name\": \"A\"}}}",
+        ),
+        ("messages/inbox/b_1/message_1.json", thread),
+        ("your_posts_1.json", long.as_bytes()),
+        ("comments.json", b"{\"comments_v2\": {\"not\": \"a list\"}}"),
+    ]);
+    let out = tempfile::tempdir().expect("temp dir");
+    rapport()
+        .args(["analyze", "--export"])
+        .arg(z.path())
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("truncated or invalid JSON"));
+    let r = zip_with(&[
+        ("posts.csv", b"id,permalink,date,ip,subreddit,gildings,title,url,body\np1,x,not a date,,s,0,t,,\"unclosed\n"),
+        ("messages.csv", b"id,permalink,thread_id,date,ip,from,to,subject,body\n"),
+    ]);
+    rapport()
+        .args(["analyze", "--export"])
+        .arg(r.path())
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unparseable date"));
+}

@@ -5,9 +5,13 @@
 pub mod archive;
 pub mod bluesky;
 pub(crate) mod common;
+pub mod facebook;
+pub mod instagram;
 pub(crate) mod json;
 pub mod linkedin;
 pub mod mastodon;
+pub(crate) mod meta;
+pub mod reddit;
 pub mod text;
 pub mod x;
 
@@ -138,6 +142,9 @@ pub static IMPORTERS: &[&dyn Importer] = &[
     &mastodon::MastodonArchive,
     &bluesky::BlueskyRepo,
     &x::XArchive,
+    &instagram::InstagramExport,
+    &facebook::FacebookExport,
+    &reddit::RedditExport,
 ];
 
 /// Opens `path` and finds the importer that recognises its content.

@@ -2,12 +2,10 @@
 
 use super::csv::*;
 use super::people::*;
-use super::rows::*;
 use super::*;
 use crate::model::{Confidence, Direction, Exclusion, Kind};
 use rustc_hash::FxHashMap as HashMap;
 
-use super::*;
 
 fn cols(s: &str) -> Vec<String> {
     header_cells(s, ',')

@@ -3,12 +3,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::items::*;
 use super::rules::*;
 use super::*;
 use crate::sources::text::parse_datetime;
 
-use super::*;
 use crate::classify::{classify, mark_heuristics};
 use crate::diag::Outcome;
 use crate::model::{Confidence, Mode};

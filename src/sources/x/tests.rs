@@ -1,13 +1,9 @@
 //! Tests of the X importer on the fixture archives (fixtures/x) and invented files.
 
-use super::dms::*;
-use super::owner::*;
 use super::rules::*;
-use super::tweets::*;
 use super::*;
 use crate::model::{Activity, Direction, Kind};
 
-use super::*;
 use crate::classify::classify;
 use crate::diag::Outcome;
 use crate::model::{Confidence, Mode};

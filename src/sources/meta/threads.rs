@@ -1,0 +1,408 @@
+//! Messenger-style DM threads of Facebook and Instagram exports
+//! (`messages/**/<thread>/message_N.json`): streamed into compact rows (a thread file can be
+//! hundreds of MB), the parts of one thread merged, then — once the owner is known — turned
+//! into private messages (docs/counting.md, *Facebook*: sender = owner → `out`; participants
+//! from the thread's list, the owner included, at least 2; Subscribe/Unsubscribe and unsent
+//! messages ignored). Must not read other Meta files.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+use serde::Deserialize;
+
+use super::{Ids, MetaFile, MetaFiles, Owners, name_key, name_person, thread_platform};
+use crate::diag::Diagnostics;
+use crate::error::SourceError;
+use crate::model::{Activity, Confidence, Direction, Kind, Platform};
+use crate::sources::archive::{Archive, Entry};
+use crate::sources::json::{Flag, Int, Spec, Text, report_stream, stream_items};
+use crate::sources::text::fnv64;
+
+/// A thread file: its `messages` streamed, its small fields kept.
+const THREAD: Spec<'static> = Spec {
+    items: &["messages"],
+    keep: &["participants", "thread_path", "title"],
+    js_prefix: false,
+};
+
+/// One message of a thread, as much as the rules need.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawMessage {
+    sender_name: Text,
+    timestamp_ms: Int,
+    content: Text,
+    #[serde(rename = "type")]
+    kind: Text,
+    is_unsent: Flag,
+}
+
+/// A message kept until the owner is known: 40 bytes, whatever its text.
+#[derive(Debug, Clone)]
+struct Row {
+    /// Index of the sender's name key in the thread's `names` (`u32::MAX`: no sender).
+    sender: u32,
+    at: Option<i64>,
+    /// File order: `message_N.json` number, then position (files are newest first).
+    seq: u64,
+    /// Hash of the message's content and type (for its id).
+    content: u64,
+}
+
+/// One thread, its parts merged.
+#[derive(Debug)]
+pub(crate) struct Thread {
+    platform: Platform,
+    /// `thread_path`, else the folder under `messages/`.
+    key: String,
+    /// The folder name (for the owner from one-to-one folder names).
+    folder: String,
+    /// Name keys of the `participants` list, in order, without repeats.
+    participants: Vec<String>,
+    /// Name keys seen (participants and senders); rows point into it.
+    names: Vec<String>,
+    rows: Vec<Row>,
+    source: Arc<str>,
+}
+
+impl Thread {
+    fn name_index(&mut self, index: &mut HashMap<String, u32>, key: String) -> u32 {
+        if let Some(&i) = index.get(&key) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(key.clone());
+        index.insert(key, i);
+        i
+    }
+}
+
+/// `N` of `message_N.json` (1 when there is none).
+fn part_number(entry: &Entry) -> u64 {
+    let base = entry.basename().to_ascii_lowercase();
+    base.strip_prefix("message_")
+        .and_then(|r| r.strip_suffix(".json"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The thread's folder path under `messages/` (`inbox/samsample_123`), else its parent folder.
+fn folder_key(entry: &Entry) -> (String, String) {
+    let parts: Vec<&str> = entry.name.split('/').collect();
+    let folder = parts
+        .len()
+        .checked_sub(2)
+        .map(|i| parts[i])
+        .unwrap_or("")
+        .to_string();
+    let key = match parts
+        .iter()
+        .rposition(|p| p.eq_ignore_ascii_case("messages"))
+    {
+        Some(i) if i + 2 < parts.len() => parts[i + 1..parts.len() - 1].join("/"),
+        _ => folder.clone(),
+    };
+    (key, folder)
+}
+
+/// Reads every thread file; parts of one thread (same key and platform) merge.
+pub(crate) fn read_all(
+    archive: &Archive,
+    files: &MetaFiles<'_>,
+    diag: &mut Diagnostics,
+) -> Result<Vec<Thread>, SourceError> {
+    let instagram = files.instagram();
+    let mut threads: BTreeMap<(Platform, String), (Thread, HashMap<String, u32>)> = BTreeMap::new();
+    let mut ignored = 0u64;
+    for entry in files.of_kind(MetaFile::Thread) {
+        let platform = thread_platform(entry, instagram);
+        let (folder_path, folder) = folder_key(entry);
+        let part = part_number(entry);
+        let mut participants: Vec<String> = Vec::new();
+        let mut thread_path: Option<String> = None;
+        let mut rows: Vec<(String, Option<i64>, u64, u64)> = Vec::new();
+        let streamed = archive.read(entry, |r| {
+            stream_items(
+                r,
+                THREAD,
+                |i, m: RawMessage| {
+                    let kind = m.kind.0.as_deref().unwrap_or("");
+                    if m.is_unsent.0 == Some(true)
+                        || kind.eq_ignore_ascii_case("subscribe")
+                        || kind.eq_ignore_ascii_case("unsubscribe")
+                    {
+                        ignored += 1;
+                        return;
+                    }
+                    let sender = m.sender_name.0.as_deref().map(name_key).unwrap_or_default();
+                    let at = m.timestamp_ms.0.filter(|t| *t > 0);
+                    let content = fnv64(&[m.content.0.as_deref().unwrap_or(""), kind]);
+                    rows.push((sender, at, (part << 32) | i.min(u32::MAX as u64), content));
+                },
+                |key, value| match key {
+                    "participants" => {
+                        for p in value.as_array().into_iter().flatten() {
+                            let name = p
+                                .get("name")
+                                .and_then(|n| n.as_str())
+                                .or_else(|| p.as_str())
+                                .map(name_key)
+                                .filter(|n| !n.is_empty());
+                            if let Some(n) = name
+                                && !participants.contains(&n)
+                            {
+                                participants.push(n);
+                            }
+                        }
+                    }
+                    "thread_path" => {
+                        thread_path = value
+                            .as_str()
+                            .map(|s| s.trim().trim_matches('/').to_string())
+                            .filter(|s| !s.is_empty());
+                    }
+                    _ => {}
+                },
+            )
+        })?;
+        report_stream(diag, &entry.name, streamed, Some("messages array"));
+        let key = thread_path.unwrap_or(folder_path);
+        let (thread, index) = threads.entry((platform, key.clone())).or_insert_with(|| {
+            (
+                Thread {
+                    platform,
+                    key,
+                    folder: folder.clone(),
+                    participants: Vec::new(),
+                    names: Vec::new(),
+                    rows: Vec::new(),
+                    source: Arc::from(entry.name.as_str()),
+                },
+                HashMap::default(),
+            )
+        });
+        for p in participants {
+            if !thread.participants.contains(&p) {
+                thread.participants.push(p.clone());
+            }
+            thread.name_index(index, p);
+        }
+        for (sender, at, seq, content) in rows {
+            let sender = if sender.is_empty() {
+                u32::MAX
+            } else {
+                thread.name_index(index, sender)
+            };
+            thread.rows.push(Row {
+                sender,
+                at,
+                seq,
+                content,
+            });
+        }
+    }
+    if ignored > 0 {
+        diag.note(format!(
+            "{}: {ignored} message(s) were subscribe/unsubscribe notices or unsent, and were not counted",
+            archive.path().display()
+        ));
+    }
+    Ok(threads.into_values().map(|(t, _)| t).collect())
+}
+
+/// The owner from the threads alone (docs/counting.md, *Facebook*): the participant of the most
+/// threads when that is one person; else the other participant of one-to-one threads whose
+/// folder (before its last `_`) is one participant's name folded to ASCII letters and digits.
+fn owner_from_threads(threads: &[&Thread]) -> Option<(String, String)> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in threads {
+        for p in &t.participants {
+            *counts.entry(p).or_default() += 1;
+        }
+    }
+    if let Some(&max) = counts.values().max() {
+        let top: Vec<&str> = counts
+            .iter()
+            .filter(|(_, n)| **n == max)
+            .map(|(p, _)| *p)
+            .collect();
+        if let [one] = top.as_slice() {
+            return Some((
+                one.to_string(),
+                format!("the participant of the most DM threads ({max})"),
+            ));
+        }
+    }
+    let mut by_folder: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in threads {
+        let [a, b] = t.participants.as_slice() else {
+            continue;
+        };
+        let stem = t
+            .folder
+            .rsplit_once('_')
+            .map_or(t.folder.as_str(), |(s, _)| s);
+        let stem = stem.to_ascii_lowercase();
+        let (a_is, b_is) = (folds_to(a, &stem), folds_to(b, &stem));
+        if a_is && !b_is {
+            *by_folder.entry(b).or_default() += 1;
+        } else if b_is && !a_is {
+            *by_folder.entry(a).or_default() += 1;
+        }
+    }
+    let max = *by_folder.values().max()?;
+    let top: Vec<&str> = by_folder
+        .iter()
+        .filter(|(_, n)| **n == max)
+        .map(|(p, _)| *p)
+        .collect();
+    match top.as_slice() {
+        [one] => Some((
+            one.to_string(),
+            format!("the other participant of {max} one-to-one thread(s) named after a person"),
+        )),
+        _ => None,
+    }
+}
+
+/// True when `name` folded to lower-case ASCII letters and digits is `stem` (accents dropped,
+/// or the letters without them: both forms occur in folder names).
+fn folds_to(name: &str, stem: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization as _;
+    let plain: String = name
+        .nfkd()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    let ascii_only: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    !stem.is_empty() && (plain == stem || ascii_only == stem)
+}
+
+/// Turns the threads into activities once the owner is known; without an owner, a platform's
+/// messages are skipped and counted (docs/counting.md, *Owner not found*).
+pub(crate) fn push(
+    threads: Vec<Thread>,
+    owners: &mut Owners,
+    acts: &mut Vec<Activity>,
+    diag: &mut Diagnostics,
+) {
+    let mut ids = Ids::default();
+    for platform in [Platform::Facebook, Platform::Instagram] {
+        let mine: Vec<&Thread> = threads.iter().filter(|t| t.platform == platform).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let owner = owners
+            .known(platform)
+            .cloned()
+            .or_else(|| owner_from_threads(&mine));
+        let Some((owner, how)) = owner else {
+            owners.decide(platform, None, "not found".into());
+            for t in &mine {
+                for _ in &t.rows {
+                    diag.skip(
+                        &t.source,
+                        None,
+                        "owner not identified: message skipped (its direction is unknown)",
+                        "pass --me \"Your Name\" (as your messages show it)".into(),
+                    );
+                }
+            }
+            continue;
+        };
+        owners.decide(platform, Some(owner.clone()), how);
+        for t in mine {
+            push_thread(t, &owner, &mut ids, acts);
+        }
+    }
+}
+
+fn push_thread(t: &Thread, owner: &str, ids: &mut Ids, acts: &mut Vec<Activity>) {
+    let mut people: Vec<&str> = t.participants.iter().map(String::as_str).collect();
+    if !people.contains(&owner) {
+        people.push(owner);
+    }
+    let participants = (people.len() as u32).max(2);
+    let others: Vec<Arc<str>> = people
+        .iter()
+        .filter(|p| **p != owner)
+        .map(|p| name_person(p))
+        .collect();
+    let conversation: Arc<str> = Arc::from(format!("{}:{}", t.platform, t.key));
+    let prefix = match t.platform {
+        Platform::Instagram => "ig-dm",
+        _ => "fb-dm",
+    };
+    for row in &t.rows {
+        let sender = t.names.get(row.sender as usize).map(String::as_str);
+        let out = sender == Some(owner);
+        let at = row.at.map(|ms| ms.to_string()).unwrap_or_default();
+        let id = ids.id(
+            prefix,
+            &[
+                &t.key,
+                sender.unwrap_or(""),
+                &at,
+                &format!("{:016x}", row.content),
+            ],
+        );
+        let mut a = Activity::new(
+            t.platform,
+            id,
+            row.at,
+            if out { Direction::Out } else { Direction::In },
+            Kind::Message,
+            t.source.clone(),
+        );
+        a.participants = Some(participants);
+        a.conversation = Some(conversation.clone());
+        a.counterparts = if out {
+            others.clone()
+        } else {
+            sender.map(|s| vec![name_person(s)]).unwrap_or_default()
+        };
+        a.confidence = Confidence::Low;
+        a.hints.seq = row.seq;
+        acts.push(a);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(participants: &[&str], folder: &str) -> Thread {
+        Thread {
+            platform: Platform::Facebook,
+            key: format!("inbox/{folder}"),
+            folder: folder.into(),
+            participants: participants.iter().map(|p| name_key(p)).collect(),
+            names: Vec::new(),
+            rows: Vec::new(),
+            source: Arc::from("x"),
+        }
+    }
+
+    #[test]
+    fn owner_is_the_participant_of_the_most_threads_when_unique() {
+        let a = thread(&["Robin Example", "Sam Sample"], "samsample_1");
+        let b = thread(&["Robin Example", "Kim Doe"], "kimdoe_2");
+        let found = owner_from_threads(&[&a, &b]).map(|(o, _)| o);
+        assert_eq!(found.as_deref(), Some("robin example"));
+    }
+
+    #[test]
+    fn owner_from_one_to_one_folder_names() {
+        // One thread: both participants in one thread each (a tie); the folder names Zoë.
+        let a = thread(&["Robin Example", "Zoë Ünal"], "zoeunal_1234");
+        let found = owner_from_threads(&[&a]).map(|(o, _)| o);
+        assert_eq!(found.as_deref(), Some("robin example"));
+        let b = thread(&["Robin Example", "Sam Sample"], "somethingelse_1");
+        assert_eq!(owner_from_threads(&[&b]), None);
+    }
+}
