@@ -9,9 +9,10 @@ use crate::model::Platform;
 
 /// rapport — do you network online, or only broadcast?
 ///
-/// Reads the export archives platforms give you (LinkedIn "Get a copy of your data" zip or its
-/// extracted folder), classifies every act as broadcast, amplification, self-thread,
-/// conversation or passive, and shows month by month how the balance moves.
+/// Reads the export archives platforms give you (LinkedIn, X, Mastodon, Bluesky, Facebook,
+/// Instagram, Threads, Reddit) or what their APIs return, classifies every act as broadcast,
+/// amplification, self-thread, conversation or passive, and shows month by month how the
+/// balance moves.
 #[derive(Debug, Parser)]
 #[command(name = "rapport", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
@@ -143,9 +144,10 @@ pub struct ExportArgs {
 /// Options shared by `analyze` and `compare`.
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
-    /// An export to read: a LinkedIn or X/Twitter .zip, a Mastodon .tar.gz, a Bluesky .car, or
-    /// an extracted folder of any of them. Repeat for several exports; the format is detected
-    /// from the content, not the name.
+    /// An export to read: a LinkedIn, X/Twitter, Facebook, Instagram or Reddit .zip, a Mastodon
+    /// .tar.gz, a Bluesky .car, or an extracted folder of any of them. Repeat for several exports
+    /// (also the parts of an export split over several zips); the format is detected from the
+    /// content, not the name.
     #[arg(
         long = "export",
         short = 'e',

@@ -163,7 +163,7 @@ pub enum SourceError {
     },
     /// No importer recognised the content.
     #[error(
-        "{path}: no supported export data found ({detail}). rapport reads LinkedIn exports (zip or folder), X/Twitter archives, Mastodon account archives (.tar.gz) and Bluesky repositories (.car)"
+        "{path}: no supported export data found ({detail}). rapport reads LinkedIn exports (zip or folder), X/Twitter archives, Mastodon account archives (.tar.gz, .tar), Bluesky repositories (.car), Facebook and Instagram exports in JSON format, and Reddit data exports"
     )]
     Unrecognised {
         /// The archive.
