@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::archive::{Archive, Entry};
 use super::json::{Int, Lenient, List, Spec, Text, report_stream, stream_items};
-use super::meta::{self, Ids, MetaFile, MetaFiles, repair};
+use super::meta::{self, Ids, MetaFile, MetaFiles, Owners, repair};
 use super::{ImportOptions, Importer, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
@@ -44,7 +44,7 @@ impl Importer for FacebookExport {
         options: &ImportOptions,
         sink: &mut dyn Sink,
     ) -> Result<(), SourceError> {
-        meta::read(archive, options, sink)
+        meta::read(archive, options, sink, super::META_CONTENT)
     }
 }
 
@@ -130,6 +130,7 @@ fn seconds(t: Int) -> Option<i64> {
 pub(crate) fn read_files(
     archive: &Archive,
     files: &MetaFiles<'_>,
+    _owners: &Owners,
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::archive::{Archive, Entry};
 use super::json::{Flag, Int, Lenient, List, OneOrMany, Spec, Text, report_stream, stream_items};
-use super::meta::{self, Ids, MetaFile, MetaFiles, repair};
+use super::meta::{self, Ids, MetaFile, MetaFiles, Owners, repair};
 use super::{ImportOptions, Importer, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
@@ -41,7 +41,7 @@ impl Importer for InstagramExport {
         options: &ImportOptions,
         sink: &mut dyn Sink,
     ) -> Result<(), SourceError> {
-        meta::read(archive, options, sink)
+        meta::read(archive, options, sink, super::META_CONTENT)
     }
 }
 
@@ -133,10 +133,11 @@ fn map_time(map: &serde_json::Map<String, serde_json::Value>) -> Option<i64> {
 pub(crate) fn read_files(
     archive: &Archive,
     files: &MetaFiles<'_>,
-    username: Option<&str>,
+    owners: &Owners,
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
+    let username = owners.username();
     let mut ids = Ids::default();
     for (entry, kind) in &files.files {
         match kind {

@@ -147,6 +147,11 @@ pub static IMPORTERS: &[&dyn Importer] = &[
     &reddit::RedditExport,
 ];
 
+/// The platforms whose posts, comments and reactions come in a Meta export (one Accounts
+/// Center download can hold several): every Meta importer reads all of them.
+pub(crate) static META_CONTENT: &[meta::ContentReader] =
+    &[facebook::read_files, instagram::read_files];
+
 /// Opens `path` and finds the importer that recognises its content.
 pub fn detect(
     path: &Path,

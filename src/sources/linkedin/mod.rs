@@ -25,11 +25,12 @@ use super::archive::{Archive, Entry};
 use super::text::{decode, is_utf16};
 use super::{ImportOptions, Importer, Sink};
 use crate::error::SourceError;
+use crate::model::Activity;
 use crate::model::Platform;
 use csv::{parse_records, skip_lines};
 use people::assemble;
-use rows::{Parsed, article_activity};
-pub use rows::{Record, RowKind, RowSet};
+use rows::{Handler, Parsed, article_activity};
+pub use rows::{Record, RowKind};
 
 /// The LinkedIn export importer.
 pub struct LinkedInExport;
@@ -358,4 +359,43 @@ fn parse_file(
         }
     })?;
     Ok(parsed)
+}
+
+/// Records from somewhere other than an export's files (the Member Data Portability API),
+/// read by the same row handlers and assembled by the same owner and message rules as an
+/// export.
+#[derive(Debug, Default)]
+pub struct RowSet {
+    parsed: Parsed,
+    batches: Vec<Vec<Activity>>,
+    files: u64,
+}
+
+impl RowSet {
+    /// An empty set.
+    pub fn new() -> RowSet {
+        RowSet::default()
+    }
+
+    /// Reads `records` as rows of a `kind` file named `source`.
+    pub fn add<'r>(
+        &mut self,
+        kind: RowKind,
+        source: &str,
+        records: impl IntoIterator<Item = &'r dyn Record>,
+    ) {
+        let mut handler = Handler::new(kind.file_kind(), Arc::from(source), self.files << 40);
+        self.files += 1;
+        let mut parsed = Parsed::default();
+        for r in records {
+            handler.row(r, &mut parsed);
+        }
+        self.batches.push(std::mem::take(&mut parsed.activities));
+        self.parsed.merge(parsed);
+    }
+
+    /// Finds the owner and pushes every activity into the sink, as `read` does for an export.
+    pub fn finish(self, options: &ImportOptions, sink: &mut dyn Sink) {
+        assemble(self.parsed, self.batches, options, sink);
+    }
 }

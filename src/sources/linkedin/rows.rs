@@ -10,7 +10,6 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::FileKind;
-use super::people::assemble;
 use crate::diag::Diagnostics;
 use crate::model::{Activity, Direction, Kind, Platform};
 use crate::sources::archive::Entry;
@@ -18,7 +17,6 @@ use crate::sources::text::{
     fnv64, is_normalized_linkedin_url, is_placeholder, name_key, normalize_linkedin_url,
     parse_datetime,
 };
-use crate::sources::{ImportOptions, Sink};
 
 /// A message row, kept until the owner is known.
 #[derive(Debug, Clone)]
@@ -122,45 +120,6 @@ impl RowKind {
             RowKind::Invitations => FileKind::Invitations,
             RowKind::Connections => FileKind::Connections,
         }
-    }
-}
-
-/// Records from somewhere other than an export's files (the Member Data Portability API),
-/// read by the same row handlers and assembled by the same owner and message rules as an
-/// export.
-#[derive(Debug, Default)]
-pub struct RowSet {
-    pub(super) parsed: Parsed,
-    pub(super) batches: Vec<Vec<Activity>>,
-    pub(super) files: u64,
-}
-
-impl RowSet {
-    /// An empty set.
-    pub fn new() -> RowSet {
-        RowSet::default()
-    }
-
-    /// Reads `records` as rows of a `kind` file named `source`.
-    pub fn add<'r>(
-        &mut self,
-        kind: RowKind,
-        source: &str,
-        records: impl IntoIterator<Item = &'r dyn Record>,
-    ) {
-        let mut handler = Handler::new(kind.file_kind(), Arc::from(source), self.files << 40);
-        self.files += 1;
-        let mut parsed = Parsed::default();
-        for r in records {
-            handler.row(r, &mut parsed);
-        }
-        self.batches.push(std::mem::take(&mut parsed.activities));
-        self.parsed.merge(parsed);
-    }
-
-    /// Finds the owner and pushes every activity into the sink, as `read` does for an export.
-    pub fn finish(self, options: &ImportOptions, sink: &mut dyn Sink) {
-        assemble(self.parsed, self.batches, options, sink);
     }
 }
 

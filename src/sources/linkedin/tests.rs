@@ -6,7 +6,6 @@ use super::*;
 use crate::model::{Confidence, Direction, Exclusion, Kind};
 use rustc_hash::FxHashMap as HashMap;
 
-
 fn cols(s: &str) -> Vec<String> {
     header_cells(s, ',')
 }

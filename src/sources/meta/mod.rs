@@ -337,13 +337,24 @@ impl Ids {
     }
 }
 
-/// Reads everything Meta in `archive`: posts, comments and reactions by their platform's rules,
-/// then every DM thread with the owner found by the chain of docs/counting.md (*Facebook*,
-/// *Instagram*).
+/// One platform's reader of its posts, comments and reactions in a Meta export (the
+/// `META_CONTENT` table of `sources`).
+pub(crate) type ContentReader = fn(
+    &Archive,
+    &MetaFiles<'_>,
+    &Owners,
+    &mut Vec<Activity>,
+    &mut crate::diag::Diagnostics,
+) -> Result<(), SourceError>;
+
+/// Reads everything Meta in `archive`: posts, comments and reactions by each platform's
+/// `readers`, then every DM thread with the owner found by the chain of docs/counting.md
+/// (*Facebook*, *Instagram*).
 pub(crate) fn read(
     archive: &Archive,
     options: &ImportOptions,
     sink: &mut dyn Sink,
+    readers: &[ContentReader],
 ) -> Result<(), SourceError> {
     let files = MetaFiles::of(archive)?;
     if let Some(damage) = archive.damage() {
@@ -363,8 +374,9 @@ pub(crate) fn read(
     }
     let mut owners = Owners::read(archive, &files, options, sink.diag())?;
     let mut acts: Vec<Activity> = Vec::new();
-    super::facebook::read_files(archive, &files, &mut acts, sink.diag())?;
-    super::instagram::read_files(archive, &files, owners.username(), &mut acts, sink.diag())?;
+    for read in readers {
+        read(archive, &files, &owners, &mut acts, sink.diag())?;
+    }
     let threads = threads::read_all(archive, &files, sink.diag())?;
     threads::push(threads, &mut owners, &mut acts, sink.diag());
     for o in owners.report() {

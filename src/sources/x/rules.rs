@@ -5,46 +5,68 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::tweets::RawTweet;
 use crate::diag::Diagnostics;
 use crate::model::{Activity, Direction, Kind, Platform};
 use crate::sources::common::Interner;
 use crate::sources::text::parse_datetime;
 
-/// Maps one tweet onto an Activity (docs/counting.md, *X / Twitter*): retweet before reply before post.
-pub(super) fn tweet_activity(
-    t: &RawTweet,
+/// A mention entity: the handle and, when the archive or API gives it, the numeric user id.
+#[derive(Debug, Clone, Copy)]
+pub struct MentionFact<'a> {
+    /// The handle, with or without its `@`.
+    pub handle: &'a str,
+    /// The user id, if known.
+    pub id: Option<&'a str>,
+}
+
+/// What the rules look at in one tweet, from an archive file or the API.
+#[derive(Debug, Clone, Default)]
+pub struct TweetFacts<'a> {
+    /// The tweet id.
+    pub id: &'a str,
+    /// The text as X stores it (HTML-escaped).
+    pub text: &'a str,
+    /// When, in ms since the epoch; `None` when undated.
+    pub at: Option<i64>,
+    /// `in_reply_to_status_id`.
+    pub reply_status: Option<&'a str>,
+    /// `in_reply_to_user_id`.
+    pub reply_user: Option<&'a str>,
+    /// A retweet marker other than the `RT @` text (Grailbird's `retweeted_status`, the old
+    /// CSV's `retweeted_status_id`, the API's `referenced_tweets` of type `retweeted`).
+    pub retweet: bool,
+    /// The mention entities.
+    pub mentions: Vec<MentionFact<'a>>,
+}
+
+/// Maps one tweet onto an Activity (docs/counting.md, *X / Twitter*): retweet before reply
+/// before post.
+pub fn tweet_activity(
+    t: &TweetFacts<'_>,
     owner: Option<&str>,
     source: &Arc<str>,
     seq: u64,
-    record: u64,
     people: &mut Interner,
-    diag: &mut Diagnostics,
 ) -> Activity {
-    let id = t.id().unwrap_or_default().to_string();
-    let raw_text = t.full_text.as_deref().or(t.text.as_deref()).unwrap_or("");
-    let text = unescape_html(raw_text);
-    let at = tweet_date(t.created_at.as_deref(), source, record, diag);
+    let text = unescape_html(t.text);
     let mut a = Activity::new(
         Platform::X,
-        id,
-        at,
+        t.id.to_string(),
+        t.at,
         Direction::Out,
         Kind::Post,
         source.clone(),
     );
     a.hints.seq = seq;
-    let reply_status = t.reply_status_str.as_ref().or(t.reply_status.as_ref());
-    let reply_user = t.reply_user_str.as_ref().or(t.reply_user.as_ref());
-    if text.starts_with("RT @") || t.retweeted_status || t.retweeted_status_id {
+    if text.starts_with("RT @") || t.retweet {
         a.kind = Kind::Repost;
-    } else if reply_status.is_some() || reply_user.is_some() {
+    } else if t.reply_status.is_some() || t.reply_user.is_some() {
         a.kind = Kind::Reply;
-        a.hints.parent = reply_status.cloned();
-        let to_owner = owner.is_some() && reply_user.map(String::as_str) == owner;
+        a.hints.parent = t.reply_status.map(String::from);
+        let to_owner = owner.is_some() && t.reply_user == owner;
         a.hints.parent_is_owner = to_owner;
-        if !to_owner && let Some(u) = reply_user.filter(|u| is_user_id(u)) {
-            a.hints.parent_author = Some(u.clone());
+        if !to_owner && let Some(u) = t.reply_user.filter(|u| is_user_id(u)) {
+            a.hints.parent_author = Some(u.to_string());
             a.counterparts = vec![people.get(u)];
         }
     } else {
@@ -57,17 +79,12 @@ pub(super) fn tweet_activity(
                 let who = t
                     .mentions
                     .iter()
-                    .find(|m| {
-                        m.screen_name
-                            .0
-                            .as_deref()
-                            .is_some_and(|s| s.trim_start_matches('@').eq_ignore_ascii_case(h))
-                    })
-                    .and_then(|m| m.id_str.0.as_ref().or(m.id.0.as_ref()))
+                    .find(|m| m.handle.trim_start_matches('@').eq_ignore_ascii_case(h))
+                    .and_then(|m| m.id)
                     .filter(|id| is_user_id(id));
                 if let Some(who) = who
-                    && Some(who.as_str()) != owner
-                    && !a.counterparts.iter().any(|c| **c == **who)
+                    && Some(who) != owner
+                    && !a.counterparts.iter().any(|c| **c == *who)
                 {
                     a.counterparts.push(people.get(who));
                 }
@@ -78,7 +95,7 @@ pub(super) fn tweet_activity(
 }
 
 /// An X user id: decimal digits.
-pub(super) fn is_user_id(s: &str) -> bool {
+pub fn is_user_id(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -111,7 +128,7 @@ pub(super) fn tweet_date(
 }
 
 /// Undoes the HTML escaping of tweet texts (`&amp; &lt; &gt; &quot; &#39;`, numeric entities).
-pub(super) fn unescape_html(s: &str) -> Cow<'_, str> {
+pub fn unescape_html(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
         return Cow::Borrowed(s);
     }
@@ -157,7 +174,7 @@ pub(super) fn unescape_html(s: &str) -> Cow<'_, str> {
 
 /// The leading run of `@handle`s (1–15 of `[A-Za-z0-9_]`), separated by whitespace, `,`, `;`
 /// or `:`. `.@name` does not start with `@` and gives none.
-pub(crate) fn leading_mentions(text: &str) -> Vec<&str> {
+pub fn leading_mentions(text: &str) -> Vec<&str> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::rules::tweet_activity;
+use super::rules::{MentionFact, TweetFacts, tweet_activity, tweet_date};
 use super::{report_stream, stream_array};
 use crate::error::SourceError;
 use crate::model::{Activity, Direction, Kind, Platform};
@@ -40,6 +40,38 @@ pub(super) struct RawTweet {
 impl RawTweet {
     pub(super) fn id(&self) -> Option<&str> {
         self.id_str.as_deref().or(self.id.as_deref())
+    }
+
+    /// What the rules look at, whichever of the archive's spellings the tweet used.
+    fn facts<'a>(&'a self, id: &'a str, at: Option<i64>) -> TweetFacts<'a> {
+        TweetFacts {
+            id,
+            text: self
+                .full_text
+                .as_deref()
+                .or(self.text.as_deref())
+                .unwrap_or(""),
+            at,
+            reply_status: self
+                .reply_status_str
+                .as_deref()
+                .or(self.reply_status.as_deref()),
+            reply_user: self
+                .reply_user_str
+                .as_deref()
+                .or(self.reply_user.as_deref()),
+            retweet: self.retweeted_status || self.retweeted_status_id,
+            mentions: self
+                .mentions
+                .iter()
+                .filter_map(|m| {
+                    Some(MentionFact {
+                        handle: m.screen_name.0.as_deref()?,
+                        id: m.id_str.0.as_deref().or(m.id.0.as_deref()),
+                    })
+                })
+                .collect(),
+        }
     }
 }
 
@@ -255,15 +287,11 @@ impl TweetState<'_> {
             self.duplicates += 1;
             return;
         }
-        let a = tweet_activity(
-            &t,
-            self.owner,
-            source,
-            seq,
-            line,
-            &mut self.people,
-            sink.diag(),
+        let facts = t.facts(
+            id,
+            tweet_date(t.created_at.as_deref(), source, line, sink.diag()),
         );
+        let a = tweet_activity(&facts, self.owner, source, seq, &mut self.people);
         match &mut self.deferred {
             Some(v) => v.push(a),
             None => sink.push(a),
