@@ -150,21 +150,44 @@ impl Chains<'_> {
     }
 }
 
-/// For each activity, the milliseconds since the previous message of its private
-/// conversation when it is an owner message in mode conversation answering a counted received
-/// message (§3). Gaps stay exact integers; the median is taken on them (analysis).
-pub fn response_gaps(activities: &[Activity]) -> Vec<Option<i64>> {
+/// What the private conversations say, per activity (docs/counting.md, *Monthly metrics* and
+/// *Insight columns*): the response gap of owner answers and the last message of each
+/// conversation left unanswered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Threads {
+    /// Milliseconds since the previous message of its private conversation, for an owner
+    /// message in mode conversation answering a counted received message. Exact integers;
+    /// the median is taken on them (analysis).
+    pub gaps: Vec<Option<i64>>,
+    /// True for the latest dated counted message of a private conversation (at most
+    /// `group_max` participants) when it is a received message: someone is waiting.
+    pub unanswered: Vec<bool>,
+}
+
+/// Orders the messages of every conversation once and reads the gaps and the unanswered
+/// conversations off that order.
+pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
     let mut gaps = vec![None; activities.len()];
+    let mut unanswered = vec![false; activities.len()];
     let mut by_conversation: FxHashMap<(Platform, &str), Vec<usize>> = FxHashMap::default();
+    // The largest participants value among a conversation's messages (`None`: unknown).
+    let mut size: FxHashMap<(Platform, &str), u32> = FxHashMap::default();
     for (i, a) in activities.iter().enumerate() {
-        if a.kind != Kind::Message || a.at.is_none() || a.hints.excluded == Some(Exclusion::Draft) {
+        if a.kind != Kind::Message {
             continue;
         }
-        if let Some(c) = &a.conversation {
-            by_conversation.entry((a.platform, c)).or_default().push(i);
+        let Some(c) = &a.conversation else { continue };
+        if let Some(p) = a.participants {
+            let s = size.entry((a.platform, c)).or_insert(0);
+            *s = (*s).max(p);
         }
+        if a.at.is_none() || a.hints.excluded == Some(Exclusion::Draft) {
+            continue;
+        }
+        by_conversation.entry((a.platform, c)).or_default().push(i);
     }
-    for ((platform, _), mut members) in by_conversation {
+    for (key, mut members) in by_conversation {
+        let platform = key.0;
         members.sort_by(|&x, &y| message_order(platform, &activities[x], &activities[y]));
         for w in members.windows(2) {
             let (prev, cur) = (&activities[w[0]], &activities[w[1]]);
@@ -176,8 +199,19 @@ pub fn response_gaps(activities: &[Activity]) -> Vec<Option<i64>> {
                 gaps[w[1]] = Some(t1 - t0);
             }
         }
+        let private = size.get(&key).is_none_or(|&p| p <= group_max);
+        let last = members
+            .iter()
+            .rev()
+            .find(|&&i| activities[i].hints.excluded.is_none());
+        if private
+            && let Some(&i) = last
+            && activities[i].is_counted_in()
+        {
+            unanswered[i] = true;
+        }
     }
-    gaps
+    Threads { gaps, unanswered }
 }
 
 /// The order of two messages of one conversation: by time; ties as the export's order says
@@ -355,7 +389,53 @@ mod tests {
             mk("a", 10, Direction::In, 3),
         ];
         classify(&mut v, 8);
-        let g = response_gaps(&v);
-        assert_eq!(g, vec![None, Some(600_000), None, None]);
+        let t = threads(&v, 8);
+        assert_eq!(t.gaps, vec![None, Some(600_000), None, None]);
+        // The owner answered last: nobody is waiting.
+        assert_eq!(t.unanswered, vec![false; 4]);
+    }
+
+    #[test]
+    fn unanswered_is_the_last_counted_message_when_received() {
+        let mk = |id: &str, conv: &str, min: i64, dir: Direction, seq: u64, people: u32| {
+            let mut a = Activity::new(
+                Platform::LinkedIn,
+                id.into(),
+                Some(min * 60_000),
+                dir,
+                Kind::Message,
+                Arc::from("m"),
+            );
+            a.conversation = Some(Arc::from(conv));
+            a.participants = Some(people);
+            a.hints.seq = seq;
+            a
+        };
+        let mut sponsored = mk("s", "a", 50, Direction::In, 0, 2);
+        sponsored.hints.excluded = Some(Exclusion::SystemSender);
+        let mut undated = mk("u", "a", 0, Direction::Out, 9, 2);
+        undated.at = None;
+        let mut v = vec![
+            // a: answered, then written to again (the sponsored row and the undated owner
+            // message do not count): waiting at "a2".
+            sponsored,
+            mk("a2", "a", 40, Direction::In, 1, 2),
+            mk("a1", "a", 30, Direction::Out, 2, 2),
+            undated,
+            // b: equal times, the later row is the earlier message (LinkedIn): "b-in" is last.
+            mk("b-in", "b", 10, Direction::In, 3, 2),
+            mk("b-out", "b", 10, Direction::Out, 4, 2),
+            // c: a group above group_max is no private conversation.
+            mk("c1", "c", 5, Direction::In, 5, 9),
+        ];
+        classify(&mut v, 8);
+        let t = threads(&v, 8);
+        let waiting: Vec<&str> = v
+            .iter()
+            .zip(&t.unanswered)
+            .filter(|(_, w)| **w)
+            .map(|(a, _)| a.id.as_str())
+            .collect();
+        assert_eq!(waiting, vec!["a2", "b-in"]);
     }
 }

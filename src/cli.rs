@@ -39,7 +39,7 @@ pub struct Cli {
 pub enum Command {
     /// Analyze exports: metrics.csv/json, activities.csv, charts and report.html in --out.
     Analyze(AnalyzeArgs),
-    /// Compare one month with another (default: the month before).
+    /// Compare a month, quarter or year with another (default: the period before).
     Compare(CompareArgs),
     /// Print the default configuration (every key, documented).
     Config,
@@ -185,6 +185,12 @@ pub struct InputArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Name people by stable pseudonyms (person-1, …) in every output and hash activity ids, so
+    /// the report can be shared; file names that carry names are rewritten too. Counts do not
+    /// change.
+    #[arg(long)]
+    pub anonymize: bool,
+
     /// Cap on bytes inflated from one export, against zip bombs [config: max_inflated_bytes].
     #[arg(long, value_name = "BYTES", env = "RAPPORT_MAX_INFLATED_BYTES")]
     pub max_inflated_bytes: Option<u64>,
@@ -213,11 +219,16 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// The month to look at, YYYY-MM.
-    #[arg(long, value_name = "YYYY-MM")]
-    pub month: String,
+    /// The period to look at: a month (2026-03), a quarter (2026-Q1) or a year (2026).
+    #[arg(long, visible_alias = "month", value_name = "PERIOD")]
+    pub period: String,
 
-    /// The month to compare against, YYYY-MM (default: the month before --month).
-    #[arg(long, value_name = "YYYY-MM")]
+    /// The period to compare against, written the same ways (default: the period just before
+    /// --period, e.g. 2025-Q4 for 2026-Q1).
+    #[arg(long, value_name = "PERIOD", conflicts_with = "yoy")]
     pub against: Option<String>,
+
+    /// Compare against the same period a year earlier (2025-Q1 for 2026-Q1).
+    #[arg(long)]
+    pub yoy: bool,
 }

@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                     args.to.unwrap_or_default()
                 )));
             }
-            let run = prepare_with_store(
+            let mut run = prepare_with_store(
                 &args.input,
                 &cfg,
                 cli.quiet,
@@ -61,6 +61,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 to,
                 cli.data_dir.as_deref(),
             )?;
+            if args.input.anonymize {
+                report::anonymize::anonymize(&mut run.activities, &mut run.summary, &mut run.info);
+            }
             let out = out_dir(&args.input, &cfg);
             let written = report::write_all(
                 &out,
@@ -161,11 +164,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Compare(args) => {
             let cfg = Config::load(cli.config.as_deref())?;
-            let a = month_arg("--month", Some(&args.month))?
-                .ok_or_else(|| Error::Usage("--month is required".into()))?;
-            let b = match month_arg("--against", args.against.as_deref())? {
-                Some(b) => b,
-                None => a - 1,
+            let a = period_arg("--period", &args.period)?;
+            let b = match &args.against {
+                Some(b) => period_arg("--against", b)?,
+                None if args.yoy => a.year_before(),
+                None => a.before(),
             };
             let run = prepare_with_store(
                 &args.input,
@@ -298,6 +301,14 @@ fn month_arg(flag: &str, value: Option<&str>) -> Result<Option<i32>, Error> {
     }
 }
 
+fn period_arg(flag: &str, value: &str) -> Result<analysis::Period, Error> {
+    analysis::Period::parse(value).ok_or_else(|| {
+        Error::Usage(format!(
+            "{flag} {value:?} is not a period: use a month (2026-03), a quarter (2026-Q1) or a year (2026)"
+        ))
+    })
+}
+
 fn out_dir(input: &InputArgs, cfg: &Config) -> PathBuf {
     input.out.clone().unwrap_or_else(|| cfg.out_dir.clone())
 }
@@ -428,8 +439,8 @@ pub fn prepare_with_store(
     classify::classify(&mut activities, group_max);
     classify::mark_heuristics(&mut activities);
     profile.lap("classified");
-    let gaps = classify::response_gaps(&activities);
-    let summary = analysis::summarize(&activities, &gaps, &AnalysisOptions { zone, from, to })?;
+    let threads = classify::threads(&activities, group_max);
+    let summary = analysis::summarize(&activities, &threads, &AnalysisOptions { zone, from, to })?;
     profile.lap("summarized");
     let mut notes = diagnostics.notes().to_vec();
     if summary.rows.is_empty() {

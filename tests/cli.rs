@@ -8,6 +8,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 mod fetch;
+mod insights;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,20 +38,59 @@ fn analyze(export: &Path, extra: &[&str]) -> (tempfile::TempDir, String) {
         .assert()
         .success();
     let metrics = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics.csv");
-    (out, metrics)
+    (out, checked_intervals(&metrics))
+}
+
+/// Checks every row's `ratio_low`/`ratio_high` against a Wilson interval computed here from the
+/// row's own counts, and returns the table without those two columns (the hand counts below
+/// hold every other column).
+fn checked_intervals(metrics: &str) -> String {
+    let mut lines = metrics.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    assert_eq!(
+        header[13..],
+        ["people_new", "unanswered", "ratio_low", "ratio_high"],
+        "{metrics}"
+    );
+    let mut out = header[..15].join(",") + "\n";
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), 17, "{line}");
+        let n = |i: usize| cells[i].parse::<f64>().expect("count");
+        let (conversation, den) = (n(5), n(2) + n(4) + n(5));
+        let expected = if den == 0.0 {
+            (String::new(), String::new())
+        } else {
+            // Wilson score interval, z = 1.959964.
+            let (z, p) = (1.959964f64, conversation / den);
+            let mid = (p + z * z / (2.0 * den)) / (1.0 + z * z / den);
+            let half =
+                z / (1.0 + z * z / den) * (p * (1.0 - p) / den + z * z / (4.0 * den * den)).sqrt();
+            let f = |x: f64| format!("{:.4}", (x.clamp(0.0, 1.0) * 1e4).round() / 1e4 + 0.0);
+            (f(mid - half), f(mid + half))
+        };
+        assert_eq!(
+            (cells[15].to_string(), cells[16].to_string()),
+            expected,
+            "{line}"
+        );
+        out.push_str(&cells[..15].join(","));
+        out.push('\n');
+    }
+    out
 }
 
 /// The sample export, counted by hand from fixtures/make_fixtures.py (see fixtures/README.md).
 const SAMPLE_METRICS: &str = "\
-month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes
-2024-01,linkedin,1,0,0,2,1,1,0.6667,1,1,2,5.0
-2024-02,linkedin,1,0,1,3,2,1,0.6000,3,1,1,20.0
-2024-03,linkedin,3,0,1,5,3,2,0.5556,2,1,3,30.0
-undated,linkedin,1,0,0,1,0,1,0.5000,0,0,0,
-2024-01,all,1,0,0,2,1,1,0.6667,1,1,2,5.0
-2024-02,all,1,0,1,3,2,1,0.6000,3,1,1,20.0
-2024-03,all,3,0,1,5,3,2,0.5556,2,1,3,30.0
-undated,all,1,0,0,1,0,1,0.5000,0,0,0,
+month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes,people_new,unanswered
+2024-01,linkedin,1,0,0,2,1,1,0.6667,1,1,2,5.0,1,0
+2024-02,linkedin,1,0,1,3,2,1,0.6000,3,1,1,20.0,2,0
+2024-03,linkedin,3,0,1,5,3,2,0.5556,2,1,3,30.0,0,1
+undated,linkedin,1,0,0,1,0,1,0.5000,0,0,0,,0,0
+2024-01,all,1,0,0,2,1,1,0.6667,1,1,2,5.0,1,0
+2024-02,all,1,0,1,3,2,1,0.6000,3,1,1,20.0,2,0
+2024-03,all,3,0,1,5,3,2,0.5556,2,1,3,30.0,0,1
+undated,all,1,0,0,1,0,1,0.5000,0,0,0,,0,0
 ";
 
 #[test]
@@ -70,9 +110,11 @@ fn export_2018_generation_utf16_shares_and_direction_column() {
     let (_out, metrics) = analyze(&fixture("linkedin-2018.zip"), &[]);
     assert_eq!(
         metrics,
-        "month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes\n\
-2018-05,linkedin,1,0,0,1,1,0,0.5000,1,1,1,10.0\n\
-2018-05,all,1,0,0,1,1,0,0.5000,1,1,1,10.0\n"
+        format!(
+            "{HEADER}\
+2018-05,linkedin,1,0,0,1,1,0,0.5000,1,1,1,10.0,1,0\n\
+2018-05,all,1,0,0,1,1,0,0.5000,1,1,1,10.0,1,0\n"
+        )
     );
 }
 
@@ -91,12 +133,17 @@ fn png_size(path: &Path) -> (u32, u32) {
 #[test]
 fn writes_every_output_file() {
     let (out, _) = analyze(&fixture("linkedin.zip"), &[]);
-    for chart in ["activity_mix.png", "participation_ratio.png", "people.png"] {
+    for chart in [
+        "activity_mix.png",
+        "participation_ratio.png",
+        "people.png",
+        "unanswered.png",
+    ] {
         let (w, h) = png_size(&out.path().join(chart));
         assert!(w >= 1200 && h >= 700, "{chart} is {w}x{h}");
     }
     let html = std::fs::read_to_string(out.path().join("report.html")).expect("report.html");
-    assert_eq!(html.matches("data:image/png;base64,").count(), 3);
+    assert_eq!(html.matches("data:image/png;base64,").count(), 4);
     assert!(html.contains("<td>2024-03</td><td>linkedin</td>"));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).expect("json"))
@@ -137,6 +184,13 @@ fn terminal_summary_shows_months_delta_and_warnings() {
         .stdout(predicate::str::contains("2024-03"))
         .stdout(predicate::str::contains("55.6%"))
         .stdout(predicate::str::contains("-4.4 pts"))
+        // The findings open the summary: ratio with its interval, new people, who waits.
+        .stdout(predicate::str::contains(
+            "58.8% of your acts in 2024-01 to 2024-03 were conversation (95% interval 36.0–78.4%): 10 of 17.",
+        ))
+        .stdout(predicate::str::contains("3 of them for the first time"))
+        .stdout(predicate::str::contains("1 conversation is waiting for your answer"))
+        .stdout(predicate::str::contains("2024-03-12  linkedin  a deleted account"))
         .stdout(predicate::str::contains("unparseable date"))
         .stdout(predicate::str::contains("robin-example"));
 }
@@ -253,7 +307,7 @@ fn empty_months_between_activity_are_zero_rows() {
     let (_o, m) = analyze(z.path(), &[]);
     assert!(
         m.contains(
-            "\n2024-02,linkedin,0,0,0,0,0,0,,0,0,0,\n2024-03,linkedin,0,0,0,0,0,0,,0,0,0,\n"
+            "\n2024-02,linkedin,0,0,0,0,0,0,,0,0,0,,0,0\n2024-03,linkedin,0,0,0,0,0,0,,0,0,0,,0,0\n"
         ),
         "{m}"
     );
@@ -395,7 +449,8 @@ fn help_explains_every_flag() {
 
 // ---- other platforms and mixed runs ------------------------------------------------------
 
-const HEADER: &str = "month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes\n";
+/// The columns the hand counts hold (`analyze` checks and drops the interval columns).
+const HEADER: &str = "month,platform,broadcast,self_thread,amplification,conversation,conversation_private,passive,participation_ratio,people_engaged,people_reciprocated,received,median_response_minutes,people_new,unanswered\n";
 
 /// Rows for one platform, then the same rows as `all` (single-platform exports).
 fn single_platform(platform: &str, rows: &[&str]) -> String {
@@ -418,10 +473,10 @@ fn x_archive_metrics_match_hand_count() {
         single_platform(
             "x",
             &[
-                "2024-01,3,2,0,4,2,0,0.5714,1,1,2,25.0",
-                "2024-02,0,0,1,4,2,0,0.8000,3,3,4,47.5",
-                "2024-03,3,0,0,0,0,0,0.0000,0,0,1,",
-                "undated,0,0,0,0,0,2,,0,0,0,",
+                "2024-01,3,2,0,4,2,0,0.5714,1,1,2,25.0,1,0",
+                "2024-02,0,0,1,4,2,0,0.8000,3,3,4,47.5,2,1",
+                "2024-03,3,0,0,0,0,0,0.0000,0,0,1,,0,0",
+                "undated,0,0,0,0,0,2,,0,0,0,,0,0",
             ]
         )
     );
@@ -436,10 +491,10 @@ fn mastodon_archive_metrics_match_hand_count() {
         single_platform(
             "mastodon",
             &[
-                "2024-03,4,0,0,3,3,0,0.4286,2,0,0,",
-                "2024-04,2,2,2,4,0,0,0.5000,3,0,0,",
-                "2024-05,3,0,0,1,0,0,0.2500,2,0,0,",
-                "undated,1,0,0,0,0,3,0.0000,0,0,0,",
+                "2024-03,4,0,0,3,3,0,0.4286,2,0,0,,2,0",
+                "2024-04,2,2,2,4,0,0,0.5000,3,0,0,,2,0",
+                "2024-05,3,0,0,1,0,0,0.2500,2,0,0,,0,0",
+                "undated,1,0,0,0,0,3,0.0000,0,0,0,,0,0",
             ]
         )
     );
@@ -454,10 +509,10 @@ fn bluesky_repo_metrics_match_hand_count() {
         single_platform(
             "bluesky",
             &[
-                "2024-01,1,2,1,1,0,1,0.3333,1,0,0,",
-                "2024-02,1,0,1,4,0,1,0.6667,3,0,0,",
-                "2024-03,3,0,0,0,0,0,0.0000,0,0,0,",
-                "undated,0,0,0,1,0,0,1.0000,1,0,0,",
+                "2024-01,1,2,1,1,0,1,0.3333,1,0,0,,1,0",
+                "2024-02,1,0,1,4,0,1,0.6667,3,0,0,,2,0",
+                "2024-03,3,0,0,0,0,0,0.0000,0,0,0,,0,0",
+                "undated,0,0,0,1,0,0,1.0000,1,0,0,,1,0",
             ]
         )
     );
@@ -533,7 +588,7 @@ fn two_downloads_of_one_account_count_each_act_once() {
         &["--export", fixture("x/ytd").to_str().expect("utf-8")],
     );
     assert!(
-        x.contains("\n2024-02,x,0,0,1,4,2,0,0.8000,3,3,4,47.5\n"),
+        x.contains("\n2024-02,x,0,0,1,4,2,0,0.8000,3,3,4,47.5,2,1\n"),
         "{x}"
     );
 }
@@ -550,8 +605,8 @@ fn linkedin_2018_shares_header_with_spaces_and_slash_dates() {
         single_platform(
             "linkedin",
             &[
-                "2018-05,2,0,0,1,0,0,0.3333,1,1,1,",
-                "2018-06,1,0,0,0,0,0,0.0000,0,0,0,",
+                "2018-05,2,0,0,1,0,0,0.3333,1,1,1,,1,0",
+                "2018-06,1,0,0,0,0,0,0.0000,0,0,0,,0,0",
             ]
         )
     );
@@ -578,8 +633,8 @@ fn names_with_commas_resolve_to_one_person_in_older_messages() {
         single_platform(
             "linkedin",
             &[
-                "2024-01,0,0,0,1,1,1,1.0000,1,1,1,30.0",
-                "2024-02,1,0,0,2,2,0,0.6667,2,1,1,20.0",
+                "2024-01,0,0,0,1,1,1,1.0000,1,1,1,30.0,1,0",
+                "2024-02,1,0,0,2,2,0,0.6667,2,1,1,20.0,2,0",
             ]
         )
     );
@@ -592,7 +647,7 @@ fn answer_to_a_deleted_account_is_private_conversation_and_median_is_exact() {
     let (_o, m) = analyze(&fixture("linkedin-deleted-sender"), &[]);
     assert_eq!(
         m,
-        single_platform("linkedin", &["2024-03,0,0,0,2,2,1,1.0000,1,1,2,46.9"])
+        single_platform("linkedin", &["2024-03,0,0,0,2,2,1,1.0000,1,1,2,46.9,1,0"])
     );
 }
 
@@ -604,8 +659,8 @@ fn x_archive_without_account_js_takes_the_owner_from_self_replies() {
         single_platform(
             "x",
             &[
-                "2024-01,1,2,1,4,0,0,0.6667,1,0,0,",
-                "2024-02,1,0,0,1,0,0,0.5000,1,0,0,",
+                "2024-01,1,2,1,4,0,0,0.6667,1,0,0,,1,0",
+                "2024-02,1,0,0,1,0,0,0.5000,1,0,0,,1,0",
             ]
         )
     );
@@ -623,8 +678,8 @@ fn grailbird_files_outside_data_js_tweets_are_read() {
         single_platform(
             "x",
             &[
-                "2015-03,1,0,1,1,0,0,0.3333,1,0,0,",
-                "2015-04,0,1,0,1,0,0,1.0000,1,0,0,",
+                "2015-03,1,0,1,1,0,0,0.3333,1,0,0,,1,0",
+                "2015-04,0,1,0,1,0,0,1.0000,1,0,0,,0,0",
             ]
         )
     );
@@ -651,7 +706,7 @@ fn follows_only_bluesky_repo_gives_header_only_metrics_and_a_note() {
         .stdout(predicate::str::contains("holds no activity rapport counts"))
         .stdout(predicate::str::contains("app.bsky.graph.follow: 3"));
     let metrics = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics.csv");
-    assert_eq!(metrics, HEADER);
+    assert_eq!(checked_intervals(&metrics), HEADER);
 }
 
 // ---- Facebook, Instagram, Threads, Reddit (fixtures/README.md has the hand counts) --------
@@ -664,8 +719,8 @@ fn facebook_export_metrics_match_hand_count() {
         single_platform(
             "facebook",
             &[
-                "2024-01,1,0,0,3,1,2,0.7500,1,1,2,30.0",
-                "2024-02,4,0,0,5,1,2,0.5556,2,1,2,10.0",
+                "2024-01,1,0,0,3,1,2,0.7500,1,1,2,30.0,1,0",
+                "2024-02,4,0,0,5,1,2,0.5556,2,1,2,10.0,1,1",
             ]
         )
     );
@@ -685,7 +740,7 @@ fn facebook_export_split_over_two_zips_merges_like_one() {
         .success();
     let merged = std::fs::read_to_string(out.path().join("metrics.csv")).expect("metrics");
     let (_o, whole) = analyze(&fixture("facebook"), &[]);
-    assert_eq!(merged, whole);
+    assert_eq!(checked_intervals(&merged), whole);
 }
 
 #[test]
@@ -693,12 +748,12 @@ fn instagram_export_with_threads_metrics_match_hand_count() {
     let (_o, m) = analyze(&fixture("instagram"), &[]);
     let mut expected = HEADER.to_string();
     for row in [
-        "2024-03,instagram,3,0,0,3,1,1,0.5000,2,1,1,20.0",
-        "2024-04,instagram,2,0,0,2,1,1,0.5000,4,1,1,15.0",
-        "2024-03,threads,1,1,0,1,0,0,0.5000,1,0,0,",
-        "2024-04,threads,1,0,0,1,0,1,0.5000,0,0,0,",
-        "2024-03,all,4,1,0,4,1,1,0.5000,3,1,1,20.0",
-        "2024-04,all,3,0,0,3,1,2,0.5000,4,1,1,15.0",
+        "2024-03,instagram,3,0,0,3,1,1,0.5000,2,1,1,20.0,2,0",
+        "2024-04,instagram,2,0,0,2,1,1,0.5000,4,1,1,15.0,3,0",
+        "2024-03,threads,1,1,0,1,0,0,0.5000,1,0,0,,1,0",
+        "2024-04,threads,1,0,0,1,0,1,0.5000,0,0,0,,0,0",
+        "2024-03,all,4,1,0,4,1,1,0.5000,3,1,1,20.0,3,0",
+        "2024-04,all,3,0,0,3,1,2,0.5000,4,1,1,15.0,3,0",
     ] {
         expected.push_str(row);
         expected.push('\n');
@@ -714,9 +769,9 @@ fn reddit_export_metrics_match_hand_count() {
         single_platform(
             "reddit",
             &[
-                "2024-05,2,0,0,4,2,0,0.6667,2,1,1,45.0",
-                "2024-06,1,0,0,3,2,0,0.7500,3,3,3,7.5",
-                "undated,0,0,0,0,0,4,,0,0,0,",
+                "2024-05,2,0,0,4,2,0,0.6667,2,1,1,45.0,2,0",
+                "2024-06,1,0,0,3,2,0,0.7500,3,3,3,7.5,3,1",
+                "undated,0,0,0,0,0,4,,0,0,0,,0,0",
             ]
         )
     );

@@ -1,10 +1,10 @@
-//! Month-against-month deltas of every metric, from a [`Summary`]. Plain Rust over the rows;
-//! must not read files or draw.
+//! Period-against-period deltas of every metric (docs/counting.md, *Periods*), from a
+//! [`Summary`]. Plain Rust over [`Summary::period`]; must not read files or draw.
 
-use super::{MonthCode, MonthlyRow, Summary, month_label};
+use super::{Period, Summary, month_label};
 
 /// The metrics compared, in `metrics.csv` column order.
-pub const METRICS: [&str; 11] = [
+pub const METRICS: [&str; 15] = [
     "broadcast",
     "self_thread",
     "amplification",
@@ -16,110 +16,78 @@ pub const METRICS: [&str; 11] = [
     "people_reciprocated",
     "received",
     "median_response_minutes",
+    "people_new",
+    "unanswered",
+    "ratio_low",
+    "ratio_high",
 ];
 
-/// The value of one metric in a row (`None` for an undefined ratio or median).
-pub fn metric(row: &MonthlyRow, name: &str) -> Option<f64> {
-    match name {
-        "broadcast" => Some(row.broadcast as f64),
-        "self_thread" => Some(row.self_thread as f64),
-        "amplification" => Some(row.amplification as f64),
-        "conversation" => Some(row.conversation as f64),
-        "conversation_private" => Some(row.conversation_private as f64),
-        "passive" => Some(row.passive as f64),
-        "participation_ratio" => row.participation_ratio,
-        "people_engaged" => Some(row.people_engaged as f64),
-        "people_reciprocated" => Some(row.people_reciprocated as f64),
-        "received" => Some(row.received as f64),
-        "median_response_minutes" => row.median_response_minutes,
-        _ => None,
-    }
+/// Metrics that are shares (0..1), written with 4 decimals.
+pub fn is_ratio(metric: &str) -> bool {
+    matches!(metric, "participation_ratio" | "ratio_low" | "ratio_high")
 }
 
-/// One metric of one platform in both months.
+/// One metric of one platform in both periods.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ComparisonRow {
     /// Platform name or `all`.
     pub platform: String,
     /// Metric name (a `metrics.csv` column).
     pub metric: String,
-    /// Value in month A.
+    /// Value in period A.
     pub a: Option<f64>,
-    /// Value in month B.
+    /// Value in period B.
     pub b: Option<f64>,
     /// A − B, when both are defined.
     pub delta: Option<f64>,
 }
 
-/// Month A against month B.
+/// Period A against period B.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    /// `YYYY-MM` of the month looked at.
-    pub month_a: String,
-    /// `YYYY-MM` of the month compared against.
-    pub month_b: String,
+    /// Label of the period looked at (`2026-03`, `2026-Q1`, `2026`).
+    pub label_a: String,
+    /// Label of the period compared against.
+    pub label_b: String,
     /// Every metric of every platform, then `all`.
     pub rows: Vec<ComparisonRow>,
 }
 
-/// Compares two months. Fails when neither month has any data.
-pub fn compare(summary: &Summary, a: MonthCode, b: MonthCode) -> Result<Comparison, String> {
-    let dated: Vec<&MonthlyRow> = summary
-        .rows
-        .iter()
-        .filter(|r| r.month_code != super::UNDATED)
-        .collect();
-    let (Some(first), Some(last)) = (
-        dated.iter().map(|r| r.month_code).min(),
-        dated.iter().map(|r| r.month_code).max(),
-    ) else {
+/// Compares two periods. Fails when either lies wholly outside the data's dated months.
+pub fn compare(summary: &Summary, a: Period, b: Period) -> Result<Comparison, String> {
+    let Some((first, last)) = summary.dated_span() else {
         return Err("the exports hold no dated activity to compare".into());
     };
-    for m in [a, b] {
-        if m < first || m > last {
+    for p in [a, b] {
+        if p.last < first || p.first > last {
             return Err(format!(
-                "month {} is outside the data, which spans {} to {}",
-                month_label(m),
+                "{} is outside the data, which spans {} to {}",
+                p.label(),
                 month_label(first),
                 month_label(last)
             ));
         }
     }
-    let mut platforms: Vec<String> = summary
-        .platforms
-        .iter()
-        .map(|p| p.as_str().to_string())
-        .collect();
-    platforms.push("all".into());
+    let mut platforms: Vec<Option<crate::model::Platform>> =
+        summary.platforms.iter().copied().map(Some).collect();
+    platforms.push(None);
     let mut rows = Vec::new();
-    for p in &platforms {
-        let find = |m: MonthCode| {
-            summary
-                .rows
-                .iter()
-                .find(|r| &r.platform == p && r.month_code == m)
-                .cloned()
-                .unwrap_or_else(|| MonthlyRow::zero(p, m))
-        };
-        let (ra, rb) = (find(a), find(b));
+    for p in platforms {
+        let (sa, sb) = (summary.period(p, a), summary.period(p, b));
         for name in METRICS {
-            let (va, vb) = (metric(&ra, name), metric(&rb, name));
-            let delta = match (va, vb) {
-                (Some(x), Some(y)) => Some(x - y),
-                _ => None,
-            };
+            let (va, vb) = (sa.metric(name), sb.metric(name));
             rows.push(ComparisonRow {
-                platform: p.clone(),
+                platform: p.map_or("all", |p| p.as_str()).to_string(),
                 metric: name.to_string(),
                 a: va,
                 b: vb,
-                delta,
+                delta: va.zip(vb).map(|(x, y)| x - y),
             });
         }
     }
     Ok(Comparison {
-        month_a: month_label(a),
-        month_b: month_label(b),
+        label_a: a.label(),
+        label_b: b.label(),
         rows,
     })
 }

@@ -1,14 +1,20 @@
-//! All Polars code: classified activities → monthly metrics (docs/counting.md, *Monthly metrics*) → plain
-//! [`Summary`] structs. Must not read files, touch the network or draw charts.
+//! All Polars code: classified activities → monthly metrics (docs/counting.md, *Monthly metrics*,
+//! *Insight columns*) → plain [`Summary`] structs, with the figures over periods (`period`) and
+//! the findings (`findings`) read off them. Must not read files, touch the network or draw charts.
 
 pub mod compare;
+pub mod findings;
+pub mod period;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 
+use crate::classify::Threads;
 use crate::error::Error;
 use crate::model::{Activity, Direction, Mode, Platform};
+pub use findings::{Findings, Trend, Waiting};
+pub use period::{Detail, Period, PeriodStats};
 
 pub use crate::model::{MonthCode, UNDATED, Zone, month_label, parse_month};
 
@@ -52,6 +58,18 @@ pub struct MonthlyRow {
     pub received: u64,
     /// Median minutes from a received message to the owner's answer.
     pub median_response_minutes: Option<f64>,
+    /// Of `people_engaged`, those engaged for the first time on this platform.
+    pub people_new: u64,
+    /// Private conversations whose latest message, received this month, got no answer.
+    pub unanswered: u64,
+    /// Lower end of the Wilson 95 % interval of `participation_ratio`.
+    pub ratio_low: Option<f64>,
+    /// Upper end of the Wilson 95 % interval of `participation_ratio`.
+    pub ratio_high: Option<f64>,
+    /// The ratio over this month and the two before it (ratio of the sums; fewer months at
+    /// the start of the rows). For the ratio chart; not a CSV column.
+    #[serde(skip)]
+    pub rolling_ratio: Option<f64>,
     /// Month code (for ordering and charts; not a CSV column).
     #[serde(skip)]
     pub month_code: MonthCode,
@@ -73,6 +91,11 @@ impl MonthlyRow {
             people_reciprocated: 0,
             received: 0,
             median_response_minutes: None,
+            people_new: 0,
+            unanswered: 0,
+            ratio_low: None,
+            ratio_high: None,
+            rolling_ratio: None,
             month_code: code,
         }
     }
@@ -99,7 +122,7 @@ pub struct Totals {
 }
 
 /// The result of the analysis, free of Polars types.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Rows in the order of docs/counting.md (*Rows written*).
     pub rows: Vec<MonthlyRow>,
@@ -107,6 +130,10 @@ pub struct Summary {
     pub platforms: Vec<Platform>,
     /// Totals.
     pub totals: Totals,
+    /// The last 12 dated months against the 12 before; `None` without dated rows.
+    pub findings: Option<Findings>,
+    /// What figures over a period need beyond the rows (distinct people, gaps).
+    pub detail: Detail,
 }
 
 impl Summary {
@@ -134,11 +161,11 @@ fn platform_code(p: Platform) -> i32 {
     Platform::ALL.iter().position(|x| *x == p).unwrap_or(0) as i32
 }
 
-/// Computes the monthly table. `gaps[i]` is the response gap of `activities[i]` in
-/// milliseconds (see `classify::response_gaps`).
+/// Computes the monthly table and the findings. `threads` holds the response gaps (in
+/// milliseconds) and the unanswered conversations of `activities` (see `classify::threads`).
 pub fn summarize(
     activities: &[Activity],
-    gaps: &[Option<i64>],
+    threads: &Threads,
     options: &AnalysisOptions,
 ) -> Result<Summary, Error> {
     let n = activities.len();
@@ -159,7 +186,13 @@ pub fn summarize(
     let mut totals = Totals::default();
     let mut mode_counts = [0u64; 8];
     let mut gap: Vec<Option<i64>> = Vec::with_capacity(n);
-    for (a, g) in activities.iter().zip(gaps) {
+    let mut unanswered: Vec<bool> = Vec::with_capacity(n);
+    let mut detail = Detail::default();
+    for ((a, g), waiting) in activities
+        .iter()
+        .zip(&threads.gaps)
+        .zip(&threads.unanswered)
+    {
         totals.activities += 1;
         if a.at.is_none() {
             totals.undated += 1;
@@ -175,11 +208,15 @@ pub fn summarize(
             mode_counts[mode_code(Some(md)) as usize] += 1;
         }
         gap.push(*g);
+        unanswered.push(*waiting);
         let code = match a.at {
             Some(ms) => options.zone.month_of(ms),
             None => UNDATED,
         };
         let p = platform_code(a.platform);
+        if let Some(g) = *g {
+            detail.gaps.push((p as u8, code, g));
+        }
         // Dated span per platform; a platform with only undated activity keeps `None`.
         let span = months_seen.entry(p).or_insert(None);
         if code != UNDATED {
@@ -226,6 +263,7 @@ pub fn summarize(
             Column::new("private".into(), private),
             Column::new("counted_in".into(), counted_in),
             Column::new("gap".into(), gap),
+            Column::new("unanswered".into(), unanswered),
         ],
     )?;
     let edges = DataFrame::new(
@@ -265,6 +303,12 @@ pub fn summarize(
             .alias("received"),
     );
     aggs.push(col("gap").median().alias("median_response_minutes"));
+    aggs.push(
+        col("unanswered")
+            .cast(DataType::Int64)
+            .sum()
+            .alias("unanswered"),
+    );
 
     let by_platform = acts
         .clone()
@@ -287,6 +331,7 @@ pub fn summarize(
             "conversation_private",
             "received",
             "median_response_minutes",
+            "unanswered",
         ]
         .map(col),
     );
@@ -302,11 +347,22 @@ pub fn summarize(
         .clone()
         .filter(col("engaged"))
         .select([col("platform"), col("month"), col("person")])
-        .unique(None, UniqueKeepStrategy::Any);
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
     let senders = edges
         .filter(col("engaged").not())
         .select([col("platform"), col("month"), col("person")])
-        .unique(None, UniqueKeepStrategy::Any);
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    detail.engaged = triples(&engaged)?;
+    detail.senders = triples(&senders)?;
+    let (engaged, senders) = (engaged.lazy(), senders.lazy());
+    // New people: each person counts in the first month they were engaged on their platform
+    // (the undated code sorts after every month, so undated-only people land there).
+    let first_seen = engaged
+        .clone()
+        .group_by([col("platform"), col("person")])
+        .agg([col("month").min()]);
     let reciprocated = engaged.clone().join(
         senders,
         [col("platform"), col("month"), col("person")],
@@ -326,6 +382,7 @@ pub fn summarize(
     };
     let engaged_counts = people_counts(engaged, "people_engaged")?.collect()?;
     let reciprocated_counts = people_counts(reciprocated, "people_reciprocated")?.collect()?;
+    let new_counts = people_counts(first_seen, "people_new")?.collect()?;
 
     // Plain maps from the frames.
     type Key = (i32, i32);
@@ -348,6 +405,7 @@ pub fn summarize(
         let conversation_private = get("conversation_private")?;
         let passive = get("passive")?;
         let received = get("received")?;
+        let waiting = get("unanswered")?;
         // The median of exact millisecond gaps (a whole or half millisecond), in minutes
         // rounded to 1 decimal half away from zero from that exact value (docs/counting.md, *Numbers*).
         let median: Vec<Option<f64>> = counts
@@ -370,12 +428,14 @@ pub fn summarize(
             row.passive = passive[i];
             row.received = received[i];
             row.median_response_minutes = median[i];
+            row.unanswered = waiting[i];
             found.insert((pc, mc), row);
         }
     }
     for (frame, name) in [
         (&engaged_counts, "people_engaged"),
         (&reciprocated_counts, "people_reciprocated"),
+        (&new_counts, "people_new"),
     ] {
         let p = frame.column("platform")?.i32()?;
         let m = frame.column("month")?.i32()?;
@@ -385,10 +445,11 @@ pub fn summarize(
                 continue;
             };
             if let Some(row) = found.get_mut(&(pc, mc)) {
-                if name == "people_engaged" {
-                    row.people_engaged = val as u64;
-                } else {
-                    row.people_reciprocated = val as u64;
+                let v = val.max(0) as u64;
+                match name {
+                    "people_engaged" => row.people_engaged = v,
+                    "people_reciprocated" => row.people_reciprocated = v,
+                    _ => row.people_new = v,
                 }
             }
         }
@@ -436,12 +497,68 @@ pub fn summarize(
     }
     for r in &mut rows {
         r.participation_ratio = ratio(r.conversation, r.acts());
+        (r.ratio_low, r.ratio_high) = wilson(r.conversation, r.acts()).unzip();
     }
-    Ok(Summary {
+    set_rolling_ratios(&mut rows);
+    let mut summary = Summary {
         rows,
         platforms: platforms_present,
         totals,
-    })
+        findings: None,
+        detail,
+    };
+    summary.findings = findings::findings(&summary, activities, &threads.unanswered, options);
+    Ok(summary)
+}
+
+/// `(platform, month, person)` triples of a frame with those columns.
+fn triples(frame: &DataFrame) -> PolarsResult<Vec<(u8, MonthCode, u32)>> {
+    let p = frame.column("platform")?.i32()?;
+    let m = frame.column("month")?.i32()?;
+    let who = frame.column("person")?.u32()?;
+    Ok(p.iter()
+        .zip(m.iter())
+        .zip(who.iter())
+        .filter_map(|((p, m), who)| Some((p? as u8, m?, who?)))
+        .collect())
+}
+
+/// The 3-month rolling ratio of every dated row: the ratio of the sums over the row and the
+/// (up to) two rows before it of the same platform. Rows of a platform are consecutive months.
+fn set_rolling_ratios(rows: &mut [MonthlyRow]) {
+    for i in 0..rows.len() {
+        if rows[i].month_code == UNDATED {
+            continue;
+        }
+        let (mut num, mut den) = (0, 0);
+        for j in (i.saturating_sub(2)..=i).rev() {
+            let r = &rows[j];
+            if r.platform != rows[i].platform || r.month_code == UNDATED {
+                break;
+            }
+            num += r.conversation;
+            den += r.acts();
+        }
+        rows[i].rolling_ratio = ratio(num, den);
+    }
+}
+
+/// z of the two-sided 95 % interval.
+const Z95: f64 = 1.959964;
+
+/// The Wilson score 95 % interval of `num / den`, each end rounded to 4 decimals (half away
+/// from zero) and kept within 0..1; `None` when `den` is 0 (docs/counting.md, *Insight columns*).
+pub fn wilson(num: u64, den: u64) -> Option<(f64, f64)> {
+    if den == 0 {
+        return None;
+    }
+    let n = den as f64;
+    let p = num as f64 / n;
+    let z2 = Z95 * Z95;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    let round = |x: f64| ((x.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0) + 0.0;
+    Some((round(centre - half), round(centre + half)))
 }
 
 /// `num / den` rounded to 4 decimals from the exact fraction, ties away from zero
@@ -490,6 +607,18 @@ mod tests {
         assert_eq!(ratio(1, 8), Some(0.125));
         assert_eq!(ratio(0, 5), Some(0.0));
         assert_eq!(ratio(3, 0), None);
+    }
+
+    #[test]
+    fn wilson_interval_of_known_cases() {
+        // 8 of 10: 0.4902 .. 0.9433 (the textbook Wilson interval at z = 1.96).
+        assert_eq!(wilson(8, 10), Some((0.4902, 0.9433)));
+        // The ends stay inside 0..1 and never print as -0.
+        let (lo, hi) = wilson(0, 4).unwrap_or((1.0, 1.0));
+        assert_eq!(lo.to_bits(), 0f64.to_bits());
+        assert_eq!(hi, 0.4899);
+        assert_eq!(wilson(4, 4).map(|w| w.1), Some(1.0));
+        assert_eq!(wilson(1, 0), None);
     }
 
     #[test]

@@ -633,10 +633,10 @@ mod tests {
         let mut fetched = normalize(&repo.did, &pages, &[], &mut diag);
         let summary = |acts: &mut Vec<Activity>| {
             crate::classify::classify(acts, 8);
-            let gaps = crate::classify::response_gaps(acts);
+            let threads = crate::classify::threads(acts, 8);
             crate::analysis::summarize(
                 acts,
-                &gaps,
+                &threads,
                 &crate::analysis::AnalysisOptions {
                     zone: crate::model::Zone::Utc,
                     from: None,

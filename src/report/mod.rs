@@ -2,9 +2,11 @@
 //! rendered from `Summary` / `Comparison` as bytes; `write_all` is the one place that writes
 //! files. Must not touch Polars, the network or the store.
 
+pub mod anonymize;
 pub mod charts;
 pub mod html;
 pub mod table;
+pub mod words;
 
 use std::path::{Path, PathBuf};
 
@@ -171,13 +173,30 @@ fn draw_charts_and_page(
         written,
     )?;
     let people = chart(dir, "people.png", charts::people(summary, charts), written)?;
+    let waiting = chart(
+        dir,
+        "unanswered.png",
+        charts::unanswered(summary, charts),
+        written,
+    )?;
+    let alt = html::alt_texts(summary);
+    let figure = |title, alt: &str, png| html::Figure {
+        title,
+        alt: alt.to_string(),
+        png,
+    };
     let page = html::report_page(
         summary,
         info,
         &[
-            ("Activity mix", &mix),
-            ("Participation ratio", &ratio),
-            ("People", &people),
+            figure("Participation ratio", &alt.ratio, &ratio),
+            figure("People you talked with", &alt.people, &people),
+            figure(
+                "Conversations waiting for your answer",
+                &alt.waiting,
+                &waiting,
+            ),
+            figure("Activity mix", &alt.mix, &mix),
         ],
     );
     write(dir, "report.html", page.as_bytes(), written)
@@ -193,7 +212,7 @@ pub fn write_comparison(
         path: dir.to_path_buf(),
         source,
     })?;
-    let stem = format!("compare_{}_vs_{}", comparison.month_a, comparison.month_b);
+    let stem = format!("compare_{}_vs_{}", comparison.label_a, comparison.label_b);
     let mut written = Vec::new();
     let csv_name = format!("{stem}.csv");
     let csv = table::comparison_csv(comparison).map_err(table_error(dir, &csv_name))?;

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::RunInfo;
-use crate::analysis::compare::{Comparison, METRICS};
-use crate::analysis::{MonthlyRow, Summary, UNDATED};
+use super::{RunInfo, words};
+use crate::analysis::compare::{Comparison, METRICS, is_ratio};
+use crate::analysis::{Findings, MonthlyRow, PeriodStats, Summary, UNDATED};
 use crate::diag;
 use crate::model::Activity;
 
@@ -43,6 +43,10 @@ fn row_cells(r: &MonthlyRow) -> Vec<String> {
         r.people_reciprocated.to_string(),
         r.received.to_string(),
         fmt_minutes(r.median_response_minutes),
+        r.people_new.to_string(),
+        r.unanswered.to_string(),
+        fmt_ratio(r.ratio_low),
+        fmt_ratio(r.ratio_high),
     ]
 }
 
@@ -85,12 +89,50 @@ fn row_json(r: &MonthlyRow) -> Value {
         "people_reciprocated": r.people_reciprocated,
         "received": r.received,
         "median_response_minutes": round(r.median_response_minutes, 1),
+        "people_new": r.people_new,
+        "unanswered": r.unanswered,
+        "ratio_low": round(r.ratio_low, 4),
+        "ratio_high": round(r.ratio_high, 4),
+    })
+}
+
+fn period_json(p: &PeriodStats) -> Value {
+    json!({
+        "from": p.from,
+        "to": p.to,
+        "months": p.months,
+        "conversation": p.conversation,
+        "broadcast": p.broadcast,
+        "amplification": p.amplification,
+        "self_thread": p.self_thread,
+        "passive": p.passive,
+        "participation_ratio": round(p.participation_ratio, 4),
+        "ratio_low": round(p.ratio_low, 4),
+        "ratio_high": round(p.ratio_high, 4),
+        "people_engaged": p.people_engaged,
+        "people_reciprocated": p.people_reciprocated,
+        "reciprocated_share": round(p.reciprocated_share, 4),
+        "people_new": p.people_new,
+        "unanswered": p.unanswered,
+        "received": p.received,
+        "median_response_minutes": round(p.median_response_minutes, 1),
+    })
+}
+
+fn findings_json(f: &Findings) -> Value {
+    json!({
+        "current": period_json(&f.current),
+        "previous": f.previous.as_ref().map(period_json),
+        "trend": f.trend.as_str(),
+        "waiting": f.waiting,
+        "top3_share": round(f.top3_share, 4),
     })
 }
 
 /// `metrics.json`: the rows plus totals, settings, inputs, owners and warnings.
 pub fn metrics_json(summary: &Summary, info: &RunInfo) -> Result<Vec<u8>, String> {
     let doc = json!({
+        "findings": summary.findings.as_ref().map(findings_json),
         "rows": summary.rows.iter().map(row_json).collect::<Vec<_>>(),
         "totals": summary.totals,
         "settings": info.settings,
@@ -195,11 +237,11 @@ fn push_digits(line: &mut Vec<u8>, value: u32, width: u32) {
 }
 
 fn fmt_value(v: Option<f64>, metric: &str) -> String {
-    match (v, metric) {
-        (None, _) => String::new(),
-        (Some(x), "participation_ratio") => format!("{x:.4}"),
-        (Some(x), "median_response_minutes") => format!("{x:.1}"),
-        (Some(x), _) => format!("{x}"),
+    match v {
+        None => String::new(),
+        Some(x) if is_ratio(metric) => format!("{x:.4}"),
+        Some(x) if metric == "median_response_minutes" => format!("{x:.1}"),
+        Some(x) => format!("{x}"),
     }
 }
 
@@ -208,8 +250,8 @@ pub fn comparison_csv(c: &Comparison) -> Result<Vec<u8>, String> {
     let header = [
         "platform",
         "metric",
-        c.month_a.as_str(),
-        c.month_b.as_str(),
+        c.label_a.as_str(),
+        c.label_b.as_str(),
         "delta",
     ];
     csv_bytes(
@@ -231,7 +273,8 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-/// The terminal summary: last `months` of the `all` rows, ratio change in points, problems.
+/// The terminal summary: the findings, the last `months` of the `all` rows (ratio change in
+/// points, new people, waiting conversations), problems.
 pub fn terminal_summary(summary: &Summary, info: &RunInfo, months: usize) -> String {
     let mut s = String::new();
     for input in &info.inputs {
@@ -250,6 +293,22 @@ pub fn terminal_summary(summary: &Summary, info: &RunInfo, months: usize) -> Str
             o.how
         );
     }
+    if let Some(f) = &summary.findings {
+        let _ = writeln!(s, "\n{}", words::headline(f));
+        for line in words::lines(f) {
+            let _ = writeln!(s, "  {:<8} {}", line.label, line.text);
+        }
+        for w in f.waiting.iter().take(words::WAITING_SHOWN) {
+            let _ = writeln!(s, "           {}", words::waiting_line(w));
+        }
+        if f.waiting.len() > words::WAITING_SHOWN {
+            let _ = writeln!(
+                s,
+                "           … and {} more (metrics.json, findings.waiting)",
+                f.waiting.len() - words::WAITING_SHOWN
+            );
+        }
+    }
     let all: Vec<&MonthlyRow> = summary
         .rows_of("all")
         .filter(|r| r.month_code != UNDATED)
@@ -257,8 +316,8 @@ pub fn terminal_summary(summary: &Summary, info: &RunInfo, months: usize) -> Str
     let start = all.len().saturating_sub(months);
     let _ = writeln!(
         s,
-        "\n{:<8} {:>9} {:>12} {:>7} {:>10} {:>7}",
-        "month", "broadcast", "conversation", "ratio", "Δ ratio", "people"
+        "\n{:<8} {:>9} {:>12} {:>7} {:>10} {:>7} {:>4} {:>8}",
+        "month", "broadcast", "conversation", "ratio", "Δ ratio", "people", "new", "waiting"
     );
     for i in start..all.len() {
         let r = all[i];
@@ -272,13 +331,15 @@ pub fn terminal_summary(summary: &Summary, info: &RunInfo, months: usize) -> Str
         };
         let _ = writeln!(
             s,
-            "{:<8} {:>9} {:>12} {:>7} {:>10} {:>7}",
+            "{:<8} {:>9} {:>12} {:>7} {:>10} {:>7} {:>4} {:>8}",
             r.month,
             r.broadcast,
             r.conversation,
             pct(r.participation_ratio),
             delta,
-            r.people_engaged
+            r.people_engaged,
+            r.people_new,
+            r.unanswered
         );
     }
     if all.is_empty() {
@@ -310,7 +371,7 @@ pub fn terminal_comparison(c: &Comparison) -> String {
     let _ = writeln!(
         s,
         "{:<10} {:<24} {:>10} {:>10} {:>10}",
-        "platform", "metric", c.month_a, c.month_b, "delta"
+        "platform", "metric", c.label_a, c.label_b, "delta"
     );
     for r in &c.rows {
         let _ = writeln!(
@@ -321,7 +382,7 @@ pub fn terminal_comparison(c: &Comparison) -> String {
             fmt_value(r.a, &r.metric),
             fmt_value(r.b, &r.metric),
             match r.delta {
-                Some(d) if r.metric == "participation_ratio" => format!("{:+.1} pts", d * 100.0),
+                Some(d) if is_ratio(&r.metric) => format!("{:+.1} pts", d * 100.0),
                 Some(d) => format!("{d:+}"),
                 None => String::new(),
             }

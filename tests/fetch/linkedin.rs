@@ -179,10 +179,12 @@ Lee Dummy,Robin Example,\"3/9/24, 9:01 AM\",,INCOMING,https://www.linkedin.com/i
 /// the reply to Sam (private) and the invitation with a note; passive = 2 likes; ratio 3/5;
 /// engaged Sam and Kim, reciprocated Sam; received Sam's message and Lee's invitation; Robin
 /// answered Sam after 5 minutes. 2024-04: 1 share; the comment and the message to Kim (private);
-/// 1 like; ratio 2/3; engaged Kim; nothing received.
+/// 1 like; ratio 2/3; engaged Kim; nothing received. New people: Sam and Kim in March, nobody
+/// in April; nobody waiting (Robin wrote last in both conversations). Wilson intervals of 3/5
+/// and 2/3.
 const EXPECTED: [&str; 2] = [
-    "2024-03,linkedin,2,0,0,3,1,2,0.6000,2,1,2,5.0",
-    "2024-04,linkedin,1,0,0,2,1,1,0.6667,1,0,0,",
+    "2024-03,linkedin,2,0,0,3,1,2,0.6000,2,1,2,5.0,2,0,0.2307,0.8824",
+    "2024-04,linkedin,1,0,0,2,1,1,0.6667,1,0,0,,0,0,0.2077,0.9385",
 ];
 
 /// A snapshot mock for `domain` that insists on LinkedIn's headers and the token.

@@ -202,7 +202,7 @@ fn one_to_one_dms_both_directions() {
     assert_eq!(sent.participants, Some(2));
     // Newest first in the file: the last message has the highest position.
     assert!(get(&c, &format!("{M}01")).hints.seq > get(&c, &format!("{M}04")).hints.seq);
-    let gaps = crate::classify::response_gaps(&c.activities);
+    let gaps = crate::classify::threads(&c.activities, 8).gaps;
     let gap = |id: &str| {
         c.activities
             .iter()
