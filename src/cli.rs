@@ -68,7 +68,7 @@ fn platform(name: &str) -> Result<Platform, String> {
 /// `rapport login PLATFORM`.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// The platform to log in to: mastodon, bluesky or linkedin.
+    /// The platform to log in to: mastodon, bluesky, linkedin, x, reddit or threads.
     #[arg(value_parser = platform, value_name = "PLATFORM")]
     pub platform: Platform,
     /// Mastodon: your instance, e.g. https://mastodon.social.
@@ -87,12 +87,14 @@ pub struct LoginArgs {
     )]
     pub app_password: Option<String>,
     /// An access token obtained elsewhere instead of the browser login (Mastodon: a personal
-    /// access token with read scopes; LinkedIn: the developer portal's token generator); `-`
-    /// reads it from standard input, so it never shows in `ps`. Also RAPPORT_<PLATFORM>_TOKEN.
+    /// access token with read scopes; LinkedIn: the developer portal's token generator; X: a
+    /// user-context bearer token; Reddit: an OAuth access token; Threads: a long-lived token
+    /// from your app's dashboard); `-` reads it from standard input, so it never shows in `ps`.
+    /// Also RAPPORT_<PLATFORM>_TOKEN.
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
-    /// Name of this login in the store where the platform does not name it (LinkedIn:
-    /// `rapport analyze --account linkedin:NAME`; default `me`).
+    /// Name of this login in the store (`rapport analyze --account PLATFORM:NAME`); default:
+    /// the account's own name (LinkedIn: `me`).
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
 }

@@ -41,26 +41,67 @@ pub struct ApiConfig {
     pub mastodon_authorize_url: String,
     /// Mastodon token endpoint override (empty = the instance's).
     pub mastodon_token_url: String,
-    /// LinkedIn REST base URL.
-    pub linkedin_api: String,
-    /// LinkedIn authorize endpoint.
-    pub linkedin_authorize_url: String,
-    /// LinkedIn token endpoint.
-    pub linkedin_token_url: String,
-    /// The user's LinkedIn app client id.
-    pub linkedin_client_id: String,
-    /// The user's LinkedIn app client secret (never shown by `Debug`).
-    pub linkedin_client_secret: Secret,
-    /// OAuth scope requested from LinkedIn.
-    pub linkedin_scope: String,
-    /// Port of the login's loopback redirect URI (0 = a random free port).
-    pub linkedin_redirect_port: u16,
+    /// `[api.linkedin]`: the Member Data Portability API and the user's app.
+    pub linkedin: OAuthApp,
+    /// `[api.x]`: X API v2 and the user's app.
+    pub x: OAuthApp,
+    /// `[api.reddit]`: Reddit's OAuth API and the user's installed app.
+    pub reddit: OAuthApp,
+    /// `[api.threads]`: the Threads API and the user's Meta app.
+    pub threads: OAuthApp,
     /// Most pages one endpoint may take in one fetch.
     pub max_pages: u64,
     /// Largest API response body accepted, in bytes.
     pub max_body_bytes: u64,
     /// Retry policy.
     pub retry: RetryConfig,
+}
+
+/// One platform API reached with the user's own OAuth2 app (`[api.<platform>]`); every key
+/// has the environment variable `RAPPORT_<PLATFORM>_<KEY>` (`RAPPORT_X_API`, …).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthApp {
+    /// API base URL.
+    pub api: String,
+    /// Authorize endpoint (the browser goes there).
+    pub authorize_url: String,
+    /// Token endpoint.
+    pub token_url: String,
+    /// The user's app client id.
+    pub client_id: String,
+    /// The user's app client secret, where the platform needs one (never shown by `Debug`).
+    pub client_secret: Secret,
+    /// Scopes requested.
+    pub scope: String,
+    /// Port of the login's loopback redirect URI (0 = a random free port).
+    pub redirect_port: u16,
+    /// User-Agent sent to the API (empty = rapport's own).
+    #[serde(default)]
+    pub user_agent: String,
+}
+
+/// The `[api.<platform>]` tables, with their platform name (for messages and variables).
+impl ApiConfig {
+    /// The OAuth app tables by platform name.
+    pub fn apps_mut(&mut self) -> [(&'static str, &mut OAuthApp); 4] {
+        [
+            ("linkedin", &mut self.linkedin),
+            ("x", &mut self.x),
+            ("reddit", &mut self.reddit),
+            ("threads", &mut self.threads),
+        ]
+    }
+
+    /// The OAuth app tables by platform name.
+    pub fn apps(&self) -> [(&'static str, &OAuthApp); 4] {
+        [
+            ("linkedin", &self.linkedin),
+            ("x", &self.x),
+            ("reddit", &self.reddit),
+            ("threads", &self.threads),
+        ]
+    }
 }
 
 /// `[api.retry]` settings.
@@ -149,21 +190,34 @@ impl Config {
                 &mut api.mastodon_authorize_url,
             ),
             ("RAPPORT_MASTODON_TOKEN_URL", &mut api.mastodon_token_url),
-            ("RAPPORT_LINKEDIN_API", &mut api.linkedin_api),
-            (
-                "RAPPORT_LINKEDIN_AUTHORIZE_URL",
-                &mut api.linkedin_authorize_url,
-            ),
-            ("RAPPORT_LINKEDIN_TOKEN_URL", &mut api.linkedin_token_url),
-            ("RAPPORT_LINKEDIN_CLIENT_ID", &mut api.linkedin_client_id),
-            ("RAPPORT_LINKEDIN_SCOPE", &mut api.linkedin_scope),
         ] {
             if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
                 *slot = v.trim().to_string();
             }
         }
-        if let Some(v) = get("RAPPORT_LINKEDIN_CLIENT_SECRET").filter(|v| !v.trim().is_empty()) {
-            api.linkedin_client_secret = Secret::new(v.trim());
+        for (name, app) in api.apps_mut() {
+            let var = |key: &str| format!("RAPPORT_{}_{key}", name.to_uppercase());
+            for (key, slot) in [
+                ("API", &mut app.api),
+                ("AUTHORIZE_URL", &mut app.authorize_url),
+                ("TOKEN_URL", &mut app.token_url),
+                ("CLIENT_ID", &mut app.client_id),
+                ("SCOPE", &mut app.scope),
+                ("USER_AGENT", &mut app.user_agent),
+            ] {
+                if let Some(v) = get(&var(key)).filter(|v| !v.trim().is_empty()) {
+                    *slot = v.trim().to_string();
+                }
+            }
+            if let Some(v) = get(&var("CLIENT_SECRET")).filter(|v| !v.trim().is_empty()) {
+                app.client_secret = Secret::new(v.trim());
+            }
+            let port = var("REDIRECT_PORT");
+            if let Some(v) = get(&port).filter(|v| !v.trim().is_empty()) {
+                app.redirect_port = v.trim().parse().map_err(|_| {
+                    Error::Usage(format!("{port}={v:?} is not a port number (0-65535)"))
+                })?;
+            }
         }
         for (var, slot) in [
             ("RAPPORT_MAX_PAGES", &mut api.max_pages),
@@ -191,13 +245,6 @@ impl Config {
                     .map_err(|_| Error::Usage(format!("{var}={v:?} is not a whole number")))?;
             }
         }
-        if let Some(v) = get("RAPPORT_LINKEDIN_REDIRECT_PORT").filter(|v| !v.trim().is_empty()) {
-            api.linkedin_redirect_port = v.trim().parse().map_err(|_| {
-                Error::Usage(format!(
-                    "RAPPORT_LINKEDIN_REDIRECT_PORT={v:?} is not a port number (0-65535)"
-                ))
-            })?;
-        }
         if let Some(v) = get("RAPPORT_MAX_RETRIES").filter(|v| !v.trim().is_empty()) {
             r.max_retries = v.trim().parse().map_err(|_| {
                 Error::Usage(format!("RAPPORT_MAX_RETRIES={v:?} is not a whole number"))
@@ -220,14 +267,25 @@ impl Config {
             ));
         }
         parse_zone(&self.timezone)?;
-        for (key, value) in [
-            ("api.bluesky_pds", &self.api.bluesky_pds),
-            ("api.linkedin_api", &self.api.linkedin_api),
-        ] {
-            if url::Url::parse(value).is_err() {
-                return Err(Error::Usage(format!(
-                    "{key} = {value:?} is not a URL; use e.g. https://bsky.social"
-                )));
+        if url::Url::parse(&self.api.bluesky_pds).is_err() {
+            return Err(Error::Usage(format!(
+                "api.bluesky_pds = {:?} is not a URL; use e.g. https://bsky.social",
+                self.api.bluesky_pds
+            )));
+        }
+        for (name, app) in self.api.apps() {
+            for (key, value) in [
+                ("api", &app.api),
+                ("authorize_url", &app.authorize_url),
+                ("token_url", &app.token_url),
+            ] {
+                if url::Url::parse(value).is_err() {
+                    return Err(Error::Usage(format!(
+                        "api.{name}.{key} = {value:?} is not a URL (env RAPPORT_{}_{})",
+                        name.to_uppercase(),
+                        key.to_uppercase()
+                    )));
+                }
             }
         }
         if self.api.retry.timeout_secs == 0 {
@@ -287,8 +345,31 @@ mod tests {
         let mut cfg: Config = toml::Value::Table(table).try_into().expect("defaults");
         cfg.apply_env(|k| (k == "RAPPORT_LINKEDIN_CLIENT_SECRET").then(|| "s3cr3t-app".into()))
             .expect("env");
-        assert_eq!(cfg.api.linkedin_client_secret.expose(), "s3cr3t-app");
+        assert_eq!(cfg.api.linkedin.client_secret.expose(), "s3cr3t-app");
         assert!(!format!("{cfg:?}").contains("s3cr3t-app"));
+    }
+
+    #[test]
+    fn every_oauth_app_key_has_its_environment_variable() {
+        let table: toml::Table = DEFAULT_TOML.parse().unwrap_or_default();
+        let mut cfg: Config = toml::Value::Table(table).try_into().expect("defaults");
+        cfg.apply_env(|k| match k {
+            "RAPPORT_X_API" => Some("http://127.0.0.1:9/x".into()),
+            "RAPPORT_REDDIT_TOKEN_URL" => Some("http://127.0.0.1:9/token".into()),
+            "RAPPORT_THREADS_REDIRECT_PORT" => Some("8981".into()),
+            "RAPPORT_THREADS_CLIENT_SECRET" => Some("meta-secret".into()),
+            _ => None,
+        })
+        .expect("env");
+        assert_eq!(cfg.api.x.api, "http://127.0.0.1:9/x");
+        assert_eq!(cfg.api.reddit.token_url, "http://127.0.0.1:9/token");
+        assert_eq!(cfg.api.threads.redirect_port, 8981);
+        assert_eq!(cfg.api.threads.client_secret.expose(), "meta-secret");
+        assert!(cfg.validate().is_ok());
+        assert!(
+            cfg.apply_env(|k| (k == "RAPPORT_X_REDIRECT_PORT").then(|| "http".into()))
+                .is_err()
+        );
     }
 
     #[test]

@@ -367,6 +367,9 @@ pub struct CodeFlow<'a> {
     pub form_exchange: bool,
     /// Extra query parameters of the authorize address (e.g. Reddit's `duration=permanent`).
     pub extra: Vec<(String, String)>,
+    /// Send the client id (and secret) as HTTP Basic auth to the token endpoint (Reddit)
+    /// instead of in the form; implies `form_exchange`.
+    pub basic_auth: bool,
 }
 
 /// A bound loopback listener and its redirect URI (bind first: Mastodon apps are registered
@@ -461,7 +464,7 @@ pub async fn code_flow(
     let code = cb
         .code
         .ok_or_else(|| fail("the login answer has no code".into()))?;
-    if flow.form_exchange {
+    if flow.form_exchange || flow.basic_auth {
         return form_exchange(http, &flow, &redirect_uri, &code, verifier.secret()).await;
     }
     let token = client
@@ -506,14 +509,55 @@ async fn form_exchange(
         ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", redirect_uri),
-        ("client_id", flow.client_id.as_str()),
         ("code_verifier", verifier),
     ];
-    if let Some(secret) = &flow.client_secret {
-        form.push(("client_secret", secret.expose()));
+    let secret = flow.client_secret.as_ref().map(|s| s.expose());
+    let basic = flow.basic_auth.then_some((flow.client_id.as_str(), secret));
+    if basic.is_none() {
+        form.push(("client_id", flow.client_id.as_str()));
+        if let Some(secret) = secret {
+            form.push(("client_secret", secret));
+        }
     }
-    let answer = token_request(http, flow.platform, &flow.token_url, &form, None).await?;
+    let answer = token_request(http, flow.platform, &flow.token_url, &form, basic).await?;
     Ok((answer.access, answer.refresh))
+}
+
+/// The refresh-token grant (RFC 6749 §6), sent once. A server that rotates refresh tokens
+/// sends a new one, which replaces the old (kept otherwise). Client credentials go in the form,
+/// or as HTTP Basic auth when `basic` (Reddit).
+pub async fn refresh_grant(
+    http: &Http,
+    platform: &str,
+    token_url: &str,
+    client_id: &str,
+    client_secret: Option<&Secret>,
+    refresh: &Secret,
+    basic: bool,
+) -> Result<TokenAnswer, FetchError> {
+    let mut form: Vec<(&str, &str)> = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.expose()),
+    ];
+    let secret = client_secret.map(|s| s.expose()).filter(|s| !s.is_empty());
+    if !basic {
+        form.push(("client_id", client_id));
+        if let Some(s) = secret {
+            form.push(("client_secret", s));
+        }
+    }
+    let mut answer = token_request(
+        http,
+        platform,
+        token_url,
+        &form,
+        basic.then_some((client_id, secret)),
+    )
+    .await?;
+    if answer.refresh.is_none() {
+        answer.refresh = Some(refresh.clone());
+    }
+    Ok(answer)
 }
 
 /// What a token endpoint answered.

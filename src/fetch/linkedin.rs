@@ -124,17 +124,17 @@ impl Fetcher for LinkedInApi {
 /// The LinkedIn app's client id and secret (config or environment), or a usage error naming
 /// both ways to give them.
 fn client(api: &ApiConfig) -> Result<(String, Secret), FetchError> {
-    let id = api.linkedin_client_id.trim();
-    if id.is_empty() || api.linkedin_client_secret.is_empty() {
+    let id = api.linkedin.client_id.trim();
+    if id.is_empty() || api.linkedin.client_secret.is_empty() {
         return Err(FetchError::Usage(
             "LinkedIn login needs your own developer app: set RAPPORT_LINKEDIN_CLIENT_ID and \
-             RAPPORT_LINKEDIN_CLIENT_SECRET (or api.linkedin_client_id and \
-             api.linkedin_client_secret in your config file); see README \"Fetch from platform \
+             RAPPORT_LINKEDIN_CLIENT_SECRET (or api.linkedin.client_id and \
+             api.linkedin.client_secret in your config file); see README \"Fetch from platform \
              APIs\". Or pass an access token obtained elsewhere with --token."
                 .into(),
         ));
     }
-    Ok((id.to_string(), api.linkedin_client_secret.clone()))
+    Ok((id.to_string(), api.linkedin.client_secret.clone()))
 }
 
 /// `rapport login linkedin`: authorization code flow (PKCE sent too, harmless where it is not
@@ -146,19 +146,20 @@ async fn oauth(
     open: &dyn Fn(&str),
 ) -> Result<Credentials, FetchError> {
     let (client_id, client_secret) = client(api)?;
-    let loopback = Loopback::bind_port(api.linkedin_redirect_port).await?;
+    let loopback = Loopback::bind_port(api.linkedin.redirect_port).await?;
     let (access, refresh) = code_flow(
         http,
         CodeFlow {
             platform: "linkedin",
-            authorize_url: api.linkedin_authorize_url.trim().to_string(),
-            token_url: api.linkedin_token_url.trim().to_string(),
+            authorize_url: api.linkedin.authorize_url.trim().to_string(),
+            token_url: api.linkedin.token_url.trim().to_string(),
             client_id,
             client_secret: Some(client_secret),
-            scopes: api.linkedin_scope.clone(),
+            scopes: api.linkedin.scope.clone(),
             timeout: Duration::from_secs(300),
             form_exchange: true,
             extra: Vec::new(),
+            basic_auth: false,
         },
         loopback,
         |u| open(&u),
@@ -167,7 +168,7 @@ async fn oauth(
     let mut creds = Credentials::new(
         Platform::LinkedIn,
         account,
-        api.linkedin_api.trim().trim_end_matches('/'),
+        api.linkedin.api.trim().trim_end_matches('/'),
         access,
     );
     creds.refresh_token = refresh;
@@ -182,7 +183,7 @@ async fn with_token(
     account: &str,
     token: Secret,
 ) -> Result<Credentials, FetchError> {
-    let base = api.linkedin_api.trim().trim_end_matches('/').to_string();
+    let base = api.linkedin.api.trim().trim_end_matches('/').to_string();
     let url = first_url(&base, "PROFILE");
     let resp = http.send(|c| request(c, &url, &token)).await?;
     let owner = if resp.status == 404 {
@@ -190,7 +191,7 @@ async fn with_token(
     } else {
         let resp = resp.ok(
             "linkedin",
-            "Check the token: it must come from an app with the Member Data Portability (Member) product and carry its scope (api.linkedin_scope).",
+            "Check the token: it must come from an app with the Member Data Portability (Member) product and carry its scope (api.linkedin.scope).",
         )?;
         resp.json.as_ref().and_then(profile_owner)
     };
@@ -202,7 +203,7 @@ async fn with_token(
 /// The hint given when LinkedIn rejects the token.
 pub fn login_hint() -> String {
     "Run `rapport login linkedin` again (LinkedIn tokens expire after about 60 days; the app \
-     needs the Member Data Portability (Member) product and the scope in api.linkedin_scope)."
+     needs the Member Data Portability (Member) product and the scope in api.linkedin.scope)."
         .into()
 }
 
@@ -335,13 +336,14 @@ async fn fetch(
 ) -> Result<Vec<String>, FetchError> {
     let base_str = ctx
         .api
-        .linkedin_api
+        .linkedin
+        .api
         .trim()
         .trim_end_matches('/')
         .to_string();
     let base = url::Url::parse(&base_str).map_err(|e| {
         FetchError::Usage(format!(
-            "api.linkedin_api = {base_str:?} is not a URL ({e})"
+            "api.linkedin.api = {base_str:?} is not a URL ({e})"
         ))
     })?;
     let hint = login_hint();

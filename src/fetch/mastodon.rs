@@ -194,6 +194,7 @@ async fn oauth(
             timeout: Duration::from_secs(300),
             form_exchange: false,
             extra: Vec::new(),
+            basic_auth: false,
         },
         loopback,
         |u| open(&u),

@@ -18,6 +18,10 @@ pub mod auth;
 pub mod bluesky;
 pub mod linkedin;
 pub mod mastodon;
+pub mod pages;
+pub mod reddit;
+pub mod threads;
+pub mod x;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -103,6 +107,9 @@ pub static FETCHERS: &[&dyn Fetcher] = &[
     &mastodon::MastodonApi,
     &bluesky::BlueskyApi,
     &linkedin::LinkedInApi,
+    &x::XApi,
+    &reddit::RedditApi,
+    &threads::ThreadsApi,
 ];
 
 /// The fetcher of `platform`, or a usage error naming the platforms that have one.

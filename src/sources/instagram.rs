@@ -226,7 +226,7 @@ fn read_media(
                         .as_ref()
                         .or_else(|| first.and_then(|m| m.text_app_post.0.as_ref()));
                     if let Some(r) = reply.filter(|r| r.is_reply.0 == Some(true)) {
-                        thread_reply(&mut a, r, owner);
+                        thread_reply(&mut a, r.in_reply_to_username.0.as_deref(), owner);
                     }
                 }
                 acts.push(a);
@@ -240,13 +240,11 @@ fn read_media(
 
 /// A Threads reply (docs/counting.md, *Threads*): to the owner → self-thread (the chain has no
 /// parent in the export, so it ends there); to someone → conversation with them; to nobody
-/// named → conversation with an unknown counterpart.
-fn thread_reply(a: &mut Activity, r: &TextAppPost, owner: Option<&str>) {
+/// named → conversation with an unknown counterpart. `to` is the username replied to. Shared
+/// by the export and the API (`fetch::threads`).
+pub(crate) fn thread_reply(a: &mut Activity, to: Option<&str>, owner: Option<&str>) {
     a.kind = Kind::Reply;
-    let to = r
-        .in_reply_to_username
-        .0
-        .as_deref()
+    let to = to
         .map(|u| repair(u.trim()).trim_start_matches('@').to_lowercase())
         .filter(|u| !u.is_empty());
     match to {

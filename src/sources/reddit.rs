@@ -298,7 +298,7 @@ fn read_table(
 }
 
 /// A username as compared: `/u/` or `u/` stripped, lower case; `None` for blank or deleted.
-fn user(raw: &str) -> Option<String> {
+pub(crate) fn user(raw: &str) -> Option<String> {
     let t = raw.trim();
     let t = t
         .strip_prefix("/u/")
@@ -309,7 +309,7 @@ fn user(raw: &str) -> Option<String> {
 }
 
 /// A `to`/`from` value as a person: `u:<name>`, or `r:<sub>` for a subreddit's moderators.
-fn person(raw: &str) -> Option<String> {
+pub(crate) fn person(raw: &str) -> Option<String> {
     let t = raw.trim();
     if let Some(sub) = t.strip_prefix("/r/").or_else(|| t.strip_prefix("r/")) {
         let sub = sub.trim().trim_end_matches('/').to_lowercase();
@@ -409,14 +409,72 @@ fn post(
         _ => ("t1", Kind::Comment),
     };
     let at = date(t, line, t.get(row, "date"), diag);
-    Some(Activity::new(
-        Platform::Reddit,
+    Some(own_item(
+        act_kind,
         format!("{prefix}_{}", row_id(t, row, "id")),
         at,
-        Direction::Out,
-        act_kind,
-        t.source.clone(),
+        &t.source,
     ))
+}
+
+/// The owner's post (broadcast) or comment (public conversation, counterpart unknown: the
+/// export does not say whose content it was under), by its fullname (`t3_…`, `t1_…`). Shared
+/// by the export and the API (docs/counting.md, *Reddit*).
+pub(crate) fn own_item(
+    kind: Kind,
+    fullname: String,
+    at: Option<i64>,
+    source: &Arc<str>,
+) -> Activity {
+    Activity::new(
+        Platform::Reddit,
+        fullname,
+        at,
+        Direction::Out,
+        kind,
+        source.clone(),
+    )
+}
+
+/// One private message, as the export's `messages.csv` row or the API's `t4` thing has it.
+pub(crate) struct MessageFacts<'a> {
+    /// The id without `t4_`.
+    pub id: &'a str,
+    /// When.
+    pub at: Option<i64>,
+    /// Sender: a username (`/u/` optional) or `/r/<sub>`.
+    pub from: &'a str,
+    /// Recipient, likewise.
+    pub to: &'a str,
+    /// The conversation: the first message's id (empty: this message starts it).
+    pub thread: &'a str,
+    /// Position in the source (ties).
+    pub seq: u64,
+}
+
+/// A private message (docs/counting.md, *Reddit*): out when the owner sent it (a subreddit
+/// never is the owner), the other side as the counterpart, 2 participants, the conversation
+/// `reddit-thread:<first message id>`.
+pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Arc<str>) -> Activity {
+    let out = user(m.from).as_deref() == Some(owner) && !m.from.trim().starts_with("/r/");
+    let conversation = if m.thread.is_empty() { m.id } else { m.thread };
+    let mut a = Activity::new(
+        Platform::Reddit,
+        format!("t4_{}", m.id),
+        m.at,
+        if out { Direction::Out } else { Direction::In },
+        Kind::Message,
+        source.clone(),
+    );
+    let other = if out { person(m.to) } else { person(m.from) };
+    a.counterparts = other
+        .filter(|p| *p != format!("u:{owner}"))
+        .map(|p| vec![Arc::from(p.as_str())])
+        .unwrap_or_default();
+    a.participants = Some(2);
+    a.conversation = Some(Arc::from(format!("reddit-thread:{conversation}")));
+    a.hints.seq = m.seq;
+    a
 }
 
 fn messages(t: &Table, owner: Option<&str>, acts: &mut Vec<Activity>, diag: &mut Diagnostics) {
@@ -432,32 +490,17 @@ fn messages(t: &Table, owner: Option<&str>, acts: &mut Vec<Activity>, diag: &mut
         return;
     };
     for (i, (line, row)) in t.rows.iter().enumerate() {
-        let from = t.get(row, "from");
-        let to = t.get(row, "to");
-        let out = user(from).as_deref() == Some(owner) && !from.starts_with("/r/");
         let at = date(t, *line, t.get(row, "date"), diag);
         let id = row_id(t, row, "id");
-        let conversation = match t.get(row, "thread_id") {
-            "" => id.clone(),
-            th => th.to_string(),
-        };
-        let mut a = Activity::new(
-            Platform::Reddit,
-            format!("t4_{id}"),
+        let facts = MessageFacts {
+            id: &id,
             at,
-            if out { Direction::Out } else { Direction::In },
-            Kind::Message,
-            t.source.clone(),
-        );
-        let other = if out { person(to) } else { person(from) };
-        a.counterparts = other
-            .filter(|p| *p != format!("u:{owner}"))
-            .map(|p| vec![Arc::from(p.as_str())])
-            .unwrap_or_default();
-        a.participants = Some(2);
-        a.conversation = Some(Arc::from(format!("reddit-thread:{conversation}")));
-        a.hints.seq = i as u64;
-        acts.push(a);
+            from: t.get(row, "from"),
+            to: t.get(row, "to"),
+            thread: t.get(row, "thread_id"),
+            seq: i as u64,
+        };
+        acts.push(message_activity(&facts, owner, &t.source));
     }
 }
 

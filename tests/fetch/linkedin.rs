@@ -7,9 +7,9 @@
 
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::Env;
+use super::{Authorize, Env, browse};
 
 const TOKEN: &str = "AQV-li-token-5b2e90aa";
 const SNAPSHOT: &str = "/rest/memberSnapshotData";
@@ -490,41 +490,6 @@ async fn linkedin_without_login_client_or_valid_token() {
 
 /// LinkedIn's authorize page, approving at once: a 302 to the redirect URI with a code and the
 /// state it was given.
-struct Authorize;
-
-impl Respond for Authorize {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let q = |k: &str| {
-            req.url
-                .query_pairs()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        let mut to = url::Url::parse(&q("redirect_uri")).expect("redirect_uri");
-        to.query_pairs_mut()
-            .append_pair("code", "li-code-1")
-            .append_pair("state", &q("state"));
-        ResponseTemplate::new(302).insert_header("location", to.as_str())
-    }
-}
-
-/// The browser: follows the authorize redirect to rapport's loopback listener.
-async fn browse(url: String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let resp = http.get(&url).send().await.expect("authorize");
-    let location = resp
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .expect("authorize redirects")
-        .to_string();
-    let _ = http.get(&location).send().await;
-}
-
 async fn browser_login(token_answer: ResponseTemplate) -> Result<String, String> {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -532,7 +497,7 @@ async fn browser_login(token_answer: ResponseTemplate) -> Result<String, String>
         .and(query_param("response_type", "code"))
         .and(query_param("client_id", "li-client"))
         .and(query_param("scope", "r_dma_portability_self_serve"))
-        .respond_with(Authorize)
+        .respond_with(Authorize("li-code-1"))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -552,12 +517,12 @@ async fn browser_login(token_answer: ResponseTemplate) -> Result<String, String>
     let file = tmp.path().join("c.toml");
     std::fs::write(&file, "").map_err(|e| e.to_string())?;
     let mut cfg = rapport::config::Config::load(Some(&file)).map_err(|e| e.to_string())?;
-    cfg.api.linkedin_authorize_url = format!("{}/oauth/v2/authorization", server.uri());
-    cfg.api.linkedin_token_url = format!("{}/oauth/v2/accessToken", server.uri());
-    cfg.api.linkedin_api = server.uri();
-    cfg.api.linkedin_client_id = "li-client".into();
-    cfg.api.linkedin_client_secret = rapport::model::Secret::new("li-app-secret");
-    cfg.api.linkedin_scope = "r_dma_portability_self_serve".into();
+    cfg.api.linkedin.authorize_url = format!("{}/oauth/v2/authorization", server.uri());
+    cfg.api.linkedin.token_url = format!("{}/oauth/v2/accessToken", server.uri());
+    cfg.api.linkedin.api = server.uri();
+    cfg.api.linkedin.client_id = "li-client".into();
+    cfg.api.linkedin.client_secret = rapport::model::Secret::new("li-app-secret");
+    cfg.api.linkedin.scope = "r_dma_portability_self_serve".into();
     let http = rapport::fetch::Http::new(rapport::fetch::RetryPolicy::from(&cfg.api))
         .map_err(|e| e.to_string())?;
     let open = |url: &str| {

@@ -11,11 +11,15 @@ mod linkedin;
 mod mastodon;
 mod mastodon_mock;
 mod oauth;
+mod reddit;
 mod same_account;
+mod threads;
+mod x;
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use wiremock::{Request, Respond, ResponseTemplate};
 
 /// Temp config + data dirs, so tokens and the store never touch the real home.
 pub struct Env {
@@ -64,6 +68,13 @@ impl Env {
             "RAPPORT_LINKEDIN_SCOPE",
         ] {
             c.env_remove(v);
+        }
+        // Every platform's app settings (RAPPORT_X_API, RAPPORT_REDDIT_CLIENT_ID, …).
+        for (k, _) in std::env::vars() {
+            let app = ["RAPPORT_X_", "RAPPORT_REDDIT_", "RAPPORT_THREADS_"];
+            if app.iter().any(|p| k.starts_with(p)) {
+                c.env_remove(k);
+            }
         }
         c.env("XDG_CONFIG_HOME", self.config_home())
             .env("HOME", self.home.path())
@@ -118,5 +129,89 @@ pub fn server(var: &str, test: &str) -> Option<String> {
             );
             None
         }
+    }
+}
+
+/// The platform's authorize page: redirects the browser to the `redirect_uri` with `code` (the
+/// given one) and the `state` it was sent.
+pub struct Authorize(pub &'static str);
+
+impl Respond for Authorize {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let q = |k: &str| {
+            req.url
+                .query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let mut to = url::Url::parse(&q("redirect_uri")).expect("redirect_uri");
+        to.query_pairs_mut()
+            .append_pair("code", self.0)
+            .append_pair("state", &q("state"));
+        ResponseTemplate::new(302).insert_header("location", to.as_str())
+    }
+}
+
+/// The browser: follows the authorize redirect to rapport's loopback listener.
+pub async fn browse(url: String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resp = http.get(&url).send().await.expect("authorize");
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("authorize redirects")
+        .to_string();
+    let _ = http.get(&location).send().await;
+}
+
+/// `rapport login PLATFORM` in the browser: runs the command, reads the authorize address it
+/// prints on stderr, plays the browser (the authorize page redirects to rapport's loopback
+/// listener) and returns the finished command's output.
+pub async fn cli_browser_login(mut cmd: std::process::Command) -> std::process::Output {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rapport starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut seen = String::new();
+        let mut sent = false;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let t = line.trim();
+            if !sent && (t.starts_with("http://") || t.starts_with("https://")) {
+                let _ = tx.send(t.to_string());
+                sent = true;
+            }
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+        seen
+    });
+    let url =
+        tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(20)))
+            .await
+            .expect("join")
+            .expect("rapport printed the authorize address");
+    browse(url).await;
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("rapport ends");
+    let stderr = reader.join().unwrap_or_default();
+    std::process::Output {
+        status: out.status,
+        stdout: out.stdout,
+        stderr: stderr.into_bytes(),
     }
 }

@@ -97,22 +97,23 @@ impl<'de> Deserialize<'de> for DmEntry {
 }
 
 /// A message, kept until the owner is known.
+/// One direct message, from an archive file or the API's DM events.
 #[derive(Debug)]
-pub(super) struct DmRow {
-    pub(super) id: String,
-    pub(super) conversation: Option<Arc<str>>,
-    pub(super) sender: Option<String>,
-    pub(super) recipient: Option<String>,
-    pub(super) at: Option<i64>,
-    pub(super) seq: u64,
-    pub(super) source: Arc<str>,
+pub(crate) struct DmRow {
+    pub(crate) id: String,
+    pub(crate) conversation: Option<Arc<str>>,
+    pub(crate) sender: Option<String>,
+    pub(crate) recipient: Option<String>,
+    pub(crate) at: Option<i64>,
+    pub(crate) seq: u64,
+    pub(crate) source: Arc<str>,
 }
 
-/// Every message row, and the people seen per conversation (over all files).
+/// Every message row, and the people seen per conversation (over all files or pages).
 #[derive(Debug, Default)]
-pub(super) struct DmStore {
-    pub(super) rows: Vec<DmRow>,
-    pub(super) people: HashMap<Arc<str>, BTreeSet<String>>,
+pub(crate) struct DmStore {
+    pub(crate) rows: Vec<DmRow>,
+    pub(crate) people: HashMap<Arc<str>, BTreeSet<String>>,
 }
 
 pub(super) fn read_dms(
@@ -190,12 +191,13 @@ pub(super) fn read_dms(
     Ok(())
 }
 
-/// Turns DM rows into activities: direction from the owner, participants over the conversation.
-pub(super) fn push_dms(
+/// Turns DM rows into activities: direction from the owner, participants over the conversation
+/// (docs/counting.md, *X / Twitter*). `label` names the input in the duplicates note.
+pub(crate) fn push_dms(
     dms: DmStore,
     owner: Option<&str>,
     people: &mut Interner,
-    archive: &Archive,
+    label: &str,
     sink: &mut dyn Sink,
 ) {
     let DmStore { rows, people: seen } = dms;
@@ -276,8 +278,7 @@ pub(super) fn push_dms(
     }
     if duplicates > 0 {
         sink.diag().note(format!(
-            "{}: {duplicates} direct message(s) appear more than once and were counted once",
-            archive.path().display()
+            "{label}: {duplicates} direct message(s) appear more than once and were counted once"
         ));
     }
 }

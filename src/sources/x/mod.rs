@@ -22,9 +22,9 @@
 //! `dms.rs` direct messages, `rules.rs` holds the mapping of a tweet to an Activity (retweet,
 //! reply, addressed mention) that an X API fetcher shares.
 
-mod dms;
+pub(crate) mod dms;
 mod owner;
-mod rules;
+pub mod rules;
 #[cfg(test)]
 mod tests;
 mod tweets;
@@ -346,7 +346,13 @@ impl Importer for XArchive {
         });
 
         // 4. DMs, now that the owner is known.
-        push_dms(dms, owner_id.as_deref(), &mut people, archive, sink);
+        push_dms(
+            dms,
+            owner_id.as_deref(),
+            &mut people,
+            &archive.path().display().to_string(),
+            sink,
+        );
 
         // 5. Likes: passive and undated.
         let mut likes = IdSet::default();

@@ -41,7 +41,7 @@ pub struct TweetFacts<'a> {
 
 /// Maps one tweet onto an Activity (docs/counting.md, *X / Twitter*): retweet before reply
 /// before post.
-pub fn tweet_activity(
+pub(crate) fn tweet_activity(
     t: &TweetFacts<'_>,
     owner: Option<&str>,
     source: &Arc<str>,
