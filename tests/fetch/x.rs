@@ -552,3 +552,32 @@ async fn x_browser_login_with_pkce_then_a_refresh_that_rotates() {
     let token_file = std::fs::read_to_string(&env.token_files()[0]).expect("token file");
     assert!(token_file.contains("x-refresh-2") && !token_file.contains("x-refresh-1"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn x_cycling_pagination_token_stops_with_a_note() {
+    let server = MockServer::start().await;
+    // Page p2 points back to p2 for ever.
+    Mock::given(method("GET"))
+        .and(path(format!("/2/users/{ME}/tweets").as_str()))
+        .and(query_param("pagination_token", "p2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(page(&[api_tweet(&TWEETS[4])], Some("p2"))),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    fake(&server, TOKEN, Vec::new()).await;
+    let env = Env::new();
+    login(&env, &server);
+    let out = x(&env, &server).args(["fetch", "x"]).assert().success();
+    let notes = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(notes.contains("tweets"), "{notes}");
+    let tweet_requests = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/tweets"))
+        .count();
+    assert_eq!(tweet_requests, 2, "the repeated cursor is not followed");
+}
