@@ -51,7 +51,8 @@ pub enum Command {
     Fetch(FetchArgs),
     /// List the accounts in the local store and how fresh they are.
     Accounts,
-    /// Write stored activities as Parquet, partitioned by platform and month.
+    /// Write the classified activities of exports and stored accounts as Parquet, partitioned
+    /// by platform and month, for DuckDB or Spark (docs/sql/metrics.sql).
     Export(ExportArgs),
 }
 
@@ -132,15 +133,28 @@ pub struct FetchArgs {
 /// `rapport export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Folder to write platform=<p>/month=<YYYY-MM>/part-0.parquet into.
+    /// Folder to write platform=<p>/month=<YYYY-MM|undated>/part-0.parquet into.
     #[arg(long, value_name = "DIR")]
     pub parquet: PathBuf,
-    /// Only these stored accounts (platform:name; default: all).
+    /// An export to read (as `analyze --export`); repeatable. Without --export and --account:
+    /// every stored account.
+    #[arg(long = "export", short = 'e', value_name = "PATH")]
+    pub exports: Vec<PathBuf>,
+    /// A stored account (platform:name); repeatable.
     #[arg(long = "account", value_name = "PLATFORM:NAME")]
     pub accounts: Vec<String>,
+    /// Time zone of the month partitions: IANA name, UTC, or local [config: timezone].
+    #[arg(long, value_name = "ZONE", env = "RAPPORT_TZ")]
+    pub tz: Option<String>,
+    /// Who you are where an export cannot tell (as `analyze --me`); repeatable.
+    #[arg(long, value_name = "WHO", env = "RAPPORT_ME")]
+    pub me: Vec<String>,
     /// Largest private conversation counted as conversation [config: group_max].
     #[arg(long, value_name = "N", env = "RAPPORT_GROUP_MAX")]
     pub group_max: Option<u32>,
+    /// Cap on bytes inflated from one export, against zip bombs [config: max_inflated_bytes].
+    #[arg(long, value_name = "BYTES", env = "RAPPORT_MAX_INFLATED_BYTES")]
+    pub max_inflated_bytes: Option<u64>,
 }
 
 /// Options shared by `analyze` and `compare`.

@@ -133,31 +133,48 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Export(args) => {
             let cfg = Config::load(cli.config.as_deref())?;
-            let store = store::Store::open(cli.data_dir.as_deref())?;
-            let specs: Vec<String> = if args.accounts.is_empty() {
-                store.accounts()?.into_iter().map(|a| a.spec).collect()
+            let accounts: Vec<String> = if args.accounts.is_empty() && args.exports.is_empty() {
+                store::Store::open(cli.data_dir.as_deref())?
+                    .accounts()?
+                    .into_iter()
+                    .map(|a| a.spec)
+                    .collect()
             } else {
                 args.accounts.clone()
             };
-            let mut activities = Vec::new();
-            for spec in &specs {
-                activities.extend(store.find(spec)?.read_activities()?);
-            }
-            if activities.is_empty() {
+            if accounts.is_empty() && args.exports.is_empty() {
                 return Err(Error::NoData(
-                    "the local store holds no fetched activity: run `rapport fetch PLATFORM`"
+                    "nothing to export: give --export PATH, or fetch an account first (`rapport fetch PLATFORM`)"
                         .into(),
                 ));
             }
-            classify::classify(&mut activities, args.group_max.unwrap_or(cfg.group_max));
-            classify::mark_heuristics(&mut activities);
-            let written = store::export_partitioned(&args.parquet, &activities)?;
+            let input = InputArgs {
+                exports: args.exports.clone(),
+                accounts,
+                out: None,
+                tz: args.tz.clone(),
+                me: args.me.clone(),
+                group_max: args.group_max,
+                strict: false,
+                anonymize: false,
+                max_inflated_bytes: args.max_inflated_bytes,
+            };
+            let run =
+                prepare_with_store(&input, &cfg, cli.quiet, None, None, cli.data_dir.as_deref())?;
+            let zone = config::parse_zone(&run.info.settings.timezone)?;
+            let written = store::export_partitioned(&args.parquet, &run.activities, zone)?;
             if !cli.quiet {
-                println!(
-                    "wrote {} activities in {} files under {}",
-                    activities.len(),
+                let mut stdout = std::io::stdout().lock();
+                for p in &run.info.problems {
+                    let _ = writeln!(stdout, "warning: {}", diag::describe(p));
+                }
+                let _ = writeln!(
+                    stdout,
+                    "wrote {} activities in {} files under {} (months in {})",
+                    run.activities.len(),
                     written.len(),
-                    args.parquet.display()
+                    args.parquet.display(),
+                    run.info.settings.timezone
                 );
             }
             Ok(())

@@ -717,15 +717,16 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
 }
 
 /// Writes `activities` under `dir` as Hive-style partitions
-/// `platform=<p>/month=<YYYY-MM|undated>/part-0.parquet` (months in UTC), for DuckDB or Spark.
-/// Returns the files written.
-pub fn export_partitioned(dir: &Path, activities: &[Activity]) -> Result<Vec<PathBuf>, StoreError> {
-    let mut groups: BTreeMap<(&'static str, String), Vec<Activity>> = BTreeMap::new();
+/// `platform=<p>/month=<YYYY-MM|undated>/part-0.parquet` (months in `zone`, as the metrics
+/// count them), for DuckDB or Spark. Returns the files written.
+pub fn export_partitioned(
+    dir: &Path,
+    activities: &[Activity],
+    zone: crate::model::Zone,
+) -> Result<Vec<PathBuf>, StoreError> {
+    let mut groups: BTreeMap<(&'static str, i32), Vec<Activity>> = BTreeMap::new();
     for a in activities {
-        let month =
-            a.at.and_then(chrono::DateTime::from_timestamp_millis)
-                .map(|t| t.format("%Y-%m").to_string())
-                .unwrap_or_else(|| "undated".to_string());
+        let month = a.at.map_or(crate::model::UNDATED, |ms| zone.month_of(ms));
         groups
             .entry((a.platform.as_str(), month))
             .or_default()
@@ -733,14 +734,24 @@ pub fn export_partitioned(dir: &Path, activities: &[Activity]) -> Result<Vec<Pat
     }
     let mut written = Vec::new();
     for ((platform, month), acts) in groups {
+        let month = crate::model::month_label(month);
         let path = dir
             .join(format!("platform={platform}"))
             .join(format!("month={month}"))
             .join("part-0.parquet");
-        let bytes = activities_to_parquet(&acts).map_err(|e| StoreError::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        // The platform is the partition (in the path): a column of the same name in the files
+        // would clash with it in DuckDB and Spark.
+        let bytes = activities_frame(&acts)
+            .and_then(|df| df.drop("platform"))
+            .and_then(|mut df| {
+                let mut buf = Vec::new();
+                ParquetWriter::new(&mut buf).finish(&mut df)?;
+                Ok(buf)
+            })
+            .map_err(|e| StoreError::Corrupt {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
         write_atomic(&path, &bytes, false)?;
         written.push(path);
     }

@@ -9,6 +9,7 @@ use predicates::prelude::*;
 
 mod fetch;
 mod insights;
+mod lake;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
