@@ -346,12 +346,14 @@ fn split_fraction(rest: &str) -> (i64, &str) {
 
 /// A short stable hash (FNV-1a, 64 bit) for ids synthesized from content.
 pub fn fnv64(parts: &[&str]) -> u64 {
+    const PRIME: u64 = 0x100000001b3;
     let mut h: u64 = 0xcbf29ce484222325;
     for p in parts {
-        for b in p.bytes().chain(std::iter::once(0x1f)) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
+        for &b in p.as_bytes() {
+            h = (h ^ b as u64).wrapping_mul(PRIME);
         }
+        // A separator after each part ("ab" + "c" ≠ "a" + "bc").
+        h = (h ^ 0x1f).wrapping_mul(PRIME);
     }
     h
 }

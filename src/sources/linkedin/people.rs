@@ -239,11 +239,9 @@ pub(super) fn assemble(
         id: owner.clone(),
         how,
     });
-    let total = batches.iter().map(Vec::len).sum::<usize>()
-        + messages.len()
-        + messages_2018.len()
-        + invitations.len();
-    sink.reserve(total);
+    // The first batch becomes the sink's vector and the others are appended, each freed at
+    // once: the vector grows in place (a large allocation is remapped, not copied), so no
+    // second copy of every activity is ever made.
     for batch in batches {
         sink.extend(batch);
     }

@@ -143,6 +143,9 @@ pub(super) struct Handler {
     pub(super) seen: HashMap<u64, u32>,
     /// One shared copy of each profile URL and conversation id (they repeat on every row).
     pub(super) interned: HashSet<Arc<str>>,
+    /// Name keys of the raw names seen (a name repeats on every row of its conversations;
+    /// normalizing it is the costly part).
+    pub(super) names: HashMap<String, String>,
 }
 
 impl Handler {
@@ -154,7 +157,20 @@ impl Handler {
             seq: 0,
             seen: HashMap::default(),
             interned: HashSet::default(),
+            names: HashMap::default(),
         }
+    }
+
+    /// `text::name_key` of a raw name, computed once per distinct name.
+    pub(super) fn name_key(&mut self, raw: &str) -> String {
+        if let Some(k) = self.names.get(raw) {
+            return k.clone();
+        }
+        let k = name_key(raw);
+        if self.names.len() < 1 << 20 {
+            self.names.insert(raw.to_string(), k.clone());
+        }
+        k
     }
 
     /// A normalized, shared profile URL (no allocation when the export's URL is already clean).
@@ -339,7 +355,7 @@ impl Handler {
         let draft = truthy(&row.cell("ismessagedraft")) || truthy(&row.cell("isconversationdraft"));
         let from_text = row.cell("from");
         let from_cell = from_text.trim();
-        let from = name_key(from_cell);
+        let from = self.name_key(from_cell);
         let to = row.cell("to").trim().to_string();
         let recipient_urls: Vec<Arc<str>> = row
             .cell("recipientprofileurls")
@@ -408,7 +424,7 @@ impl Handler {
         let at = self.date(date, row.line(), false, &mut out.diag);
         let from_text = row.cell("from");
         let from_cell = from_text.trim();
-        let from = name_key(from_cell);
+        let from = self.name_key(from_cell);
         let to = row.cell("to").trim().to_string();
         let id = self.synth_id(
             "message",
@@ -449,8 +465,8 @@ impl Handler {
         };
         let date = &*row.cell("sentat");
         let at = self.date(date, row.line(), false, &mut out.diag);
-        let from = name_key(&row.cell("from"));
-        let to = name_key(&row.cell("to"));
+        let from = self.name_key(&row.cell("from"));
+        let to = self.name_key(&row.cell("to"));
         let note = !row.cell("message").trim().is_empty();
         let inviter_url = normalize_linkedin_url(&row.cell("inviterprofileurl"));
         let invitee_url = normalize_linkedin_url(&row.cell("inviteeprofileurl"));

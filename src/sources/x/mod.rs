@@ -54,7 +54,7 @@ const YTD: Spec<'static> = Spec {
 /// Streams the array of an X data file, calling `each(index, item)` per element.
 fn stream_array<T, F>(r: &mut dyn Read, each: F) -> io::Result<Streamed>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send,
     F: FnMut(u64, T),
 {
     stream_items(r, YTD, each, |_, _| {})

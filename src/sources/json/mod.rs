@@ -17,7 +17,7 @@ use serde::de::{
 };
 
 use super::archive::is_cap;
-use super::common::{Counted, drain_map, drain_seq};
+use super::common::{drain_map, drain_seq};
 use crate::diag::Diagnostics;
 
 /// How a lenient type reads each JSON shape; every shape it does not expect is the default
@@ -361,6 +361,8 @@ impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Owned<T> {
 // ------------------------------------------------------------------------------------------
 // Streaming
 
+mod scan;
+
 /// Where a stream of items stopped early.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StreamError {
@@ -412,7 +414,7 @@ pub(crate) fn stream_items<T, F, K>(
     mut keep: K,
 ) -> io::Result<Streamed>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send,
     F: FnMut(u64, T),
     K: FnMut(&str, serde_json::Value),
 {
@@ -433,21 +435,59 @@ where
     } else {
         0
     };
-    let mut counted = Counted {
-        inner: buffered,
-        count: skipped,
-    };
+    // A small file is parsed from memory in one go; a larger one is scanned for its items,
+    // which are parsed on the other cores while the rest is read (`scan`).
+    let mut first = Vec::new();
+    let read = (&mut buffered)
+        .take(SMALL_FILE as u64)
+        .read_to_end(&mut first);
+    match read {
+        Err(e) if is_cap(&e) => Err(e),
+        Err(e) => {
+            // A cut archive: the items before the cut still count.
+            let (items, parsed) = parse_slice(&first, skipped, spec, &mut each, &mut keep);
+            Ok(match parsed {
+                Streamed::Broken(b) => Streamed::Broken(b),
+                _ => Streamed::Broken(StreamError {
+                    item: items,
+                    offset: skipped + first.len() as u64,
+                    message: e.to_string(),
+                }),
+            })
+        }
+        Ok(n) if n < SMALL_FILE => Ok(parse_slice(&first, skipped, spec, &mut each, &mut keep).1),
+        Ok(_) => scan::stream_parallel(&mut buffered, first, skipped, spec, &mut each, &mut keep),
+    }
+}
+
+/// Files up to this size are parsed from memory at once.
+const SMALL_FILE: usize = 4 << 20;
+
+/// Streams the items of a JSON text held in memory; returns the items handed over and how
+/// it ended.
+fn parse_slice<T, F, K>(
+    text: &[u8],
+    skipped: u64,
+    spec: Spec<'_>,
+    each: &mut F,
+    keep: &mut K,
+) -> (u64, Streamed)
+where
+    T: DeserializeOwned,
+    F: FnMut(u64, T),
+    K: FnMut(&str, serde_json::Value),
+{
     let mut items = 0u64;
     let mut found = false;
     let mut any = false;
     let result = {
-        let mut de = serde_json::Deserializer::from_reader(&mut counted);
+        let mut de = serde_json::Deserializer::from_slice(text);
         de::Deserializer::deserialize_any(
             &mut de,
             TopVisitor {
                 spec,
-                each: &mut each,
-                keep: &mut keep,
+                each,
+                keep,
                 items: &mut items,
                 found: &mut found,
                 any: &mut any,
@@ -455,27 +495,29 @@ where
             },
         )
     };
-    match result {
-        Ok(()) => Ok(Streamed::Complete { found }),
+    let streamed = match result {
+        Ok(()) => Streamed::Complete { found },
         // Nothing but whitespace after the prefix: no JSON at all.
-        Err(e) if e.is_eof() && !any => Ok(Streamed::NoJson),
-        Err(e) => {
-            let message = if e.is_io() {
-                let io = io::Error::from(e);
-                if is_cap(&io) {
-                    return Err(io);
-                }
-                io.to_string()
-            } else {
-                e.to_string()
-            };
-            Ok(Streamed::Broken(StreamError {
-                item: items,
-                offset: counted.count,
-                message,
-            }))
+        Err(e) if e.is_eof() && !any => Streamed::NoJson,
+        Err(e) => Streamed::Broken(StreamError {
+            item: items,
+            offset: skipped + byte_of(text, e.line(), e.column()),
+            message: e.to_string(),
+        }),
+    };
+    (items, streamed)
+}
+
+/// The byte index of a 1-based line and column in `text`.
+fn byte_of(text: &[u8], line: usize, column: usize) -> u64 {
+    let mut at = 0usize;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &text[at..]) {
+            Some(i) => at += i + 1,
+            None => return text.len() as u64,
         }
     }
+    (at + column.saturating_sub(1)).min(text.len()) as u64
 }
 
 /// Reports a file whose stream ended early or held no items. `what` names the expected items
