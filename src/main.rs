@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc: glibc's allocator fragments under the many short-lived inflate states of exports
+/// made of thousands of small files (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = rapport::cli::Cli::parse();
     match rapport::run(cli) {

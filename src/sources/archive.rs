@@ -442,9 +442,14 @@ impl Archive {
                 }
             }
         };
+        // A buffer fitted to the entry: an export of thousands of small files would otherwise
+        // allocate (and the allocator zero) 256 KiB for each.
+        let buffer = (entry.size as usize)
+            .saturating_add(1)
+            .clamp(8 * 1024, 256 * 1024);
         let capped = |inner: &mut dyn Read, f: &mut dyn FnMut(&mut dyn Read) -> io::Result<T>| {
             let mut r = Capped {
-                inner: BufReader::with_capacity(256 * 1024, inner),
+                inner: BufReader::with_capacity(buffer, inner),
                 counter: &self.inflated,
                 max: self.max_inflated,
             };

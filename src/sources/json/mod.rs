@@ -418,7 +418,8 @@ where
     F: FnMut(u64, T),
     K: FnMut(&str, serde_json::Value),
 {
-    let mut buffered = BufReader::with_capacity(64 * 1024, r);
+    // The archive's reader is buffered already: this one only lets the prefix be skipped.
+    let mut buffered = BufReader::with_capacity(8 * 1024, r);
     let skipped = if spec.js_prefix {
         match skip_prefix(&mut buffered) {
             Ok(Some(n)) => n,
