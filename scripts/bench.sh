@@ -35,12 +35,12 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for c in "${cases[@]}"; do
   kind=${c%%:*}; n=${c##*:}
   case $kind in
-    linkedin) f="$dir/linkedin-$n.zip"; [ -f "$f" ] || "$ex/gen_linkedin" --activities "$n" --out "$f" 2> /dev/null ;;
-    x) f="$dir/x-$n.zip"; [ -f "$f" ] || "$ex/gen_x" --tweets "$n" --out "$f" 2> /dev/null ;;
-    mastodon) f="$dir/mastodon-$n.tar.gz"; [ -f "$f" ] || "$ex/gen_mastodon" --statuses "$n" --out "$f" 2> /dev/null ;;
-    bluesky) f="$dir/bluesky-$n.car"; [ -f "$f" ] || "$ex/gen_bluesky" --posts "$n" --out "$f" 2> /dev/null ;;
-    facebook|instagram) f="$dir/$kind-$n.zip"; [ -f "$f" ] || "$ex/gen_meta" --platform "$kind" --activities "$n" --out "$f" 2> /dev/null ;;
-    reddit) f="$dir/reddit-$n.zip"; [ -f "$f" ] || "$ex/gen_reddit" --activities "$n" --out "$f" 2> /dev/null ;;
+    linkedin) f="$dir/linkedin-$n.zip"; [ -f "$f" ] || "$ex/gen_linkedin" --activities "$n" --out "$f" > /dev/null 2>&1 ;;
+    x) f="$dir/x-$n.zip"; [ -f "$f" ] || "$ex/gen_x" --tweets "$n" --out "$f" > /dev/null 2>&1 ;;
+    mastodon) f="$dir/mastodon-$n.tar.gz"; [ -f "$f" ] || "$ex/gen_mastodon" --statuses "$n" --out "$f" > /dev/null 2>&1 ;;
+    bluesky) f="$dir/bluesky-$n.car"; [ -f "$f" ] || "$ex/gen_bluesky" --posts "$n" --out "$f" > /dev/null 2>&1 ;;
+    facebook|instagram) f="$dir/$kind-$n.zip"; [ -f "$f" ] || "$ex/gen_meta" --platform "$kind" --activities "$n" --out "$f" > /dev/null 2>&1 ;;
+    reddit) f="$dir/reddit-$n.zip"; [ -f "$f" ] || "$ex/gen_reddit" --activities "$n" --out "$f" > /dev/null 2>&1 ;;
     *) echo "unknown case $c" >&2; exit 2 ;;
   esac
   case $f in
