@@ -365,15 +365,21 @@ impl<T> Pipe<T> {
         self.batch.bytes.len() >= BATCH
     }
 
-    fn take<F: FnMut(u64, T)>(&mut self, out: &mut Delivery<T>, each: &mut F, block: bool) {
+    /// Takes in one parsed batch (waiting for it when `block`); false when none can come any
+    /// more (every parser is gone) or, not blocking, none is ready.
+    fn take<F: FnMut(u64, T)>(&mut self, out: &mut Delivery<T>, each: &mut F, block: bool) -> bool {
         let got = if block {
             self.done.recv().ok()
         } else {
             self.done.try_recv().ok()
         };
-        if let Some((n, items)) = got {
-            out.waiting.insert(n, items);
-            out.deliver(each);
+        match got {
+            Some((n, items)) => {
+                out.waiting.insert(n, items);
+                out.deliver(each);
+                true
+            }
+            None => false,
         }
     }
 
@@ -389,24 +395,18 @@ impl<T> Pipe<T> {
         }
         // Bounded memory: no more than IN_FLIGHT batches wait to be handed over.
         while self.sent - out.next > IN_FLIGHT as u64 {
-            let before = out.next;
-            self.take(out, each, true);
-            if out.next == before && self.work.is_none() {
+            if !self.take(out, each, true) {
                 break;
             }
         }
-        for _ in 0..IN_FLIGHT {
-            self.take(out, each, false);
-        }
+        while self.take(out, each, false) {}
     }
 
     /// Sends what is pending and waits until every batch sent was handed over.
     fn flush<F: FnMut(u64, T)>(&mut self, out: &mut Delivery<T>, each: &mut F) {
         self.send(out, each);
         while out.next < self.sent {
-            let before = (out.next, out.waiting.len());
-            self.take(out, each, true);
-            if (out.next, out.waiting.len()) == before {
+            if !self.take(out, each, true) {
                 break;
             }
         }
