@@ -523,6 +523,42 @@ async fn form_exchange(
     Ok((answer.access, answer.refresh))
 }
 
+/// A stored login renewed with the refresh-token grant of the user's `app` (client credentials
+/// as HTTP Basic auth when `basic`) and saved with the new tokens; the login error `message`
+/// when there is no refresh token or the server refuses it.
+pub async fn refresh_login(
+    http: &Http,
+    app: &crate::config::OAuthApp,
+    creds: &Credentials,
+    basic: bool,
+    message: String,
+) -> Result<Credentials, FetchError> {
+    let relogin = || FetchError::Auth {
+        platform: creds.platform.as_str().to_string(),
+        message: message.clone(),
+    };
+    let Some(refresh) = &creds.refresh_token else {
+        return Err(relogin());
+    };
+    let answer = refresh_grant(
+        http,
+        creds.platform.as_str(),
+        app.token_url.trim(),
+        app.client_id.trim(),
+        Some(&app.client_secret),
+        refresh,
+        basic,
+    )
+    .await
+    .map_err(|_| relogin())?;
+    let mut fresh = creds.clone();
+    fresh.access_token = answer.access;
+    fresh.refresh_token = answer.refresh;
+    fresh.obtained_at = now_rfc3339();
+    save(&fresh)?;
+    Ok(fresh)
+}
+
 /// The refresh-token grant (RFC 6749 §6), sent once. A server that rotates refresh tokens
 /// sends a new one, which replaces the old (kept otherwise). Client credentials go in the form,
 /// or as HTTP Basic auth when `basic` (Reddit).

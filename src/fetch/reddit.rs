@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::auth::{CodeFlow, Credentials, Loopback, code_flow, refresh_grant};
+use super::auth::{CodeFlow, Credentials, Loopback, code_flow, refresh_login};
 use super::pages::{Forward, Listing, PageFacts, Walk};
 use super::{
     Context, FetchFuture, FetchOptions, Fetcher, Http, LoginArgs, Progress, Response, join,
@@ -195,32 +195,11 @@ async fn session(
         let name = name_of(&resp.ok("reddit", &login_hint())?)?;
         return Ok((creds.clone(), name));
     }
-    let relogin = || FetchError::Auth {
-        platform: "reddit".into(),
-        message: format!(
-            "Reddit rejected the stored login and it could not be refreshed. {}",
-            login_hint()
-        ),
-    };
-    let Some(refresh) = &creds.refresh_token else {
-        return Err(relogin());
-    };
-    let answer = refresh_grant(
-        ctx.http,
-        "reddit",
-        app.token_url.trim(),
-        app.client_id.trim(),
-        Some(&app.client_secret),
-        refresh,
-        true,
-    )
-    .await
-    .map_err(|_| relogin())?;
-    let mut fresh = creds.clone();
-    fresh.access_token = answer.access;
-    fresh.refresh_token = answer.refresh;
-    fresh.obtained_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    super::auth::save(&fresh)?;
+    let message = format!(
+        "Reddit rejected the stored login and it could not be refreshed. {}",
+        login_hint()
+    );
+    let fresh = refresh_login(ctx.http, app, creds, true, message).await?;
     let name = me(ctx.http, app, &fresh.server, &fresh.access_token, known).await?;
     Ok((fresh, name))
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::auth::{CodeFlow, Credentials, Loopback, code_flow, refresh_grant};
+use super::auth::{CodeFlow, Credentials, Loopback, code_flow, refresh_login};
 use super::pages::{Forward, Listing, PageFacts, Walk};
 use super::{
     Context, FetchFuture, FetchOptions, Fetcher, Http, LoginArgs, Progress, Response, join,
@@ -181,38 +181,13 @@ async fn session(
             })?;
         return Ok((creds.clone(), id));
     }
-    let Some(refresh) = &creds.refresh_token else {
-        return Err(resp.ok("x", &login_hint()).err().unwrap_or_else(auth_error));
-    };
-    let app = &ctx.api.x;
-    let answer = refresh_grant(
-        ctx.http,
-        "x",
-        app.token_url.trim(),
-        app.client_id.trim(),
-        Some(&app.client_secret),
-        refresh,
-        false,
-    )
-    .await
-    .map_err(|_| auth_error())?;
-    let mut fresh = creds.clone();
-    fresh.access_token = answer.access;
-    fresh.refresh_token = answer.refresh;
-    fresh.obtained_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    super::auth::save(&fresh)?;
+    let message = format!(
+        "X rejected the stored login and it could not be refreshed. {}",
+        login_hint()
+    );
+    let fresh = refresh_login(ctx.http, &ctx.api.x, creds, false, message).await?;
     let (id, _) = me(ctx.http, &base, &fresh.access_token).await?;
     Ok((fresh, id))
-}
-
-fn auth_error() -> FetchError {
-    FetchError::Auth {
-        platform: "x".into(),
-        message: format!(
-            "X rejected the stored login and it could not be refreshed. {}",
-            login_hint()
-        ),
-    }
 }
 
 /// One listing of the X API.
