@@ -394,8 +394,9 @@ async fn fetch(
         };
         walk.run(&listing, &mut state, &mut notes).await?;
     }
-    lookup_parents(ctx.http, &creds, store, &mut state).await?;
-    let activities = normalize(&state, &pages_of(store, &state)?);
+    let mut pages = pages_of(store, &state)?;
+    lookup_parents(ctx.http, &creds, store, &mut state, &mut pages).await?;
+    let activities = normalize(&state, &pages);
     store.write_activities(&activities)?;
     state.last_fetch = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     store.save_state(&state)?;
@@ -404,21 +405,23 @@ async fn fetch(
 
 /// The authors of the posts replied to that are neither the user's own nor looked up before:
 /// one request each, stored as a page of the `parents` endpoint (a post that cannot be read
-/// is stored without a username: its author stays unknown).
+/// is stored without a username: its author stays unknown). The new pages join `pages`.
 async fn lookup_parents(
     http: &Http,
     creds: &Credentials,
     store: &AccountStore,
     state: &mut AccountState,
+    pages: &mut Pages,
 ) -> Result<(), FetchError> {
-    let pages = pages_of(store, state)?;
-    let own: HashSet<&str> = own_ids(&pages).collect();
-    let known = parent_authors(&pages);
-    let mut wanted: Vec<String> = items(&pages.replies)
-        .filter_map(replied_to)
-        .filter(|p| !own.contains(p) && !known.contains_key(*p))
-        .map(String::from)
-        .collect();
+    let mut wanted: Vec<String> = {
+        let own: HashSet<&str> = own_ids(pages).collect();
+        let known = parent_authors(pages);
+        items(&pages.replies)
+            .filter_map(replied_to)
+            .filter(|p| !own.contains(p) && !known.contains_key(*p))
+            .map(String::from)
+            .collect()
+    };
     wanted.sort();
     wanted.dedup();
     for parent in wanted {
@@ -439,6 +442,9 @@ async fn lookup_parents(
             Err(e) => return Err(e),
         };
         store.store_page(state, PARENTS, &body, 1, Value::Null)?;
+        if let Ok(v) = serde_json::from_slice(&body) {
+            pages.parents.push(v);
+        }
     }
     Ok(())
 }

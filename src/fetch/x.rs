@@ -141,7 +141,11 @@ async fn get(
 /// `/2/users/me`: the user's id and username.
 async fn me(http: &Http, base: &str, token: &Secret) -> Result<(String, String), FetchError> {
     let url = join(base, "/2/users/me");
-    let resp = get(http, &url, &[], token).await?.ok("x", &login_hint())?;
+    user_of(&get(http, &url, &[], token).await?.ok("x", &login_hint())?)
+}
+
+/// The id and username of a `users/me` answer.
+fn user_of(resp: &Response) -> Result<(String, String), FetchError> {
     let data = resp.json()?.get("data");
     let field = |k: &str| {
         data.and_then(|d| d.get(k))
@@ -151,7 +155,7 @@ async fn me(http: &Http, base: &str, token: &Secret) -> Result<(String, String),
     match (field("id").filter(|i| is_user_id(i)), field("username")) {
         (Some(id), Some(name)) => Ok((id, name)),
         _ => Err(FetchError::Protocol {
-            url,
+            url: resp.url.clone(),
             message: "users/me has no data.id and data.username".into(),
         }),
     }
@@ -167,18 +171,7 @@ async fn session(
     let url = join(&base, "/2/users/me");
     let resp = get(ctx.http, &url, &[], &creds.access_token).await?;
     if resp.status != 401 {
-        let resp = resp.ok("x", &login_hint())?;
-        let id = resp
-            .json()?
-            .get("data")
-            .and_then(|d| d.get("id"))
-            .and_then(|v| v.as_str())
-            .filter(|i| is_user_id(i))
-            .map(String::from)
-            .ok_or_else(|| FetchError::Protocol {
-                url: url.clone(),
-                message: "users/me has no data.id".into(),
-            })?;
+        let (id, _) = user_of(&resp.ok("x", &login_hint())?)?;
         return Ok((creds.clone(), id));
     }
     let message = format!(

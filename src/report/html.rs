@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-use super::table::{fmt_minutes, fmt_ratio, metrics_columns};
+use super::table::{metrics_columns, row_cells};
 use super::{RunInfo, words};
 use crate::analysis::{Findings, Summary};
 use crate::diag;
@@ -120,25 +120,7 @@ answer in the same private conversation.</li></ul>\n\
     }
     s.push_str("</tr></thead><tbody>\n");
     for r in &summary.rows {
-        let cells = [
-            r.month.clone(),
-            r.platform.clone(),
-            r.broadcast.to_string(),
-            r.self_thread.to_string(),
-            r.amplification.to_string(),
-            r.conversation.to_string(),
-            r.conversation_private.to_string(),
-            r.passive.to_string(),
-            fmt_ratio(r.participation_ratio),
-            r.people_engaged.to_string(),
-            r.people_reciprocated.to_string(),
-            r.received.to_string(),
-            fmt_minutes(r.median_response_minutes),
-            r.people_new.to_string(),
-            r.unanswered.to_string(),
-            fmt_ratio(r.ratio_low),
-            fmt_ratio(r.ratio_high),
-        ];
+        let cells = row_cells(r);
         s.push_str("<tr>");
         for c in cells {
             let _ = write!(s, "<td>{}</td>", esc(&c));

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{RunInfo, words};
 use crate::analysis::compare::{Comparison, METRICS, is_ratio};
-use crate::analysis::{Findings, MonthlyRow, PeriodStats, Summary, UNDATED};
+use crate::analysis::{MonthlyRow, Summary, UNDATED};
 use crate::diag;
 use crate::model::Activity;
 
@@ -28,7 +28,8 @@ pub fn fmt_minutes(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1}")).unwrap_or_default()
 }
 
-fn row_cells(r: &MonthlyRow) -> Vec<String> {
+/// The cells of one `metrics.csv` row (also the page's table).
+pub(super) fn row_cells(r: &MonthlyRow) -> Vec<String> {
     vec![
         r.month.clone(),
         r.platform.clone(),
@@ -96,43 +97,11 @@ fn row_json(r: &MonthlyRow) -> Value {
     })
 }
 
-fn period_json(p: &PeriodStats) -> Value {
-    json!({
-        "from": p.from,
-        "to": p.to,
-        "months": p.months,
-        "conversation": p.conversation,
-        "broadcast": p.broadcast,
-        "amplification": p.amplification,
-        "self_thread": p.self_thread,
-        "passive": p.passive,
-        "participation_ratio": round(p.participation_ratio, 4),
-        "ratio_low": round(p.ratio_low, 4),
-        "ratio_high": round(p.ratio_high, 4),
-        "people_engaged": p.people_engaged,
-        "people_reciprocated": p.people_reciprocated,
-        "reciprocated_share": round(p.reciprocated_share, 4),
-        "people_new": p.people_new,
-        "unanswered": p.unanswered,
-        "received": p.received,
-        "median_response_minutes": round(p.median_response_minutes, 1),
-    })
-}
-
-fn findings_json(f: &Findings) -> Value {
-    json!({
-        "current": period_json(&f.current),
-        "previous": f.previous.as_ref().map(period_json),
-        "trend": f.trend.as_str(),
-        "waiting": f.waiting,
-        "top3_share": round(f.top3_share, 4),
-    })
-}
-
 /// `metrics.json`: the rows plus totals, settings, inputs, owners and warnings.
 pub fn metrics_json(summary: &Summary, info: &RunInfo) -> Result<Vec<u8>, String> {
     let doc = json!({
-        "findings": summary.findings.as_ref().map(findings_json),
+        // The findings' figures are rounded where they are computed (analysis).
+        "findings": summary.findings,
         "rows": summary.rows.iter().map(row_json).collect::<Vec<_>>(),
         "totals": summary.totals,
         "settings": info.settings,
