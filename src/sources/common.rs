@@ -1,5 +1,5 @@
-//! Small helpers shared by the JSON importers (X, Mastodon): serde drains for unwanted values
-//! and an interner for person ids. No format knowledge, no I/O of its own.
+//! Small helpers shared by the importers: serde drains for unwanted values, an interner for
+//! person ids and an in-order parallel map over files. No format knowledge, no I/O of its own.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,5 +31,63 @@ impl Interner {
         let a: Arc<str> = Arc::from(id);
         self.0.insert(id.to_string(), a.clone());
         a
+    }
+}
+
+/// `f` applied to every item on up to `threads` threads, results in the items' order. For
+/// exports of many small files (one Messenger thread each), which are read one per call. A
+/// panic in `f` is passed on to the caller.
+pub(crate) fn map_in_order<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, 16).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_in_order_keeps_the_items_order_on_several_threads() {
+        let items: Vec<u64> = (0..1000).collect();
+        // Uneven work so that threads finish out of order.
+        let out = map_in_order(&items, 4, |&i| {
+            if i % 7 == 0 {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
+            i * 2
+        });
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert!(map_in_order(&Vec::<u64>::new(), 4, |&i| i).is_empty());
     }
 }

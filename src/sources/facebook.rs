@@ -134,7 +134,7 @@ pub(crate) fn read_files(
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
-    let mut ids = Ids::default();
+    let mut ids = Ids::with_capacity(files.content_records());
     for (entry, kind) in &files.files {
         let kind = *kind;
         if !matches!(
@@ -149,6 +149,7 @@ pub(crate) fn read_files(
         }
         read_file(archive, entry, kind, &mut ids, acts, diag)?;
     }
+    ids.finish(acts);
     Ok(())
 }
 
@@ -198,7 +199,7 @@ fn read_file(
                     undated += 1;
                 }
                 let stamp = at.map(|t| t.to_string()).unwrap_or_default();
-                let id = ids.id(prefix, &[&stamp, &title, &text]);
+                let id = ids.id(prefix, &[&stamp, &title, &text], acts.len());
                 let mut a = Activity::new(
                     Platform::Facebook,
                     id,

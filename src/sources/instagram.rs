@@ -138,7 +138,7 @@ pub(crate) fn read_files(
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
     let username = owners.username();
-    let mut ids = Ids::default();
+    let mut ids = Ids::with_capacity(files.content_records());
     for (entry, kind) in &files.files {
         match kind {
             MetaFile::InstagramPosts | MetaFile::InstagramReels | MetaFile::InstagramStories => {
@@ -173,6 +173,7 @@ pub(crate) fn read_files(
             _ => {}
         }
     }
+    ids.finish(acts);
     Ok(())
 }
 
@@ -215,7 +216,7 @@ fn read_media(
                     Platform::Threads => "threads-post",
                     _ => "ig-post",
                 };
-                let id = ids.id(prefix, &[&stamp, &uri, &text]);
+                let id = ids.id(prefix, &[&stamp, &uri, &text], acts.len());
                 let mut a =
                     Activity::new(platform, id, at, Direction::Out, Kind::Post, source.clone());
                 a.hints.seq = i;
@@ -284,6 +285,7 @@ fn read_comments(
                 let id = ids.id(
                     "ig-comment",
                     &[&stamp, &text, media_owner.as_deref().unwrap_or("")],
+                    acts.len(),
                 );
                 let mut a = Activity::new(
                     Platform::Instagram,
@@ -336,7 +338,7 @@ fn read_likes(
                     Platform::Threads => "threads-like",
                     _ => "ig-like",
                 };
-                let id = ids.id(prefix, &[&stamp, &title, &href, &value]);
+                let id = ids.id(prefix, &[&stamp, &title, &href, &value], acts.len());
                 let mut a = Activity::new(
                     platform,
                     id,

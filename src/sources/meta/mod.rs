@@ -17,11 +17,10 @@ pub(crate) mod threads;
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::archive::{Archive, Entry};
-use super::text::{fix_mojibake, fnv64};
+use super::text::{fix_mojibake, hash64};
 use super::{ImportOptions, Sink};
 use crate::error::SourceError;
 use crate::model::{Activity, Platform};
@@ -314,6 +313,18 @@ impl<'a> MetaFiles<'a> {
             })
     }
 
+    /// Room to reserve for the ids of the posts, comments and reactions: a record takes at
+    /// least ~100 bytes of JSON.
+    pub fn content_records(&self) -> usize {
+        let bytes: u64 = self
+            .files
+            .iter()
+            .filter(|(_, k)| *k != MetaFile::Thread)
+            .map(|(e, _)| e.size)
+            .sum();
+        (bytes / 100).min(1 << 26) as usize
+    }
+
     /// The files of one kind.
     pub fn of_kind(&self, kind: MetaFile) -> impl Iterator<Item = &'a Entry> + '_ {
         self.files
@@ -335,18 +346,28 @@ pub(crate) fn thread_platform(entry: &Entry, instagram_export: bool) -> Platform
 }
 
 /// Ids from content: the same record in two downloads gets the same id, identical records
-/// in one source stay distinct (`#2`, `#3`).
+/// in one source stay distinct (`#2`, `#3`). The repeats are numbered in [`Ids::finish`],
+/// from the hashes sorted once: a map of a million hashes, probed per record, was most of
+/// the cost of a Meta export's ids.
 #[derive(Debug, Default)]
 pub(crate) struct Ids {
-    seen: HashMap<u64, u32>,
+    /// The hash of every id made, and the index of its activity.
+    made: Vec<(u64, usize)>,
 }
 
 impl Ids {
-    /// `prefix:<hash of parts>`, with `#n` for the n-th identical record.
-    pub fn id(&mut self, prefix: &str, parts: &[&str]) -> String {
-        let h = fnv64(parts);
-        let n = self.seen.entry(h).or_insert(0);
-        *n += 1;
+    /// Room for `n` ids.
+    pub fn with_capacity(n: usize) -> Ids {
+        Ids {
+            made: Vec::with_capacity(n),
+        }
+    }
+
+    /// `prefix:<hash of parts>` for the activity that will be `acts[index]`; `finish` adds
+    /// `#n` to the n-th identical record.
+    pub fn id(&mut self, prefix: &str, parts: &[&str], index: usize) -> String {
+        let h = hash64(parts);
+        self.made.push((h, index));
         // Hex by hand: `format!` is measurable at a million records.
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut id = String::with_capacity(prefix.len() + 20);
@@ -355,11 +376,23 @@ impl Ids {
         for shift in (0..16).rev() {
             id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
         }
-        if *n > 1 {
-            id.push('#');
-            id.push_str(&n.to_string());
-        }
         id
+    }
+
+    /// Numbers the repeats: the n-th activity (in push order) whose content hash another
+    /// one had already gets `#n`.
+    pub fn finish(self, acts: &mut [Activity]) {
+        let mut made = self.made;
+        // By hash, then by index: within a hash, the order the records were read.
+        made.sort_unstable();
+        for same in made.chunk_by(|a, b| a.0 == b.0) {
+            for (n, &(_, i)) in same.iter().enumerate().skip(1) {
+                if let Some(a) = acts.get_mut(i) {
+                    a.id.push('#');
+                    a.id.push_str(&(n + 1).to_string());
+                }
+            }
+        }
     }
 }
 
@@ -382,7 +415,9 @@ pub(crate) fn read(
     sink: &mut dyn Sink,
     readers: &[ContentReader],
 ) -> Result<(), SourceError> {
+    crate::profile_lap(Some("TMP start"));
     let files = MetaFiles::of(archive)?;
+    crate::profile_lap(Some("TMP files"));
     if let Some(damage) = archive.damage() {
         sink.diag().warn(
             &archive.path().display().to_string(),
@@ -399,6 +434,7 @@ pub(crate) fn read(
         ));
     }
     let mut owners = Owners::read(archive, &files, options, sink.diag())?;
+    crate::profile_lap(Some("TMP owners"));
     // Room for every record (an upper bound from the files' sizes), so the vector is not
     // copied again and again while it grows.
     let bytes: u64 = files.files.iter().map(|(e, _)| e.size).sum();
@@ -406,8 +442,11 @@ pub(crate) fn read(
     for read in readers {
         read(archive, &files, &owners, &mut acts, sink.diag())?;
     }
-    let threads = threads::read_all(archive, &files, sink.diag())?;
+    crate::profile_lap(Some("TMP content"));
+    let threads = threads::read_all(archive, &files, options.threads, sink.diag())?;
+    crate::profile_lap(Some("TMP read_all"));
     threads::push(threads, &mut owners, &mut acts, sink.diag());
+    crate::profile_lap(Some("TMP threads"));
     for o in owners.report() {
         sink.owner(o);
     }
@@ -480,10 +519,31 @@ mod tests {
 
     #[test]
     fn content_ids_are_stable_and_repeats_distinct() {
-        let mut a = Ids::default();
-        let mut b = Ids::default();
-        let x = a.id("fb-post", &["1", "hello"]);
-        assert_eq!(x, b.id("fb-post", &["1", "hello"]));
-        assert_eq!(a.id("fb-post", &["1", "hello"]), format!("{x}#2"));
+        let make = |ids: &mut Ids, acts: &mut Vec<Activity>, text: &str| {
+            let id = ids.id("fb-post", &["1", text], acts.len());
+            acts.push(Activity::new(
+                Platform::Facebook,
+                id,
+                None,
+                crate::model::Direction::Out,
+                crate::model::Kind::Post,
+                Arc::from("t"),
+            ));
+        };
+        let (mut a, mut b) = (Ids::default(), Ids::default());
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        for text in ["hello", "other", "hello", "hello"] {
+            make(&mut a, &mut first, text);
+        }
+        make(&mut b, &mut second, "hello");
+        a.finish(&mut first);
+        b.finish(&mut second);
+        let x = &second[0].id;
+        assert!(x.starts_with("fb-post:"));
+        let ids: Vec<&str> = first.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids[0], x);
+        assert_eq!(ids[2], format!("{x}#2"));
+        assert_eq!(ids[3], format!("{x}#3"));
+        assert!(!ids[1].contains('#') && ids[1] != x);
     }
 }

@@ -16,8 +16,9 @@ use crate::diag::Diagnostics;
 use crate::error::SourceError;
 use crate::model::{Activity, Confidence, Direction, Kind, Platform};
 use crate::sources::archive::{Archive, Entry};
-use crate::sources::json::{Flag, Int, Spec, Text, report_stream, stream_items};
-use crate::sources::text::fnv64;
+use crate::sources::common::map_in_order;
+use crate::sources::json::{Flag, Int, Spec, Streamed, Text, report_stream, stream_items};
+use crate::sources::text::hash64;
 
 /// A thread file: its `messages` streamed, its small fields kept.
 const THREAD: Spec<'static> = Spec {
@@ -106,100 +107,132 @@ fn folder_key(entry: &Entry) -> (String, String) {
     (key, folder)
 }
 
-/// Reads every thread file; parts of one thread (same key and platform) merge.
+/// What one thread file holds, read on its own (files are read in parallel).
+struct ThreadFile {
+    participants: Vec<String>,
+    thread_path: Option<String>,
+    /// Sender's name key, time, sequence, content hash.
+    rows: Vec<(String, Option<i64>, u64, u64)>,
+    ignored: u64,
+    streamed: Streamed,
+}
+
+fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError> {
+    let part = part_number(entry);
+    let mut participants: Vec<String> = Vec::new();
+    let mut thread_path: Option<String> = None;
+    let mut rows: Vec<(String, Option<i64>, u64, u64)> = Vec::new();
+    let mut ignored = 0u64;
+    let streamed = archive.read(entry, |r| {
+        stream_items(
+            r,
+            THREAD,
+            |i, m: RawMessage| {
+                let kind = m.kind.0.as_deref().unwrap_or("");
+                if m.is_unsent.0 == Some(true)
+                    || kind.eq_ignore_ascii_case("subscribe")
+                    || kind.eq_ignore_ascii_case("unsubscribe")
+                {
+                    ignored += 1;
+                    return;
+                }
+                let sender = m.sender_name.0.as_deref().map(name_key).unwrap_or_default();
+                let at = m.timestamp_ms.0.filter(|t| *t > 0);
+                let content = hash64(&[m.content.0.as_deref().unwrap_or(""), kind]);
+                rows.push((sender, at, (part << 32) | i.min(u32::MAX as u64), content));
+            },
+            |key, value| match key {
+                "participants" => {
+                    for p in value.as_array().into_iter().flatten() {
+                        let name = p
+                            .get("name")
+                            .and_then(|n| n.as_str())
+                            .or_else(|| p.as_str())
+                            .map(name_key)
+                            .filter(|n| !n.is_empty());
+                        if let Some(n) = name
+                            && !participants.contains(&n)
+                        {
+                            participants.push(n);
+                        }
+                    }
+                }
+                "thread_path" => {
+                    thread_path = value
+                        .as_str()
+                        .map(|s| s.trim().trim_matches('/').to_string())
+                        .filter(|s| !s.is_empty());
+                }
+                _ => {}
+            },
+        )
+    })?;
+    Ok(ThreadFile {
+        participants,
+        thread_path,
+        rows,
+        ignored,
+        streamed,
+    })
+}
+
+/// How many thread files are read before their rows are merged (bounds what waits in memory).
+const FILES_AT_ONCE: usize = 4096;
+
+/// Reads every thread file (on `threads` threads); parts of one thread (same key and
+/// platform) merge, in file order.
 pub(crate) fn read_all(
     archive: &Archive,
     files: &MetaFiles<'_>,
+    threads: usize,
     diag: &mut Diagnostics,
 ) -> Result<Vec<Thread>, SourceError> {
     let instagram = files.instagram();
-    let mut threads: BTreeMap<(Platform, String), (Thread, HashMap<String, u32>)> = BTreeMap::new();
+    let mut merged: BTreeMap<(Platform, String), (Thread, HashMap<String, u32>)> = BTreeMap::new();
     let mut ignored = 0u64;
-    for entry in files.of_kind(MetaFile::Thread) {
-        let platform = thread_platform(entry, instagram);
-        let (folder_path, folder) = folder_key(entry);
-        let part = part_number(entry);
-        let mut participants: Vec<String> = Vec::new();
-        let mut thread_path: Option<String> = None;
-        let mut rows: Vec<(String, Option<i64>, u64, u64)> = Vec::new();
-        let streamed = archive.read(entry, |r| {
-            stream_items(
-                r,
-                THREAD,
-                |i, m: RawMessage| {
-                    let kind = m.kind.0.as_deref().unwrap_or("");
-                    if m.is_unsent.0 == Some(true)
-                        || kind.eq_ignore_ascii_case("subscribe")
-                        || kind.eq_ignore_ascii_case("unsubscribe")
-                    {
-                        ignored += 1;
-                        return;
-                    }
-                    let sender = m.sender_name.0.as_deref().map(name_key).unwrap_or_default();
-                    let at = m.timestamp_ms.0.filter(|t| *t > 0);
-                    let content = fnv64(&[m.content.0.as_deref().unwrap_or(""), kind]);
-                    rows.push((sender, at, (part << 32) | i.min(u32::MAX as u64), content));
-                },
-                |key, value| match key {
-                    "participants" => {
-                        for p in value.as_array().into_iter().flatten() {
-                            let name = p
-                                .get("name")
-                                .and_then(|n| n.as_str())
-                                .or_else(|| p.as_str())
-                                .map(name_key)
-                                .filter(|n| !n.is_empty());
-                            if let Some(n) = name
-                                && !participants.contains(&n)
-                            {
-                                participants.push(n);
-                            }
-                        }
-                    }
-                    "thread_path" => {
-                        thread_path = value
-                            .as_str()
-                            .map(|s| s.trim().trim_matches('/').to_string())
-                            .filter(|s| !s.is_empty());
-                    }
-                    _ => {}
-                },
-            )
-        })?;
-        report_stream(diag, &entry.name, streamed, Some("messages array"));
-        let key = thread_path.unwrap_or(folder_path);
-        let (thread, index) = threads.entry((platform, key.clone())).or_insert_with(|| {
-            (
-                Thread {
-                    platform,
-                    key,
-                    folder: folder.clone(),
-                    participants: Vec::new(),
-                    names: Vec::new(),
-                    rows: Vec::new(),
-                    source: Arc::from(entry.name.as_str()),
-                },
-                HashMap::default(),
-            )
-        });
-        for p in participants {
-            if !thread.participants.contains(&p) {
-                thread.participants.push(p.clone());
-            }
-            thread.name_index(index, p);
-        }
-        for (sender, at, seq, content) in rows {
-            let sender = if sender.is_empty() {
-                u32::MAX
-            } else {
-                thread.name_index(index, sender)
-            };
-            thread.rows.push(Row {
-                sender,
-                at,
-                seq,
-                content,
+    let entries: Vec<&Entry> = files.of_kind(MetaFile::Thread).collect();
+    for chunk in entries.chunks(FILES_AT_ONCE) {
+        let reads = map_in_order(chunk, threads, |entry| read_file(archive, entry));
+        for (entry, read) in chunk.iter().zip(reads) {
+            let read = read?;
+            ignored += read.ignored;
+            report_stream(diag, &entry.name, read.streamed, Some("messages array"));
+            let platform = thread_platform(entry, instagram);
+            let (folder_path, folder) = folder_key(entry);
+            let key = read.thread_path.unwrap_or(folder_path);
+            let (thread, index) = merged.entry((platform, key.clone())).or_insert_with(|| {
+                (
+                    Thread {
+                        platform,
+                        key,
+                        folder: folder.clone(),
+                        participants: Vec::new(),
+                        names: Vec::new(),
+                        rows: Vec::new(),
+                        source: Arc::from(entry.name.as_str()),
+                    },
+                    HashMap::default(),
+                )
             });
+            for p in read.participants {
+                if !thread.participants.contains(&p) {
+                    thread.participants.push(p.clone());
+                }
+                thread.name_index(index, p);
+            }
+            for (sender, at, seq, content) in read.rows {
+                let sender = if sender.is_empty() {
+                    u32::MAX
+                } else {
+                    thread.name_index(index, sender)
+                };
+                thread.rows.push(Row {
+                    sender,
+                    at,
+                    seq,
+                    content,
+                });
+            }
         }
     }
     if ignored > 0 {
@@ -208,7 +241,7 @@ pub(crate) fn read_all(
             archive.path().display()
         ));
     }
-    Ok(threads.into_values().map(|(t, _)| t).collect())
+    Ok(merged.into_values().map(|(t, _)| t).collect())
 }
 
 /// The owner from the threads alone (docs/counting.md, *Facebook*): the participant of the most
@@ -291,7 +324,7 @@ pub(crate) fn push(
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) {
-    let mut ids = Ids::default();
+    let mut ids = Ids::with_capacity(threads.iter().map(|t| t.rows.len()).sum());
     for platform in [Platform::Facebook, Platform::Instagram] {
         let mine: Vec<&Thread> = threads.iter().filter(|t| t.platform == platform).collect();
         if mine.is_empty() {
@@ -320,36 +353,46 @@ pub(crate) fn push(
             push_thread(t, &owner, &mut ids, acts);
         }
     }
+    ids.finish(acts);
 }
 
 fn push_thread(t: &Thread, owner: &str, ids: &mut Ids, acts: &mut Vec<Activity>) {
+    use std::fmt::Write as _;
     let mut people: Vec<&str> = t.participants.iter().map(String::as_str).collect();
     if !people.contains(&owner) {
         people.push(owner);
     }
     let participants = (people.len() as u32).max(2);
+    // One shared id per name of the thread, made once rather than per message.
+    let persons: Vec<Arc<str>> = t.names.iter().map(|n| name_person(n)).collect();
+    let person = |key: &str| match t.names.iter().position(|n| n == key) {
+        Some(i) => persons[i].clone(),
+        None => name_person(key),
+    };
     let others: Vec<Arc<str>> = people
         .iter()
         .filter(|p| **p != owner)
-        .map(|p| name_person(p))
+        .map(|p| person(p))
         .collect();
     let conversation: Arc<str> = Arc::from(format!("{}:{}", t.platform, t.key));
     let prefix = match t.platform {
         Platform::Instagram => "ig-dm",
         _ => "fb-dm",
     };
+    let (mut at, mut content) = (String::new(), String::new());
     for row in &t.rows {
         let sender = t.names.get(row.sender as usize).map(String::as_str);
         let out = sender == Some(owner);
-        let at = row.at.map(|ms| ms.to_string()).unwrap_or_default();
+        at.clear();
+        if let Some(ms) = row.at {
+            let _ = write!(at, "{ms}");
+        }
+        content.clear();
+        let _ = write!(content, "{:016x}", row.content);
         let id = ids.id(
             prefix,
-            &[
-                &t.key,
-                sender.unwrap_or(""),
-                &at,
-                &format!("{:016x}", row.content),
-            ],
+            &[&t.key, sender.unwrap_or(""), &at, &content],
+            acts.len(),
         );
         let mut a = Activity::new(
             t.platform,
@@ -364,7 +407,10 @@ fn push_thread(t: &Thread, owner: &str, ids: &mut Ids, acts: &mut Vec<Activity>)
         a.counterparts = if out {
             others.clone()
         } else {
-            sender.map(|s| vec![name_person(s)]).unwrap_or_default()
+            persons
+                .get(row.sender as usize)
+                .map(|p| vec![p.clone()])
+                .unwrap_or_default()
         };
         a.confidence = Confidence::Low;
         a.hints.seq = row.seq;
