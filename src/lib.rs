@@ -53,35 +53,44 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                     args.to.unwrap_or_default()
                 )));
             }
-            let mut run = prepare_with_store(
-                &args.input,
-                &cfg,
-                cli.quiet,
-                from,
-                to,
-                cli.data_dir.as_deref(),
-            )?;
-            if args.input.anonymize {
-                report::anonymize::anonymize(&mut run.activities, &mut run.summary, &mut run.info);
-            }
+            let classified =
+                classify_inputs(&args.input, &cfg, cli.quiet, cli.data_dir.as_deref())?;
             let out = out_dir(&args.input, &cfg);
-            let written = report::write_all(
-                &out,
-                &run.summary,
-                &run.activities,
-                &run.info,
-                &chart_options(&cfg),
-            )?;
+            let (summary, info, written) = if args.input.anonymize {
+                // Pseudonyms are chosen from the summary, so the table waits for it.
+                let (mut summary, mut info) = classified.summarize(from, to)?;
+                let mut activities = classified.activities;
+                report::anonymize::anonymize(&mut activities, &mut summary, &mut info);
+                let written =
+                    report::write_all(&out, &summary, &activities, &info, &chart_options(&cfg))?;
+                (summary, info, written)
+            } else {
+                // The activity table needs only the classified activities: it is written on
+                // another core while the summary is computed and the charts are drawn.
+                let (table, rest) = std::thread::scope(|s| {
+                    let table = s.spawn(|| report::write_activities(&out, &classified.activities));
+                    let rest = classified.summarize(from, to).and_then(|(summary, info)| {
+                        let written =
+                            report::write_summary(&out, &summary, &info, &chart_options(&cfg))?;
+                        Ok((summary, info, written))
+                    });
+                    (table.join(), rest)
+                });
+                let table = table.map_err(|_| Error::Output {
+                    path: out.join("activities.csv"),
+                    source: std::io::Error::other("the writer thread panicked"),
+                })??;
+                let (summary, info, mut written) = rest?;
+                written.push(table);
+                (summary, info, written)
+            };
+            profile_lap(Some("written"));
             if !cli.quiet {
                 let mut stdout = std::io::stdout().lock();
                 let _ = write!(
                     stdout,
                     "{}",
-                    report::table::terminal_summary(
-                        &run.summary,
-                        &run.info,
-                        cfg.report.summary_months
-                    )
+                    report::table::terminal_summary(&summary, &info, cfg.report.summary_months)
                 );
                 let _ = writeln!(
                     stdout,
@@ -368,6 +377,36 @@ pub fn prepare_with_store(
     to: Option<i32>,
     data_dir: Option<&std::path::Path>,
 ) -> Result<Prepared, Error> {
+    let classified = classify_inputs(input, cfg, quiet, data_dir)?;
+    let (summary, info) = classified.summarize(from, to)?;
+    Ok(Prepared {
+        activities: classified.activities,
+        summary,
+        info,
+    })
+}
+
+/// Activities read, de-duplicated and classified: [`prepare`] before the summary, so that
+/// `analyze` can write the activity table while the summary is computed.
+pub struct Classified {
+    /// Every activity after de-duplication, classified.
+    pub activities: Vec<Activity>,
+    input: InputArgs,
+    zone: model::Zone,
+    group_max: u32,
+    duplicates_dropped: u64,
+    inputs: Vec<InputInfo>,
+    owners: Vec<model::Owner>,
+    diagnostics: Diagnostics,
+}
+
+/// Reads every export and stored account, drops duplicates and classifies.
+pub fn classify_inputs(
+    input: &InputArgs,
+    cfg: &Config,
+    quiet: bool,
+    data_dir: Option<&std::path::Path>,
+) -> Result<Classified, Error> {
     let timezone = input.tz.clone().unwrap_or_else(|| cfg.timezone.clone());
     let zone = config::parse_zone(&timezone)?;
     let group_max = input.group_max.unwrap_or(cfg.group_max);
@@ -385,7 +424,7 @@ pub fn prepare_with_store(
         me: input.me.clone(),
         threads,
     };
-    let profile = Profile::start();
+    profile_lap(None);
     let mut all = Collected::default();
     let mut inputs = Vec::new();
     for path in &input.exports {
@@ -424,7 +463,7 @@ pub fn prepare_with_store(
             all.extend(acts);
         }
     }
-    profile.lap("imported");
+    profile_lap(Some("imported"));
     // The same act from two downloads of one account counts once.
     let mut activities = all.activities;
     let before = activities.len();
@@ -452,45 +491,64 @@ pub fn prepare_with_store(
                 .join("\n"),
         });
     }
-    profile.lap("deduplicated");
+    profile_lap(Some("deduplicated"));
     classify::classify(&mut activities, group_max);
     classify::mark_heuristics(&mut activities);
-    profile.lap("classified");
-    let threads = classify::threads(&activities, group_max);
-    let summary = analysis::summarize(&activities, &threads, &AnalysisOptions { zone, from, to })?;
-    profile.lap("summarized");
-    let mut notes = diagnostics.notes().to_vec();
-    if summary.rows.is_empty() {
-        // A recognised export with nothing to count is an answer, not an error.
-        let sources = input
-            .exports
-            .iter()
-            .map(|p| p.display().to_string())
-            .chain(input.accounts.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        notes.push(format!(
-            "{sources}: recognised, but it holds no activity rapport counts (posts, comments, replies, messages, reactions); metrics.csv has its header only"
-        ));
-    }
-    let info = RunInfo {
-        settings: Settings {
-            timezone: zone.name(),
-            group_max,
-            from: from.map(analysis::month_label),
-            to: to.map(analysis::month_label),
-            duplicates_dropped,
-        },
+    profile_lap(Some("classified"));
+    Ok(Classified {
+        activities,
+        input: input.clone(),
+        zone,
+        group_max,
+        duplicates_dropped,
         inputs,
         owners: all.owners,
-        problems: diagnostics.problems(),
-        notes,
-    };
-    Ok(Prepared {
-        activities,
-        summary,
-        info,
+        diagnostics,
     })
+}
+
+impl Classified {
+    /// The monthly table and findings between `from` and `to`, and the run's record.
+    pub fn summarize(
+        &self,
+        from: Option<i32>,
+        to: Option<i32>,
+    ) -> Result<(Summary, RunInfo), Error> {
+        let (input, zone, group_max) = (&self.input, self.zone, self.group_max);
+        let activities = &self.activities;
+        let threads = classify::threads(activities, group_max);
+        let summary =
+            analysis::summarize(activities, &threads, &AnalysisOptions { zone, from, to })?;
+        profile_lap(Some("summarized"));
+        let mut notes = self.diagnostics.notes().to_vec();
+        if summary.rows.is_empty() {
+            // A recognised export with nothing to count is an answer, not an error.
+            let sources = input
+                .exports
+                .iter()
+                .map(|p| p.display().to_string())
+                .chain(input.accounts.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(", ");
+            notes.push(format!(
+                "{sources}: recognised, but it holds no activity rapport counts (posts, comments, replies, messages, reactions); metrics.csv has its header only"
+            ));
+        }
+        let info = RunInfo {
+            settings: Settings {
+                timezone: zone.name(),
+                group_max,
+                from: from.map(analysis::month_label),
+                to: to.map(analysis::month_label),
+                duplicates_dropped: self.duplicates_dropped,
+            },
+            inputs: self.inputs.clone(),
+            owners: self.owners.clone(),
+            problems: self.diagnostics.problems(),
+            notes,
+        };
+        Ok((summary, info))
+    }
 }
 
 /// Runs `work` with a progress bar of inflated bytes on stderr (hidden when not a terminal).
@@ -523,29 +581,26 @@ fn with_progress<T>(archive: &sources::Archive, quiet: bool, work: impl FnOnce()
     result
 }
 
-/// Phase timings and peak memory on stderr when `RAPPORT_PROFILE` is set (for benchmarks).
-struct Profile(Option<std::time::Instant>);
-
-impl Profile {
-    fn start() -> Self {
-        Profile(std::env::var_os("RAPPORT_PROFILE").map(|_| std::time::Instant::now()))
-    }
-
-    fn lap(&self, what: &str) {
-        if let Some(t0) = self.0 {
-            let peak = std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("VmHWM:"))
-                        .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-                })
-                .unwrap_or_default();
-            eprintln!(
-                "[{:>7.3} s] {what:<14} peak RSS {peak} (Activity is {} bytes)",
-                t0.elapsed().as_secs_f64(),
-                std::mem::size_of::<Activity>()
-            );
-        }
-    }
+/// Phase timings (from the first call) and peak memory on stderr when `RAPPORT_PROFILE` is
+/// set (for benchmarks); `None` only starts the clock.
+pub fn profile_lap(what: Option<&str>) {
+    static START: std::sync::OnceLock<Option<std::time::Instant>> = std::sync::OnceLock::new();
+    let t0 = START
+        .get_or_init(|| std::env::var_os("RAPPORT_PROFILE").map(|_| std::time::Instant::now()));
+    let (Some(t0), Some(what)) = (t0, what) else {
+        return;
+    };
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "[{:>7.3} s] {what:<14} peak RSS {peak} (Activity is {} bytes)",
+        t0.elapsed().as_secs_f64(),
+        std::mem::size_of::<Activity>()
+    );
 }

@@ -123,33 +123,55 @@ pub fn write_all(
     info: &RunInfo,
     charts: &ChartOptions,
 ) -> Result<Vec<PathBuf>, Error> {
+    // The activity table is the biggest output: write it on another core while the charts
+    // and the page are drawn.
+    let (table, rest) = std::thread::scope(|s| {
+        let table = s.spawn(|| write_activities(dir, activities));
+        let rest = write_summary(dir, summary, info, charts);
+        (table.join(), rest)
+    });
+    let table = table.map_err(|_| Error::Output {
+        path: dir.join("activities.csv"),
+        source: std::io::Error::other("the writer thread panicked"),
+    })??;
+    let mut written = rest?;
+    written.push(table);
+    Ok(written)
+}
+
+fn create_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Output {
         path: dir.to_path_buf(),
         source,
+    })
+}
+
+/// Writes `activities.csv` into `dir` (created if missing); returns its path. Needs only the
+/// classified activities, so `analyze` runs it while the summary is computed.
+pub fn write_activities(dir: &Path, activities: &[Activity]) -> Result<PathBuf, Error> {
+    create_dir(dir)?;
+    let mut written = Vec::new();
+    write_with(dir, "activities.csv", &mut written, |f| {
+        table::activities_csv(activities, f).map(|_| ())
     })?;
+    Ok(written.remove(0))
+}
+
+/// Writes every output made from the summary (metrics, charts, report page) into `dir`
+/// (created if missing); returns the paths written.
+pub fn write_summary(
+    dir: &Path,
+    summary: &Summary,
+    info: &RunInfo,
+    charts: &ChartOptions,
+) -> Result<Vec<PathBuf>, Error> {
+    create_dir(dir)?;
     let mut written = Vec::new();
     let metrics = table::metrics_csv(summary).map_err(table_error(dir, "metrics.csv"))?;
     write(dir, "metrics.csv", &metrics, &mut written)?;
     let json = table::metrics_json(summary, info).map_err(table_error(dir, "metrics.json"))?;
     write(dir, "metrics.json", &json, &mut written)?;
-    // The activity table is the biggest output: write it on another core while the charts
-    // and the page are drawn.
-    let mut table_written = Vec::new();
-    let (table, charts_done) = std::thread::scope(|s| {
-        let table = s.spawn(|| {
-            write_with(dir, "activities.csv", &mut table_written, |f| {
-                table::activities_csv(activities, f).map(|_| ())
-            })
-        });
-        let charts_done = draw_charts_and_page(dir, summary, info, charts, &mut written);
-        (table.join(), charts_done)
-    });
-    table.map_err(|_| Error::Output {
-        path: dir.join("activities.csv"),
-        source: std::io::Error::other("the writer thread panicked"),
-    })??;
-    charts_done?;
-    written.extend(table_written);
+    draw_charts_and_page(dir, summary, info, charts, &mut written)?;
     Ok(written)
 }
 
