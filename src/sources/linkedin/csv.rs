@@ -88,10 +88,24 @@ pub(super) fn parse_records(
     out: &mut Parsed,
 ) -> io::Result<()> {
     let mut handler = Handler::new(layout.kind, source.clone(), seq_base);
+    let read = if layout.kind == FileKind::Comments && comments_in_standard_order(layout) {
+        parse_comments(reader, lines_before, &mut handler, out)
+    } else {
+        parse_csv(reader, (lines_before, crlf), layout, &mut handler, out)
+    };
+    handler.finish(out);
+    read
+}
+
+fn parse_csv(
+    reader: impl BufRead,
+    (lines_before, crlf): (u64, bool),
+    layout: &Layout,
+    handler: &mut Handler,
+    out: &mut Parsed,
+) -> io::Result<()> {
+    let source = &handler.source.clone();
     let columns = layout_columns(layout);
-    if layout.kind == FileKind::Comments && comments_in_standard_order(layout) {
-        return parse_comments(reader, lines_before, &mut handler, out);
-    }
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

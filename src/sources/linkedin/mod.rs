@@ -390,6 +390,7 @@ impl RowSet {
         for r in records {
             handler.row(r, &mut parsed);
         }
+        handler.finish(&mut parsed);
         self.batches.push(std::mem::take(&mut parsed.activities));
         self.parsed.merge(parsed);
     }

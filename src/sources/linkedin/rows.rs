@@ -139,8 +139,9 @@ pub(super) struct Handler {
     pub(super) source: Arc<str>,
     pub(super) seq_base: u64,
     pub(super) seq: u64,
-    /// Occurrences of each synthesized id, so identical rows stay distinct acts.
-    pub(super) seen: HashMap<u64, u32>,
+    /// The hash of each synthesized id and the index of its row in the file's vector (see
+    /// [`Handler::finish`]), so identical rows stay distinct acts.
+    pub(super) made: Vec<(u64, usize)>,
     /// One shared copy of each profile URL and conversation id (they repeat on every row).
     pub(super) interned: HashSet<Arc<str>>,
     /// Name keys of the raw names seen (a name repeats on every row of its conversations;
@@ -155,7 +156,7 @@ impl Handler {
             source,
             seq_base,
             seq: 0,
-            seen: HashMap::default(),
+            made: Vec::new(),
             interned: HashSet::default(),
             names: HashMap::default(),
         }
@@ -197,11 +198,11 @@ impl Handler {
         s
     }
 
-    /// A stable id from content; repeated identical rows get `#2`, `#3`, ….
-    pub(super) fn synth_id(&mut self, prefix: &str, parts: &[&str]) -> String {
+    /// A stable id from content for the row that will be `index` in this file's vector;
+    /// [`Handler::finish`] gives repeated identical rows `#2`, `#3`, ….
+    pub(super) fn synth_id(&mut self, prefix: &str, parts: &[&str], index: usize) -> String {
         let h = fnv64(parts);
-        let n = self.seen.entry(h).or_insert(0);
-        *n += 1;
+        self.made.push((h, index));
         // Hex by hand: `format!` is measurable at a million rows.
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut id = String::with_capacity(prefix.len() + 20);
@@ -210,11 +211,29 @@ impl Handler {
         for shift in (0..16).rev() {
             id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
         }
-        if *n > 1 {
-            id.push('#');
-            id.push_str(&n.to_string());
-        }
         id
+    }
+
+    /// Numbers the repeats once the file is read: the n-th row (in file order) whose content
+    /// hash an earlier row had gets `#n`. Sorting the hashes once is cheaper than probing a
+    /// map of every hash per row.
+    pub(super) fn finish(&mut self, out: &mut Parsed) {
+        let mut made = std::mem::take(&mut self.made);
+        made.sort_unstable();
+        for same in made.chunk_by(|a, b| a.0 == b.0) {
+            for (n, &(_, i)) in same.iter().enumerate().skip(1) {
+                let id = match self.kind {
+                    FileKind::Messages { .. } => out.messages.get_mut(i).map(|m| &mut m.id),
+                    FileKind::Messages2018 => out.messages_2018.get_mut(i).map(|m| &mut m.id),
+                    FileKind::Invitations => out.invitations.get_mut(i).map(|m| &mut m.id),
+                    _ => out.activities.get_mut(i).map(|a| &mut a.id),
+                };
+                if let Some(id) = id {
+                    id.push('#');
+                    id.push_str(&(n + 1).to_string());
+                }
+            }
+        }
     }
 
     /// Parses a date cell: blank → None silently where blanks are expected, else with a warning.
@@ -257,7 +276,11 @@ impl Handler {
         out: &mut Parsed,
     ) {
         let at = self.date(date, line, true, &mut out.diag);
-        let id = self.synth_id("comment", &[date.trim(), link.trim(), message]);
+        let id = self.synth_id(
+            "comment",
+            &[date.trim(), link.trim(), message],
+            out.activities.len(),
+        );
         let mut a = Activity::new(
             Platform::LinkedIn,
             id,
@@ -277,7 +300,11 @@ impl Handler {
                 let link = row.cell("sharelink").trim().to_string();
                 let at = self.date(date, row.line(), false, &mut out.diag);
                 let id = if link.is_empty() || is_placeholder(&link) {
-                    self.synth_id("share", &[date, &*row.cell("sharecommentary")])
+                    self.synth_id(
+                        "share",
+                        &[date, &*row.cell("sharecommentary")],
+                        out.activities.len(),
+                    )
                 } else {
                     link
                 };
@@ -299,7 +326,11 @@ impl Handler {
                 };
                 let at = self.date(date, row.line(), false, &mut out.diag);
                 let extra = row.cell("type").to_string() + &*row.cell("optiontext");
-                let id = self.synth_id(prefix, &[date.trim(), link.trim(), &extra]);
+                let id = self.synth_id(
+                    prefix,
+                    &[date.trim(), link.trim(), &extra],
+                    out.activities.len(),
+                );
                 self.simple(out, id, at, kind);
             }
             FileKind::Messages { guide } => self.message(row, guide, out),
@@ -378,6 +409,7 @@ impl Handler {
                 &*row.cell("content"),
                 &*row.cell("subject"),
             ],
+            out.messages.len(),
         );
         let seq = self.next_seq();
         let conversation = self.intern(conversation);
@@ -435,6 +467,7 @@ impl Handler {
                 &*row.cell("content"),
                 &*row.cell("subject"),
             ],
+            out.messages_2018.len(),
         );
         let seq = self.next_seq();
         out.messages_2018.push(Message2018Row {
@@ -470,7 +503,11 @@ impl Handler {
         let note = !row.cell("message").trim().is_empty();
         let inviter_url = normalize_linkedin_url(&row.cell("inviterprofileurl"));
         let invitee_url = normalize_linkedin_url(&row.cell("inviteeprofileurl"));
-        let id = self.synth_id("invitation", &[&from, &to, date.trim(), &direction]);
+        let id = self.synth_id(
+            "invitation",
+            &[&from, &to, date.trim(), &direction],
+            out.invitations.len(),
+        );
         let seq = self.next_seq();
         out.invitations.push(InvitationRow {
             from,

@@ -388,3 +388,41 @@ fn to_names_keep_known_names_with_commas() {
     assert_eq!(book.resolve("kim doe, mba", None, true), Some(kim));
     assert_eq!(book.resolve("lee roe", None, true), None);
 }
+
+#[test]
+fn identical_rows_stay_distinct_acts_numbered_in_file_order() {
+    let reaction =
+        "2024-01-01 10:00:00,LIKE,https://www.linkedin.com/feed/update/urn:li:activity:1\n";
+    let other = "2024-01-02 10:00:00,LIKE,https://www.linkedin.com/feed/update/urn:li:activity:2\n";
+    let message = "c1,,Me,https://www.linkedin.com/in/me,Kim,https://www.linkedin.com/in/kim,2024-01-01 10:00:00 UTC,,same text,INBOX,,No,No\n";
+    let c = import(
+        &[
+            (
+                "Reactions.csv",
+                &format!("Date,Type,Link\n{reaction}{other}{reaction}{reaction}"),
+            ),
+            ("messages.csv", &format!("{MSG_HEADER}{message}{message}")),
+        ],
+        Some("https://www.linkedin.com/in/me"),
+    );
+    let ids = |kind: Kind| -> Vec<String> {
+        let mut v: Vec<(u64, String)> = c
+            .activities
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| (a.hints.seq, a.id.clone()))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, id)| id).collect()
+    };
+    let reactions = ids(Kind::Reaction);
+    assert_eq!(reactions.len(), 4);
+    let first = &reactions[0];
+    assert!(first.starts_with("reaction:") && !first.contains('#'));
+    assert!(!reactions[1].contains('#') && reactions[1] != *first);
+    assert_eq!(reactions[2], format!("{first}#2"));
+    assert_eq!(reactions[3], format!("{first}#3"));
+    let messages = ids(Kind::Message);
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1], format!("{}#2", messages[0]));
+}
