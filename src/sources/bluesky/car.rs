@@ -11,7 +11,7 @@
 //! compressed against the previous entry *of the same node* (`p` bytes shared, `k` the rest);
 //! `l` holds keys before the first entry, each `t` the keys between its entry and the next.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 
 use ipld_core::cid::Cid;
@@ -128,9 +128,13 @@ pub(crate) struct Car<'a> {
 /// SHA2-256 CIDs are checked against their bytes, so a block that was altered is not used.
 pub(crate) fn read_car(buf: &[u8]) -> Result<Car<'_>, HeaderError> {
     let header = read_header(buf)?;
+    // Room for the blocks at once (a repository's blocks are ~300 bytes on average), so the
+    // map is not rehashed again and again as it grows.
+    let mut blocks = HashMap::default();
+    blocks.reserve(buf.len() / 512);
     let mut car = Car {
         roots: header.roots,
-        blocks: HashMap::new(),
+        blocks,
         bad: Vec::new(),
     };
     let mut offset = header.len;
@@ -247,7 +251,7 @@ enum Step {
 pub(crate) fn walk_mst(blocks: &HashMap<Cid, &[u8]>, root: Cid) -> (Vec<Leaf>, Vec<WalkProblem>) {
     let mut leaves = Vec::new();
     let mut problems = Vec::new();
-    let mut seen: HashSet<Cid> = HashSet::new();
+    let mut seen: HashSet<Cid> = HashSet::default();
     let mut stack = vec![Step::Node(root, 0)];
     while let Some(step) = stack.pop() {
         let (cid, depth) = match step {

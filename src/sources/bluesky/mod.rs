@@ -49,6 +49,7 @@ use ipld_core::cid::Cid;
 use ipld_core::ipld::Ipld;
 
 use super::archive::{Archive, ContainerKind, Entry};
+use super::common::map_in_order;
 use super::text::parse_datetime;
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
@@ -102,7 +103,7 @@ impl Importer for BlueskyRepo {
     fn read(
         &self,
         archive: &Archive,
-        _options: &ImportOptions,
+        options: &ImportOptions,
         sink: &mut dyn Sink,
     ) -> Result<(), SourceError> {
         if let Some(damage) = archive.damage() {
@@ -122,7 +123,7 @@ impl Importer for BlueskyRepo {
                 r.read_to_end(&mut buf)?;
                 Ok(buf)
             })?;
-            match read_repo(&entry.name, &bytes, sink) {
+            match read_repo(&entry.name, &bytes, options.threads, sink) {
                 Ok(did) => owners.entry(did).or_default().push(entry.name.clone()),
                 Err(message) => failures.push((entry.name.clone(), message)),
             }
@@ -180,7 +181,12 @@ fn decode_commit(bytes: &[u8]) -> Result<Commit, String> {
 }
 
 /// Reads one repository file into the sink; returns the owner's DID, or why nothing could be read.
-fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, String> {
+fn read_repo(
+    name: &str,
+    bytes: &[u8],
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> Result<String, String> {
     let car = car::read_car(bytes).map_err(|e| e.to_string())?;
     for bad in &car.bad {
         sink.diag().skip(
@@ -234,10 +240,62 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
 
     let source: Arc<str> = Arc::from(name);
     let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
-    for (i, leaf) in leaves.iter().enumerate() {
+    // Records are decoded on every core, a run of leaves per call, and handed back in key
+    // order with what each run found.
+    let runs: Vec<(usize, &[car::Leaf])> = leaves
+        .chunks(LEAVES_PER_RUN)
+        .enumerate()
+        .map(|(k, run)| (k * LEAVES_PER_RUN, run))
+        .collect();
+    sink.reserve(leaves.len());
+    for batch in runs.chunks(threads.max(1) * 4) {
+        let done = map_in_order(batch, threads, |&(first, run)| {
+            read_leaves(name, &source, &commit.did, &car, first, run)
+        });
+        for run in done {
+            sink.diag().merge(run.diag);
+            for (collection, n) in run.ignored {
+                *ignored.entry(collection).or_default() += n;
+            }
+            sink.extend(run.activities);
+        }
+    }
+    if !ignored.is_empty() {
+        sink.diag().note(ignored_note(name, &ignored));
+    }
+    Ok(commit.did)
+}
+
+/// Leaves decoded per call of [`read_leaves`].
+const LEAVES_PER_RUN: usize = 4096;
+
+/// What one run of leaves held.
+struct LeavesRead {
+    activities: Vec<Activity>,
+    ignored: BTreeMap<String, u64>,
+    diag: Diagnostics,
+}
+
+/// Decodes the records of `leaves` (the run starting at leaf number `first`).
+fn read_leaves(
+    name: &str,
+    source: &Arc<str>,
+    did: &str,
+    car: &car::Car<'_>,
+    first: usize,
+    leaves: &[car::Leaf],
+) -> LeavesRead {
+    let mut out = LeavesRead {
+        activities: Vec::with_capacity(leaves.len()),
+        ignored: BTreeMap::new(),
+        diag: Diagnostics::default(),
+    };
+    let diag = &mut out.diag;
+    for (k, leaf) in leaves.iter().enumerate() {
+        let i = first + k;
         let line = Some(i as u64 + 1);
         let Some((collection, rkey)) = leaf.key.split_once('/') else {
-            sink.diag().skip(
+            diag.skip(
                 name,
                 line,
                 "record key without a collection",
@@ -246,11 +304,11 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
             continue;
         };
         if !is_counted_collection(collection) {
-            *ignored.entry(collection.to_string()).or_default() += 1;
+            *out.ignored.entry(collection.to_string()).or_default() += 1;
             continue;
         }
         let Some(block) = car.blocks.get(&leaf.cid) else {
-            sink.diag().skip(
+            diag.skip(
                 name,
                 line,
                 "record block missing",
@@ -261,12 +319,11 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
         let record: Ipld = match serde_ipld_dagcbor::from_slice(block) {
             Ok(r @ Ipld::Map(_)) => r,
             Ok(_) => {
-                sink.diag()
-                    .skip(name, line, "record is not a map", leaf.key.clone());
+                diag.skip(name, line, "record is not a map", leaf.key.clone());
                 continue;
             }
             Err(e) => {
-                sink.diag().skip(
+                diag.skip(
                     name,
                     line,
                     "undecodable record",
@@ -276,18 +333,15 @@ fn read_repo(name: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<String, St
             }
         };
         let at = Place {
-            source: &source,
+            source,
             seq: i as u64,
             line,
         };
-        if let Some(a) = record_activity(&commit.did, collection, rkey, &record, &at, sink.diag()) {
-            sink.push(a);
+        if let Some(a) = record_activity(did, collection, rkey, &record, &at, diag) {
+            out.activities.push(a);
         }
     }
-    if !ignored.is_empty() {
-        sink.diag().note(ignored_note(name, &ignored));
-    }
-    Ok(commit.did)
+    out
 }
 
 /// True for the collections that hold acts: posts, reposts, likes.

@@ -102,7 +102,7 @@ fn follows_only_fixture_file_is_current() {
 fn fixture_tree_has_several_levels() {
     let repo = testrepo::fixture();
     assert!(repo.nodes.len() > 1, "the fixture should exercise subtrees");
-    let blocks: std::collections::HashMap<Cid, &[u8]> = repo
+    let blocks: rustc_hash::FxHashMap<Cid, &[u8]> = repo
         .blocks
         .iter()
         .map(|(c, b)| (*c, b.as_slice()))
