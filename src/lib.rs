@@ -586,7 +586,7 @@ fn with_progress<T>(archive: &sources::Archive, quiet: bool, work: impl FnOnce()
 
 /// Phase timings (from the first call) and peak memory on stderr when `RAPPORT_PROFILE` is
 /// set (for benchmarks); `None` only starts the clock.
-pub fn profile_lap(what: Option<&str>) {
+fn profile_lap(what: Option<&str>) {
     static START: std::sync::OnceLock<Option<std::time::Instant>> = std::sync::OnceLock::new();
     let t0 = START
         .get_or_init(|| std::env::var_os("RAPPORT_PROFILE").map(|_| std::time::Instant::now()));

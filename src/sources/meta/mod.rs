@@ -415,9 +415,7 @@ pub(crate) fn read(
     sink: &mut dyn Sink,
     readers: &[ContentReader],
 ) -> Result<(), SourceError> {
-    crate::profile_lap(Some("TMP start"));
     let files = MetaFiles::of(archive)?;
-    crate::profile_lap(Some("TMP files"));
     if let Some(damage) = archive.damage() {
         sink.diag().warn(
             &archive.path().display().to_string(),
@@ -434,7 +432,6 @@ pub(crate) fn read(
         ));
     }
     let mut owners = Owners::read(archive, &files, options, sink.diag())?;
-    crate::profile_lap(Some("TMP owners"));
     // Room for every record (an upper bound from the files' sizes), so the vector is not
     // copied again and again while it grows.
     let bytes: u64 = files.files.iter().map(|(e, _)| e.size).sum();
@@ -442,11 +439,8 @@ pub(crate) fn read(
     for read in readers {
         read(archive, &files, &owners, &mut acts, sink.diag())?;
     }
-    crate::profile_lap(Some("TMP content"));
     let threads = threads::read_all(archive, &files, options.threads, sink.diag())?;
-    crate::profile_lap(Some("TMP read_all"));
     threads::push(threads, &mut owners, &mut acts, sink.diag());
-    crate::profile_lap(Some("TMP threads"));
     for o in owners.report() {
         sink.owner(o);
     }
