@@ -469,19 +469,7 @@ pub fn classify_inputs(
     profile_lap(Some("imported"));
     // The same act from two downloads of one account counts once.
     let mut activities = all.activities;
-    let before = activities.len();
-    let keep: Vec<bool> = {
-        let mut seen: rustc_hash::FxHashSet<(model::Platform, &str)> =
-            rustc_hash::FxHashSet::default();
-        seen.reserve(before);
-        activities
-            .iter()
-            .map(|a| seen.insert((a.platform, a.id.as_str())))
-            .collect()
-    };
-    let mut keep = keep.into_iter();
-    activities.retain(|_| keep.next().unwrap_or(true));
-    let duplicates_dropped = (before - activities.len()) as u64;
+    let duplicates_dropped = sources::drop_duplicates(&mut activities, threads);
     let diagnostics: Diagnostics = all.diagnostics;
     if input.strict && !diagnostics.is_empty() {
         return Err(Error::Strict {

@@ -42,6 +42,49 @@ pub trait Sink {
     fn owner(&mut self, owner: Owner);
 }
 
+/// Drops every activity whose (platform, id) an earlier one had: the same act from two
+/// downloads of one account counts once. Returns how many were dropped. The ids are split by
+/// hash among `threads` threads, each keeping its own set.
+pub fn drop_duplicates(activities: &mut Vec<Activity>, threads: usize) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let before = activities.len();
+    let parts = threads.clamp(1, 16) as u64;
+    let hasher = rustc_hash::FxBuildHasher;
+    let key_hash = |a: &Activity| {
+        let mut h = hasher.build_hasher();
+        a.platform.hash(&mut h);
+        a.id.hash(&mut h);
+        h.finish()
+    };
+    let acts: &[Activity] = activities;
+    let hashes: Vec<u64> = common::map_in_order(
+        &acts.chunks(64 * 1024).collect::<Vec<_>>(),
+        threads,
+        |chunk| chunk.iter().map(key_hash).collect::<Vec<u64>>(),
+    )
+    .concat();
+    let parts_list: Vec<u64> = (0..parts).collect();
+    // Each part finds the repeats among the ids of its hashes, in the activities' order.
+    let repeats: Vec<Vec<usize>> = common::map_in_order(&parts_list, threads, |&part| {
+        let mut seen: rustc_hash::FxHashSet<(Platform, &str)> = Default::default();
+        seen.reserve(before / parts as usize + 1);
+        let mut repeats = Vec::new();
+        for (i, (a, h)) in acts.iter().zip(&hashes).enumerate() {
+            if (h >> 32) % parts == part && !seen.insert((a.platform, a.id.as_str())) {
+                repeats.push(i);
+            }
+        }
+        repeats
+    });
+    let mut keep = vec![true; before];
+    for i in repeats.into_iter().flatten() {
+        keep[i] = false;
+    }
+    let mut keep = keep.into_iter();
+    activities.retain(|_| keep.next().unwrap_or(true));
+    (before - activities.len()) as u64
+}
+
 /// Settings that importers need.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -182,4 +225,39 @@ pub fn detect(
         path: path.to_path_buf(),
         detail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Direction, Kind};
+    use std::sync::Arc;
+
+    #[test]
+    fn drop_duplicates_keeps_the_first_of_each_platform_and_id() {
+        let act = |p: Platform, id: String, seq: u64| {
+            let mut a = Activity::new(p, id, None, Direction::Out, Kind::Post, Arc::from("t"));
+            a.hints.seq = seq;
+            a
+        };
+        // Enough ids for every part of every thread count to hold some.
+        let mut acts = Vec::new();
+        for i in 0..3000u64 {
+            acts.push(act(Platform::X, format!("id{}", i % 1000), i));
+        }
+        acts.push(act(Platform::Mastodon, "id1".into(), 9999));
+        for threads in [1, 2, 3] {
+            let mut v = acts.clone();
+            assert_eq!(drop_duplicates(&mut v, threads), 2000);
+            assert_eq!(v.len(), 1001);
+            // The first of each id survives, in order; the same id on another platform too.
+            assert!(
+                v[..1000]
+                    .iter()
+                    .enumerate()
+                    .all(|(i, a)| a.hints.seq == i as u64)
+            );
+            assert_eq!(v[1000].platform, Platform::Mastodon);
+        }
+    }
 }

@@ -123,6 +123,7 @@ fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError
     let mut thread_path: Option<String> = None;
     let mut rows: Vec<(String, Option<i64>, u64, u64)> = Vec::new();
     let mut ignored = 0u64;
+    let mut keyed: Vec<(String, String)> = Vec::new();
     let streamed = archive.read(entry, |r| {
         stream_items(
             r,
@@ -136,7 +137,20 @@ fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError
                     ignored += 1;
                     return;
                 }
-                let sender = m.sender_name.0.as_deref().map(name_key).unwrap_or_default();
+                // A thread has few senders: each name is keyed once per file.
+                let sender = match m.sender_name.0.as_deref() {
+                    Some(raw) => match keyed.iter().find(|(r, _)| r == raw) {
+                        Some((_, key)) => key.clone(),
+                        None => {
+                            let key = name_key(raw);
+                            if keyed.len() < 64 {
+                                keyed.push((raw.to_string(), key.clone()));
+                            }
+                            key
+                        }
+                    },
+                    None => String::new(),
+                };
                 let at = m.timestamp_ms.0.filter(|t| *t > 0);
                 let content = hash64(&[m.content.0.as_deref().unwrap_or(""), kind]);
                 rows.push((sender, at, (part << 32) | i.min(u32::MAX as u64), content));
