@@ -241,11 +241,16 @@ pub(super) fn assemble(
     });
     // The first batch becomes the sink's vector and the others are appended, each freed at
     // once: the vector grows in place (a large allocation is remapped, not copied), so no
-    // second copy of every activity is ever made.
-    for batch in batches {
-        sink.extend(batch);
-    }
-    let book = NameBook::new(&messages, &messages_2018, &connections);
+    // second copy of every activity is ever made. Meanwhile the name book (a pass over every
+    // message) is built on another core.
+    let book = std::thread::scope(|s| {
+        let book = s.spawn(|| NameBook::new(&messages, &messages_2018, &connections));
+        for batch in batches {
+            sink.extend(batch);
+        }
+        book.join()
+    })
+    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     push_invitations(&invitations, &book, sink);
     match owner.as_deref() {
         Some(owner) => push_messages(messages, owner, &book, sink),
@@ -322,25 +327,29 @@ pub(super) fn push_messages(
     book: &NameBook,
     sink: &mut dyn Sink,
 ) {
+    // Every conversation is numbered once; the tables per conversation are vectors, so a
+    // row's conversation id is hashed once rather than once per table.
+    let mut numbers: HashMap<&str, usize> = HashMap::default();
+    let conv: Vec<usize> = messages
+        .iter()
+        .map(|m| {
+            let next = numbers.len();
+            *numbers.entry(&*m.conversation).or_insert(next)
+        })
+        .collect();
+    let conversations = numbers.len();
+    drop(numbers);
     // Per conversation: the URLs each name uses as a sender (for TO names), and its senders.
     type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
-    let mut by_conversation: HashMap<&str, Senders<'_>> = HashMap::default();
-    let mut sender_urls: HashMap<Arc<str>, HashSet<Arc<str>>> = HashMap::default();
-    for m in &messages {
+    let mut by_conversation: Vec<Senders<'_>> = vec![HashMap::default(); conversations];
+    let mut sender_urls: Vec<HashSet<Arc<str>>> = vec![HashSet::default(); conversations];
+    for (m, &c) in messages.iter().zip(&conv) {
         if let Some(u) = &m.sender_url {
-            if !sender_urls
-                .get(&m.conversation)
-                .is_some_and(|s| s.contains(u))
-            {
-                sender_urls
-                    .entry(m.conversation.clone())
-                    .or_default()
-                    .insert(u.clone());
+            if !sender_urls[c].contains(u) {
+                sender_urls[c].insert(u.clone());
             }
             if !m.from.is_empty() {
-                by_conversation
-                    .entry(&m.conversation)
-                    .or_default()
+                by_conversation[c]
                     .entry(&m.from)
                     .or_default()
                     .insert(u.clone());
@@ -357,8 +366,9 @@ pub(super) fn push_messages(
     }
     let resolved: Vec<Resolved> = messages
         .iter()
-        .map(|m| {
-            let conv = by_conversation.get(&*m.conversation);
+        .zip(&conv)
+        .map(|(m, &c)| {
+            let conv = Some(&by_conversation[c]);
             let mut low = false;
             let sender = match &m.sender_url {
                 Some(u) => u.clone(),
@@ -389,20 +399,17 @@ pub(super) fn push_messages(
         .collect();
     // Participants = distinct people over the whole conversation, owner included, at least 2
     // (a conversation always has someone on the other side, if only a deleted account).
-    let participants: HashMap<Arc<str>, u32> = {
-        let mut people: HashMap<&str, HashSet<&str>> = HashMap::default();
-        for (m, r) in messages.iter().zip(&resolved) {
-            let set = people.entry(&m.conversation).or_default();
+    let participants: Vec<u32> = {
+        let mut people: Vec<HashSet<&str>> = vec![HashSet::default(); conversations];
+        for (r, &c) in resolved.iter().zip(&conv) {
+            let set = &mut people[c];
             set.insert(&r.sender);
             set.extend(r.recipients.iter().map(|p| &**p));
             set.insert(owner);
         }
-        people
-            .into_iter()
-            .map(|(c, set)| (Arc::from(c), (set.len() as u32).max(2)))
-            .collect()
+        people.iter().map(|set| (set.len() as u32).max(2)).collect()
     };
-    for (m, r) in messages.into_iter().zip(resolved) {
+    for ((m, r), c) in messages.into_iter().zip(resolved).zip(conv) {
         let out = m.sender_url.as_deref() == Some(owner);
         let direction = if out { Direction::Out } else { Direction::In };
         let excluded = if m.guide {
@@ -422,19 +429,13 @@ pub(super) fn push_messages(
             Kind::Message,
             m.source,
         );
-        a.participants = participants.get(&m.conversation).copied();
+        a.participants = participants.get(c).copied();
         let mut counterparts: Vec<Arc<str>> = if out {
             let mut v: Vec<Arc<str>> = r.recipients;
             if r.by_names {
                 // Older files name recipients only: the other senders of the conversation
                 // are the people written to, too.
-                v.extend(
-                    sender_urls
-                        .get(&m.conversation)
-                        .into_iter()
-                        .flatten()
-                        .cloned(),
-                );
+                v.extend(sender_urls[c].iter().cloned());
             }
             v
         } else {
