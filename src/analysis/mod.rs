@@ -161,6 +161,19 @@ fn platform_code(p: Platform) -> i32 {
     Platform::ALL.iter().position(|x| *x == p).unwrap_or(0) as i32
 }
 
+/// What the monthly counts need to know of an activity; activities alike are one row of the
+/// facts table, with their number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Fact {
+    platform: i32,
+    month: MonthCode,
+    out: bool,
+    mode: i32,
+    private: bool,
+    counted_in: bool,
+    unanswered: bool,
+}
+
 /// Computes the monthly table and the findings. `threads` holds the response gaps (in
 /// milliseconds) and the unanswered conversations of `activities` (see `classify::threads`).
 pub fn summarize(
@@ -168,13 +181,10 @@ pub fn summarize(
     threads: &Threads,
     options: &AnalysisOptions,
 ) -> Result<Summary, Error> {
-    let n = activities.len();
-    let mut platform = Vec::with_capacity(n);
-    let mut month = Vec::with_capacity(n);
-    let mut out = Vec::with_capacity(n);
-    let mut mode = Vec::with_capacity(n);
-    let mut private = Vec::with_capacity(n);
-    let mut counted_in = Vec::with_capacity(n);
+    // The facts table: one row per distinct (platform, month, out, mode, private,
+    // counted_in, unanswered) with how many activities share it (`n`); a million activities
+    // fall into a few thousand such rows, and every count column is a weighted sum of them.
+    let mut facts: rustc_hash::FxHashMap<Fact, i64> = Default::default();
     // Edges: one row per (activity, counterpart) for engaged people and received senders.
     let mut e_platform = Vec::new();
     let mut e_month = Vec::new();
@@ -185,8 +195,10 @@ pub fn summarize(
     let mut months_seen: BTreeMap<i32, Option<(MonthCode, MonthCode)>> = BTreeMap::new();
     let mut totals = Totals::default();
     let mut mode_counts = [0u64; 8];
-    let mut gap: Vec<Option<i64>> = Vec::with_capacity(n);
-    let mut unanswered: Vec<bool> = Vec::with_capacity(n);
+    // Response gaps, one row per owner answer (for the medians).
+    let mut g_platform: Vec<i32> = Vec::new();
+    let mut g_month: Vec<i32> = Vec::new();
+    let mut g_gap: Vec<i64> = Vec::new();
     let mut detail = Detail::default();
     for ((a, g), waiting) in activities
         .iter()
@@ -207,8 +219,6 @@ pub fn summarize(
         } else if let Some(md) = a.mode {
             mode_counts[mode_code(Some(md)) as usize] += 1;
         }
-        gap.push(*g);
-        unanswered.push(*waiting);
         let code = match a.at {
             Some(ms) => options.zone.month_of(ms),
             None => UNDATED,
@@ -216,6 +226,9 @@ pub fn summarize(
         let p = platform_code(a.platform);
         if let Some(g) = *g {
             detail.gaps.push((p as u8, code, g));
+            g_platform.push(p);
+            g_month.push(code);
+            g_gap.push(g);
         }
         // Dated span per platform; a platform with only undated activity keeps `None`.
         let span = months_seen.entry(p).or_insert(None);
@@ -227,12 +240,17 @@ pub fn summarize(
         }
         let is_out = a.direction == Direction::Out;
         let m = mode_code(a.mode);
-        platform.push(p);
-        month.push(code);
-        out.push(is_out);
-        mode.push(m);
-        private.push(a.is_private_message());
-        counted_in.push(a.is_counted_in());
+        *facts
+            .entry(Fact {
+                platform: p,
+                month: code,
+                out: is_out,
+                mode: m,
+                private: a.is_private_message(),
+                counted_in: a.is_counted_in(),
+                unanswered: *waiting,
+            })
+            .or_default() += 1;
         let engaged = is_out && a.mode == Some(Mode::Conversation);
         if engaged || a.is_counted_in() {
             for c in &a.counterparts {
@@ -245,7 +263,6 @@ pub fn summarize(
             }
         }
     }
-    let rows_n = platform.len();
     for (mode, code, name) in MODES {
         if mode != Mode::Excluded && mode_counts[code as usize] > 0 {
             totals
@@ -253,17 +270,41 @@ pub fn summarize(
                 .insert(name.to_string(), mode_counts[code as usize]);
         }
     }
+    let facts: Vec<_> = facts.into_iter().collect();
+    let column_i32 = |name: &str, get: fn(&Fact) -> i32| {
+        Column::new(
+            name.into(),
+            facts.iter().map(|(k, _)| get(k)).collect::<Vec<i32>>(),
+        )
+    };
+    let column_bool = |name: &str, get: fn(&Fact) -> bool| {
+        Column::new(
+            name.into(),
+            facts.iter().map(|(k, _)| get(k)).collect::<Vec<bool>>(),
+        )
+    };
     let acts = DataFrame::new(
-        rows_n,
+        facts.len(),
         vec![
-            Column::new("platform".into(), platform),
-            Column::new("month".into(), month),
-            Column::new("out".into(), out),
-            Column::new("mode".into(), mode),
-            Column::new("private".into(), private),
-            Column::new("counted_in".into(), counted_in),
-            Column::new("gap".into(), gap),
-            Column::new("unanswered".into(), unanswered),
+            column_i32("platform", |k| k.platform),
+            column_i32("month", |k| k.month),
+            column_bool("out", |k| k.out),
+            column_i32("mode", |k| k.mode),
+            column_bool("private", |k| k.private),
+            column_bool("counted_in", |k| k.counted_in),
+            column_bool("unanswered", |k| k.unanswered),
+            Column::new(
+                "n".into(),
+                facts.iter().map(|(_, n)| *n).collect::<Vec<i64>>(),
+            ),
+        ],
+    )?;
+    let gaps = DataFrame::new(
+        g_gap.len(),
+        vec![
+            Column::new("platform".into(), g_platform),
+            Column::new("month".into(), g_month),
+            Column::new("gap".into(), g_gap),
         ],
     )?;
     let edges = DataFrame::new(
@@ -276,49 +317,48 @@ pub fn summarize(
         ],
     )?;
 
-    let count_mode = |name: &str, code: i32| {
-        col("out")
-            .and(col("mode").eq(lit(code)))
-            .cast(DataType::Int64)
-            .sum()
-            .alias(name)
-    };
+    // Each count is the sum of `n` over the fact rows that match.
+    let weighted =
+        |when: Expr, name: &str| (when.cast(DataType::Int64) * col("n")).sum().alias(name);
     let mut aggs: Vec<Expr> = MODES
         .iter()
         .filter(|(m, _, _)| *m != Mode::Excluded)
-        .map(|(_, code, name)| count_mode(name, *code))
+        .map(|(_, code, name)| weighted(col("out").and(col("mode").eq(lit(*code))), name))
         .collect();
-    aggs.push(
+    aggs.push(weighted(
         col("out")
             .and(col("mode").eq(lit(4i32)))
-            .and(col("private"))
-            .cast(DataType::Int64)
-            .sum()
-            .alias("conversation_private"),
-    );
-    aggs.push(
-        col("counted_in")
-            .cast(DataType::Int64)
-            .sum()
-            .alias("received"),
-    );
-    aggs.push(col("gap").median().alias("median_response_minutes"));
-    aggs.push(
-        col("unanswered")
-            .cast(DataType::Int64)
-            .sum()
-            .alias("unanswered"),
-    );
-
+            .and(col("private")),
+        "conversation_private",
+    ));
+    aggs.push(weighted(col("counted_in"), "received"));
+    aggs.push(weighted(col("unanswered"), "unanswered"));
+    let median = [col("gap").median().alias("median_response_minutes")];
+    let keys = [col("platform"), col("month")];
     let by_platform = acts
         .clone()
         .lazy()
-        .group_by([col("platform"), col("month")])
-        .agg(aggs.clone());
+        .group_by(keys.clone())
+        .agg(aggs.clone())
+        .join(
+            gaps.clone()
+                .lazy()
+                .group_by(keys.clone())
+                .agg(median.clone()),
+            keys.clone(),
+            keys.clone(),
+            JoinArgs::new(JoinType::Left),
+        );
     let by_all = acts
         .lazy()
         .group_by([col("month")])
         .agg(aggs)
+        .join(
+            gaps.lazy().group_by([col("month")]).agg(median),
+            [col("month")],
+            [col("month")],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_column(lit(-1i32).alias("platform"));
     let mut order = vec![col("platform"), col("month")];
     order.extend(
