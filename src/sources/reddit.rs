@@ -157,7 +157,10 @@ impl Importer for RedditExport {
             });
         }
         let owner = owner.map(|(o, _)| o);
-        let mut acts = Vec::new();
+        // Room for every row (at most one per ~64 bytes), so the vector is never copied while
+        // it grows.
+        let bytes: u64 = files.iter().map(|(e, _)| e.size).sum();
+        let mut acts = Vec::with_capacity((bytes / 64).min(1 << 26) as usize);
         for (kind, table) in &tables {
             match kind {
                 RedditFile::Messages => messages(table, owner.as_deref(), &mut acts, sink.diag()),
@@ -169,22 +172,20 @@ impl Importer for RedditExport {
         let mut polls = BTreeSet::new();
         for (entry, kind) in &files {
             let mut seq = 0u64;
-            let mut row_act = |t: &Table,
-                               line: u64,
-                               row: csv::StringRecord,
-                               diag: &mut Diagnostics| {
-                let a = match kind {
-                    RedditFile::Posts | RedditFile::Comments => post(*kind, t, line, &row, diag),
-                    RedditFile::PostVotes | RedditFile::CommentVotes => vote(*kind, t, &row),
-                    RedditFile::PollVotes => poll_vote(t, &row, &mut polls),
-                    _ => None,
+            let mut row_act =
+                |t: &Table, line: u64, row: &csv::StringRecord, diag: &mut Diagnostics| {
+                    let a = match kind {
+                        RedditFile::Posts | RedditFile::Comments => post(*kind, t, line, row, diag),
+                        RedditFile::PostVotes | RedditFile::CommentVotes => vote(*kind, t, row),
+                        RedditFile::PollVotes => poll_vote(t, row, &mut polls),
+                        _ => None,
+                    };
+                    if let Some(mut a) = a {
+                        a.hints.seq = seq;
+                        seq += 1;
+                        acts.push(a);
+                    }
                 };
-                if let Some(mut a) = a {
-                    a.hints.seq = seq;
-                    seq += 1;
-                    acts.push(a);
-                }
-            };
             if matches!(
                 kind,
                 RedditFile::Posts
@@ -225,7 +226,7 @@ fn for_each_row(
     archive: &Archive,
     entry: &Entry,
     diag: &mut Diagnostics,
-    mut each: impl FnMut(&Table, u64, csv::StringRecord, &mut Diagnostics),
+    mut each: impl FnMut(&Table, u64, &csv::StringRecord, &mut Diagnostics),
 ) -> Result<(), SourceError> {
     let source: Arc<str> = Arc::from(entry.name.as_str());
     archive.read(entry, |r| {
@@ -258,7 +259,7 @@ fn for_each_row(
                         continue;
                     }
                     let line = record.position().map_or(n, |p| p.line());
-                    each(&table, line, record.clone(), diag);
+                    each(&table, line, &record, diag);
                 }
                 Err(e) => {
                     if let csv::ErrorKind::Io(_) = e.kind() {
@@ -292,7 +293,7 @@ fn read_table(
         if table.columns.is_empty() {
             table.columns = t.columns.clone();
         }
-        table.rows.push((line, row));
+        table.rows.push((line, row.clone()));
     })?;
     Ok(table)
 }

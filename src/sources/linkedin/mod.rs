@@ -342,6 +342,16 @@ fn parse_file(
             .push(article_activity(&html, entry, source));
         return Ok(parsed);
     }
+    // Room for the file's rows (at most one per ~64 bytes), so that no vector is copied
+    // while it grows: the old copies would stay in memory until the allocator purges them.
+    let rows = (entry.size / 64).min(1 << 26) as usize;
+    match layout.kind {
+        FileKind::Messages { .. } => parsed.messages.reserve(rows),
+        FileKind::Messages2018 => parsed.messages_2018.reserve(rows),
+        FileKind::Invitations => parsed.invitations.reserve(rows),
+        FileKind::Connections => parsed.connections.reserve(rows),
+        _ => parsed.activities.reserve(rows),
+    }
     let seq_base = file_idx << 40;
     archive.read(entry, |r| {
         if layout.utf16 {

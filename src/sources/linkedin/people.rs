@@ -243,6 +243,14 @@ pub(super) fn assemble(
     // once: the vector grows in place (a large allocation is remapped, not copied), so no
     // second copy of every activity is ever made. Meanwhile the name book (a pass over every
     // message) is built on another core.
+    // Room for every activity at once: growing by doubling would copy most of them again,
+    // with the old and the new vector both in memory while it does.
+    sink.reserve(
+        batches.iter().map(Vec::len).sum::<usize>()
+            + invitations.len()
+            + messages.len()
+            + messages_2018.len(),
+    );
     let book = std::thread::scope(|s| {
         let book = s.spawn(|| NameBook::new(&messages, &messages_2018, &connections));
         for batch in batches {
