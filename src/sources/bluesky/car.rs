@@ -248,18 +248,32 @@ enum Step {
 
 /// Walks the MST from `root` depth-first, left to right: every record in key order. Each node is
 /// visited once (a CID seen twice is a damaged tree, not a loop to follow).
+#[cfg(test)]
 pub(crate) fn walk_mst(blocks: &HashMap<Cid, &[u8]>, root: Cid) -> (Vec<Leaf>, Vec<WalkProblem>) {
     let mut leaves = Vec::new();
+    let problems = walk_mst_each(blocks, root, |leaf| leaves.push(leaf));
+    (leaves, problems)
+}
+
+/// [`walk_mst`], handing each record to `each` as it is reached, so that a million leaves
+/// are never held at once.
+pub(crate) fn walk_mst_each(
+    blocks: &HashMap<Cid, &[u8]>,
+    root: Cid,
+    mut each: impl FnMut(Leaf),
+) -> Vec<WalkProblem> {
+    let mut last: Option<String> = None;
     let mut problems = Vec::new();
     let mut seen: HashSet<Cid> = HashSet::default();
     let mut stack = vec![Step::Node(root, 0)];
     while let Some(step) = stack.pop() {
         let (cid, depth) = match step {
             Step::Leaf(leaf) => {
-                if leaves.last().is_some_and(|l: &Leaf| l.key >= leaf.key) {
+                if last.as_ref().is_some_and(|l| *l >= leaf.key) {
                     problems.push(WalkProblem::OutOfOrder(leaf.key.clone()));
                 }
-                leaves.push(leaf);
+                last = Some(leaf.key.clone());
+                each(leaf);
                 continue;
             }
             Step::Node(cid, depth) => (cid, depth),
@@ -324,7 +338,7 @@ pub(crate) fn walk_mst(blocks: &HashMap<Cid, &[u8]>, root: Cid) -> (Vec<Leaf>, V
         }
         stack.extend(steps.into_iter().rev());
     }
-    (leaves, problems)
+    problems
 }
 
 struct Node {

@@ -223,7 +223,41 @@ fn read_repo(
             commit.data
         ));
     }
-    let (leaves, problems) = car::walk_mst(&car.blocks, commit.data);
+    let source: Arc<str> = Arc::from(name);
+    let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
+    // Room for the records at once (there are fewer records than blocks).
+    sink.reserve(car.blocks.len());
+    // Leaves are taken as the walk reaches them and their records decoded on every core, a
+    // run of leaves per call, handed back in key order with what each run found.
+    let batch = LEAVES_PER_RUN * threads.max(1) * 4;
+    let mut pending: Vec<car::Leaf> = Vec::with_capacity(batch);
+    let mut first = 0usize;
+    let mut decode = |pending: &mut Vec<car::Leaf>, sink: &mut dyn Sink| {
+        let runs: Vec<(usize, &[car::Leaf])> = pending
+            .chunks(LEAVES_PER_RUN)
+            .enumerate()
+            .map(|(k, run)| (first + k * LEAVES_PER_RUN, run))
+            .collect();
+        let done = map_in_order(&runs, threads, |&(first, run)| {
+            read_leaves(name, &source, &commit.did, &car, first, run)
+        });
+        for run in done {
+            sink.diag().merge(run.diag);
+            for (collection, n) in run.ignored {
+                *ignored.entry(collection).or_default() += n;
+            }
+            sink.extend(run.activities);
+        }
+        first += pending.len();
+        pending.clear();
+    };
+    let problems = car::walk_mst_each(&car.blocks, commit.data, |leaf| {
+        pending.push(leaf);
+        if pending.len() == batch {
+            decode(&mut pending, &mut *sink);
+        }
+    });
+    decode(&mut pending, &mut *sink);
     for p in &problems {
         let (reason, kept) = match p {
             car::WalkProblem::MissingNode(_) => ("record tree node missing", false),
@@ -235,29 +269,6 @@ fn read_repo(
             sink.diag().warn(name, None, reason, p.to_string());
         } else {
             sink.diag().skip(name, None, reason, p.to_string());
-        }
-    }
-
-    let source: Arc<str> = Arc::from(name);
-    let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
-    // Records are decoded on every core, a run of leaves per call, and handed back in key
-    // order with what each run found.
-    let runs: Vec<(usize, &[car::Leaf])> = leaves
-        .chunks(LEAVES_PER_RUN)
-        .enumerate()
-        .map(|(k, run)| (k * LEAVES_PER_RUN, run))
-        .collect();
-    sink.reserve(leaves.len());
-    for batch in runs.chunks(threads.max(1) * 4) {
-        let done = map_in_order(batch, threads, |&(first, run)| {
-            read_leaves(name, &source, &commit.did, &car, first, run)
-        });
-        for run in done {
-            sink.diag().merge(run.diag);
-            for (collection, n) in run.ignored {
-                *ignored.entry(collection).or_default() += n;
-            }
-            sink.extend(run.activities);
         }
     }
     if !ignored.is_empty() {
