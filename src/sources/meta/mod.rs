@@ -366,17 +366,14 @@ impl Ids {
     /// `prefix:<hash of parts>` for the activity that will be `acts[index]`; `finish` adds
     /// `#n` to the n-th identical record.
     pub fn id(&mut self, prefix: &str, parts: &[&str], index: usize) -> String {
-        let h = hash64(parts);
-        self.made.push((h, index));
-        // Hex by hand: `format!` is measurable at a million records.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut id = String::with_capacity(prefix.len() + 20);
-        id.push_str(prefix);
-        id.push(':');
-        for shift in (0..16).rev() {
-            id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
-        }
+        let (id, h) = content_id(prefix, parts);
+        self.record(h, index);
         id
+    }
+
+    /// Notes the hash of an id made by [`content_id`] for the activity `acts[index]`.
+    pub fn record(&mut self, hash: u64, index: usize) {
+        self.made.push((hash, index));
     }
 
     /// Numbers the repeats: the n-th activity (in push order) whose content hash another
@@ -394,6 +391,20 @@ impl Ids {
             }
         }
     }
+}
+
+/// `prefix:<hash of parts>` and the hash (no repeat number: see [`Ids`]).
+pub(crate) fn content_id(prefix: &str, parts: &[&str]) -> (String, u64) {
+    let h = hash64(parts);
+    // Hex by hand: `format!` is measurable at a million records.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(prefix.len() + 20);
+    id.push_str(prefix);
+    id.push(':');
+    for shift in (0..16).rev() {
+        id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    (id, h)
 }
 
 /// One platform's reader of its posts, comments and reactions in a Meta export (the
@@ -440,7 +451,13 @@ pub(crate) fn read(
         read(archive, &files, &owners, &mut acts, sink.diag())?;
     }
     let threads = threads::read_all(archive, &files, options.threads, sink.diag())?;
-    threads::push(threads, &mut owners, &mut acts, sink.diag());
+    threads::push(
+        threads,
+        &mut owners,
+        &mut acts,
+        options.threads,
+        sink.diag(),
+    );
     for o in owners.report() {
         sink.owner(o);
     }

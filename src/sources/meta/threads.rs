@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Deserialize;
 
-use super::{Ids, MetaFile, MetaFiles, Owners, name_key, name_person, thread_platform};
+use super::{Ids, MetaFile, MetaFiles, Owners, content_id, name_key, name_person, thread_platform};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
 use crate::model::{Activity, Confidence, Direction, Kind, Platform};
@@ -107,23 +107,37 @@ fn folder_key(entry: &Entry) -> (String, String) {
     (key, folder)
 }
 
-/// What one thread file holds, read on its own (files are read in parallel).
+/// What one thread file holds, read on its own (files are read in parallel): its rows point
+/// into its own `names`, which the merge maps onto the thread's.
 struct ThreadFile {
     participants: Vec<String>,
     thread_path: Option<String>,
-    /// Sender's name key, time, sequence, content hash.
-    rows: Vec<(String, Option<i64>, u64, u64)>,
+    names: Vec<String>,
+    rows: Vec<Row>,
     ignored: u64,
     streamed: Streamed,
+}
+
+/// The index of `key` in `names`, added if new (a thread has few names).
+fn local_index(names: &mut Vec<String>, key: String) -> u32 {
+    match names.iter().position(|n| *n == key) {
+        Some(i) => i as u32,
+        None => {
+            names.push(key);
+            (names.len() - 1) as u32
+        }
+    }
 }
 
 fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError> {
     let part = part_number(entry);
     let mut participants: Vec<String> = Vec::new();
     let mut thread_path: Option<String> = None;
-    let mut rows: Vec<(String, Option<i64>, u64, u64)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut ignored = 0u64;
-    let mut keyed: Vec<(String, String)> = Vec::new();
+    // Raw sender names seen and their index: each name is keyed once per file.
+    let mut keyed: Vec<(String, u32)> = Vec::new();
     let streamed = archive.read(entry, |r| {
         stream_items(
             r,
@@ -137,23 +151,30 @@ fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError
                     ignored += 1;
                     return;
                 }
-                // A thread has few senders: each name is keyed once per file.
                 let sender = match m.sender_name.0.as_deref() {
                     Some(raw) => match keyed.iter().find(|(r, _)| r == raw) {
-                        Some((_, key)) => key.clone(),
+                        Some((_, i)) => *i,
                         None => {
                             let key = name_key(raw);
+                            let i = if key.is_empty() {
+                                u32::MAX
+                            } else {
+                                local_index(&mut names, key)
+                            };
                             if keyed.len() < 64 {
-                                keyed.push((raw.to_string(), key.clone()));
+                                keyed.push((raw.to_string(), i));
                             }
-                            key
+                            i
                         }
                     },
-                    None => String::new(),
+                    None => u32::MAX,
                 };
-                let at = m.timestamp_ms.0.filter(|t| *t > 0);
-                let content = hash64(&[m.content.0.as_deref().unwrap_or(""), kind]);
-                rows.push((sender, at, (part << 32) | i.min(u32::MAX as u64), content));
+                rows.push(Row {
+                    sender,
+                    at: m.timestamp_ms.0.filter(|t| *t > 0),
+                    seq: (part << 32) | i.min(u32::MAX as u64),
+                    content: hash64(&[m.content.0.as_deref().unwrap_or(""), kind]),
+                });
             },
             |key, value| match key {
                 "participants" => {
@@ -181,9 +202,13 @@ fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError
             },
         )
     })?;
+    for p in &participants {
+        local_index(&mut names, p.clone());
+    }
     Ok(ThreadFile {
         participants,
         thread_path,
+        names,
         rows,
         ignored,
         streamed,
@@ -201,8 +226,11 @@ pub(crate) fn read_all(
     threads: usize,
     diag: &mut Diagnostics,
 ) -> Result<Vec<Thread>, SourceError> {
+    use std::collections::btree_map::Entry as Slot;
     let instagram = files.instagram();
-    let mut merged: BTreeMap<(Platform, String), (Thread, HashMap<String, u32>)> = BTreeMap::new();
+    // Each thread with the index of its names, made when a second part arrives.
+    type Merged = BTreeMap<(Platform, String), (Thread, Option<HashMap<String, u32>>)>;
+    let mut merged: Merged = BTreeMap::new();
     let mut ignored = 0u64;
     let entries: Vec<&Entry> = files.of_kind(MetaFile::Thread).collect();
     for chunk in entries.chunks(FILES_AT_ONCE) {
@@ -214,38 +242,49 @@ pub(crate) fn read_all(
             let platform = thread_platform(entry, instagram);
             let (folder_path, folder) = folder_key(entry);
             let key = read.thread_path.unwrap_or(folder_path);
-            let (thread, index) = merged.entry((platform, key.clone())).or_insert_with(|| {
-                (
-                    Thread {
-                        platform,
-                        key,
-                        folder: folder.clone(),
-                        participants: Vec::new(),
-                        names: Vec::new(),
-                        rows: Vec::new(),
-                        source: Arc::from(entry.name.as_str()),
-                    },
-                    HashMap::default(),
-                )
-            });
-            for p in read.participants {
-                if !thread.participants.contains(&p) {
-                    thread.participants.push(p.clone());
+            match merged.entry((platform, key)) {
+                Slot::Vacant(slot) => {
+                    let key = slot.key().1.clone();
+                    slot.insert((
+                        Thread {
+                            platform,
+                            key,
+                            folder,
+                            participants: read.participants,
+                            names: read.names,
+                            rows: read.rows,
+                            source: Arc::from(entry.name.as_str()),
+                        },
+                        None,
+                    ));
                 }
-                thread.name_index(index, p);
-            }
-            for (sender, at, seq, content) in read.rows {
-                let sender = if sender.is_empty() {
-                    u32::MAX
-                } else {
-                    thread.name_index(index, sender)
-                };
-                thread.rows.push(Row {
-                    sender,
-                    at,
-                    seq,
-                    content,
-                });
+                Slot::Occupied(slot) => {
+                    let (thread, index) = slot.into_mut();
+                    let index = index.get_or_insert_with(|| {
+                        thread
+                            .names
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| (n.clone(), i as u32))
+                            .collect()
+                    });
+                    for p in read.participants {
+                        if !thread.participants.contains(&p) {
+                            thread.participants.push(p);
+                        }
+                    }
+                    let to_thread: Vec<u32> = read
+                        .names
+                        .into_iter()
+                        .map(|n| thread.name_index(index, n))
+                        .collect();
+                    thread.rows.extend(read.rows.into_iter().map(|mut row| {
+                        if let Some(&i) = to_thread.get(row.sender as usize) {
+                            row.sender = i;
+                        }
+                        row
+                    }));
+                }
             }
         }
     }
@@ -336,6 +375,7 @@ pub(crate) fn push(
     threads: Vec<Thread>,
     owners: &mut Owners,
     acts: &mut Vec<Activity>,
+    workers: usize,
     diag: &mut Diagnostics,
 ) {
     let mut ids = Ids::with_capacity(threads.iter().map(|t| t.rows.len()).sum());
@@ -363,15 +403,55 @@ pub(crate) fn push(
             continue;
         };
         owners.decide(platform, Some(owner.clone()), how);
-        for t in mine {
-            push_thread(t, &owner, &mut ids, acts);
+        // The ids (most of the cost) are made on every core, a run of threads per call; the
+        // activities are then built in thread order.
+        let runs: Vec<&[&Thread]> = mine.chunks(1024).collect();
+        let made = map_in_order(&runs, workers, |run| {
+            run.iter()
+                .flat_map(|t| message_ids(t))
+                .collect::<Vec<(String, u64)>>()
+        });
+        for (run, made) in runs.into_iter().zip(made) {
+            let mut made = made.into_iter();
+            for t in run {
+                push_thread(t, &owner, &mut made, &mut ids, acts);
+            }
         }
     }
     ids.finish(acts);
 }
 
-fn push_thread(t: &Thread, owner: &str, ids: &mut Ids, acts: &mut Vec<Activity>) {
+/// The content id and its hash of every message of `t`, in row order.
+fn message_ids(t: &Thread) -> Vec<(String, u64)> {
     use std::fmt::Write as _;
+    let prefix = match t.platform {
+        Platform::Instagram => "ig-dm",
+        _ => "fb-dm",
+    };
+    let (mut at, mut content) = (String::new(), String::new());
+    t.rows
+        .iter()
+        .map(|row| {
+            let sender = t.names.get(row.sender as usize).map(String::as_str);
+            at.clear();
+            if let Some(ms) = row.at {
+                let _ = write!(at, "{ms}");
+            }
+            content.clear();
+            let _ = write!(content, "{:016x}", row.content);
+            content_id(prefix, &[&t.key, sender.unwrap_or(""), &at, &content])
+        })
+        .collect()
+}
+
+/// Pushes the messages of `t`, taking their ids from `made` (see [`message_ids`]).
+fn push_thread(
+    t: &Thread,
+    owner: &str,
+    made: &mut impl Iterator<Item = (String, u64)>,
+    ids: &mut Ids,
+    acts: &mut Vec<Activity>,
+) {
     let mut people: Vec<&str> = t.participants.iter().map(String::as_str).collect();
     if !people.contains(&owner) {
         people.push(owner);
@@ -389,25 +469,13 @@ fn push_thread(t: &Thread, owner: &str, ids: &mut Ids, acts: &mut Vec<Activity>)
         .map(|p| person(p))
         .collect();
     let conversation: Arc<str> = Arc::from(format!("{}:{}", t.platform, t.key));
-    let prefix = match t.platform {
-        Platform::Instagram => "ig-dm",
-        _ => "fb-dm",
-    };
-    let (mut at, mut content) = (String::new(), String::new());
     for row in &t.rows {
+        let Some((id, hash)) = made.next() else {
+            return;
+        };
         let sender = t.names.get(row.sender as usize).map(String::as_str);
         let out = sender == Some(owner);
-        at.clear();
-        if let Some(ms) = row.at {
-            let _ = write!(at, "{ms}");
-        }
-        content.clear();
-        let _ = write!(content, "{:016x}", row.content);
-        let id = ids.id(
-            prefix,
-            &[&t.key, sender.unwrap_or(""), &at, &content],
-            acts.len(),
-        );
+        ids.record(hash, acts.len());
         let mut a = Activity::new(
             t.platform,
             id,
