@@ -447,10 +447,23 @@ pub(crate) fn read(
     // copied again and again while it grows.
     let bytes: u64 = files.files.iter().map(|(e, _)| e.size).sum();
     let mut acts: Vec<Activity> = Vec::with_capacity((bytes / 96).min(1 << 26) as usize);
-    for read in readers {
-        read(archive, &files, &owners, &mut acts, sink.diag())?;
-    }
-    let threads = threads::read_all(archive, &files, options.threads, sink.diag())?;
+    // The DM threads (thousands of small files) are read while the posts, comments and
+    // reactions (a few large ones) are: each leaves the other's idle moments to it.
+    let (content, threads) = std::thread::scope(|s| {
+        let threads = s.spawn(|| {
+            let mut diag = crate::diag::Diagnostics::default();
+            let threads = threads::read_all(archive, &files, options.threads, &mut diag);
+            (threads, diag)
+        });
+        let content = readers
+            .iter()
+            .try_for_each(|read| read(archive, &files, &owners, &mut acts, sink.diag()));
+        (content, threads.join())
+    });
+    content?;
+    let (threads, diag) = threads.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    sink.diag().merge(diag);
+    let threads = threads?;
     threads::push(
         threads,
         &mut owners,
