@@ -124,6 +124,8 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
     out.write_all(b"platform,id,at,direction,kind,mode,counterparts,confidence,source\n")
         .map_err(err)?;
     let mut line: Vec<u8> = Vec::with_capacity(512);
+    let mut last_source: Option<std::sync::Arc<str>> = None;
+    let mut source_field: Vec<u8> = Vec::new();
     for a in activities {
         line.clear();
         push_field(&mut line, a.platform.as_str().as_bytes());
@@ -154,10 +156,7 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
         line.push(b',');
         line.extend_from_slice(a.mode.map(|m| m.as_str()).unwrap_or("").as_bytes());
         line.push(b',');
-        let plain = a
-            .counterparts
-            .iter()
-            .all(|c| !c.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')));
+        let plain = a.counterparts.iter().all(|c| !needs_quotes(c.as_bytes()));
         if plain {
             for (i, c) in a.counterparts.iter().enumerate() {
                 if i > 0 {
@@ -172,19 +171,30 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
         line.push(b',');
         line.extend_from_slice(a.confidence.as_str().as_bytes());
         line.push(b',');
-        push_field(&mut line, a.source.as_bytes());
+        // Thousands of rows share one source: its field is made once per run of them.
+        if !last_source
+            .as_ref()
+            .is_some_and(|s| std::sync::Arc::ptr_eq(s, &a.source))
+        {
+            source_field.clear();
+            push_field(&mut source_field, a.source.as_bytes());
+            last_source = Some(a.source.clone());
+        }
+        line.extend_from_slice(&source_field);
         line.push(b'\n');
         out.write_all(&line).map_err(err)?;
     }
     Ok(out)
 }
 
+/// True when a CSV field must be quoted: it holds `,`, `"`, CR or LF.
+fn needs_quotes(field: &[u8]) -> bool {
+    memchr::memchr3(b',', b'"', b'\n', field).is_some() || memchr::memchr(b'\r', field).is_some()
+}
+
 /// Appends a CSV field, quoted (with doubled quotes) only when it holds `,`, `"`, CR or LF.
 fn push_field(line: &mut Vec<u8>, field: &[u8]) {
-    if field
-        .iter()
-        .any(|&b| b == b',' || b == b'"' || b == b'\n' || b == b'\r')
-    {
+    if needs_quotes(field) {
         line.push(b'"');
         for &b in field {
             if b == b'"' {
