@@ -169,25 +169,33 @@ pub struct Threads {
 pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
     let mut gaps = vec![None; activities.len()];
     let mut unanswered = vec![false; activities.len()];
-    let mut by_conversation: FxHashMap<(Platform, &str), Vec<usize>> = FxHashMap::default();
-    // The largest participants value among a conversation's messages (`None`: unknown).
-    let mut size: FxHashMap<(Platform, &str), u32> = FxHashMap::default();
+    let mut numbers = Numbering::default();
+    // Per conversation number: its platform, its members, and the largest participants value
+    // among its messages (`None`: unknown).
+    let mut by_conversation: Vec<(Platform, Vec<usize>)> = Vec::new();
+    let mut size: Vec<Option<u32>> = Vec::new();
     for (i, a) in activities.iter().enumerate() {
         if a.kind != Kind::Message {
             continue;
         }
         let Some(c) = &a.conversation else { continue };
+        let n = numbers.number(a.platform, c) as usize;
+        if n == by_conversation.len() {
+            by_conversation.push((a.platform, Vec::new()));
+            size.push(None);
+        }
         if let Some(p) = a.participants {
-            let s = size.entry((a.platform, c)).or_insert(0);
-            *s = (*s).max(p);
+            size[n] = Some(size[n].unwrap_or(0).max(p));
         }
         if a.at.is_none() || a.hints.excluded == Some(Exclusion::Draft) {
             continue;
         }
-        by_conversation.entry((a.platform, c)).or_default().push(i);
+        by_conversation[n].1.push(i);
     }
-    for (key, mut members) in by_conversation {
-        let platform = key.0;
+    for (n, (platform, mut members)) in by_conversation.into_iter().enumerate() {
+        if members.is_empty() {
+            continue;
+        }
         members.sort_by(|&x, &y| message_order(platform, &activities[x], &activities[y]));
         for w in members.windows(2) {
             let (prev, cur) = (&activities[w[0]], &activities[w[1]]);
@@ -199,7 +207,7 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
                 gaps[w[1]] = Some(t1 - t0);
             }
         }
-        let private = size.get(&key).is_none_or(|&p| p <= group_max);
+        let private = size[n].is_none_or(|p| p <= group_max);
         let last = members
             .iter()
             .rev()
@@ -212,6 +220,29 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
         }
     }
     Threads { gaps, unanswered }
+}
+
+/// Numbers the shared ids of activities (people, conversations) per platform, in the order
+/// first seen. Importers share one `Arc` per id, so an id is looked up by its address and only
+/// a new address by its text: a million lookups hash a pointer, not a URL.
+#[derive(Debug, Default)]
+pub struct Numbering<'a> {
+    by_address: FxHashMap<(Platform, usize), u32>,
+    by_text: FxHashMap<(Platform, &'a str), u32>,
+}
+
+impl<'a> Numbering<'a> {
+    /// The number of `id` on `platform` (a new one for an id not seen before).
+    pub fn number(&mut self, platform: Platform, id: &'a Arc<str>) -> u32 {
+        let address = Arc::as_ptr(id) as *const u8 as usize;
+        if let Some(&n) = self.by_address.get(&(platform, address)) {
+            return n;
+        }
+        let next = self.by_text.len() as u32;
+        let n = *self.by_text.entry((platform, &**id)).or_insert(next);
+        self.by_address.insert((platform, address), n);
+        n
+    }
 }
 
 /// The order of two messages of one conversation: by time; ties as the export's order says
@@ -259,6 +290,20 @@ pub fn mark_heuristics(activities: &mut [Activity]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbering_counts_text_not_addresses() {
+        let a: Arc<str> = Arc::from("https://www.linkedin.com/in/kim");
+        let same_text: Arc<str> = Arc::from("https://www.linkedin.com/in/kim");
+        let other: Arc<str> = Arc::from("https://www.linkedin.com/in/lee");
+        let mut n = Numbering::default();
+        assert_eq!(n.number(Platform::LinkedIn, &a), 0);
+        assert_eq!(n.number(Platform::LinkedIn, &other), 1);
+        assert_eq!(n.number(Platform::LinkedIn, &same_text), 0);
+        assert_eq!(n.number(Platform::LinkedIn, &a), 0);
+        // Ids are kept per platform.
+        assert_eq!(n.number(Platform::X, &a), 2);
+    }
     use crate::model::Hints;
 
     fn act(id: &str, kind: Kind, dir: Direction) -> Activity {

@@ -191,7 +191,7 @@ pub fn summarize(
     let mut e_person: Vec<u32> = Vec::new();
     let mut e_engaged = Vec::new();
     // Person ids are interned per platform (ids are kept per platform, §4).
-    let mut people: rustc_hash::FxHashMap<(Platform, &str), u32> = Default::default();
+    let mut people = crate::classify::Numbering::default();
     let mut months_seen: BTreeMap<i32, Option<(MonthCode, MonthCode)>> = BTreeMap::new();
     let mut totals = Totals::default();
     let mut mode_counts = [0u64; 8];
@@ -254,8 +254,7 @@ pub fn summarize(
         let engaged = is_out && a.mode == Some(Mode::Conversation);
         if engaged || a.is_counted_in() {
             for c in &a.counterparts {
-                let next = people.len() as u32;
-                let id = *people.entry((a.platform, c)).or_insert(next);
+                let id = people.number(a.platform, c);
                 e_platform.push(p);
                 e_month.push(code);
                 e_person.push(id);
