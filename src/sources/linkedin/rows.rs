@@ -378,24 +378,24 @@ impl Handler {
         }
         let at = self.date(date, row.line(), false, &mut out.diag);
         let truthy = |v: &str| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "yes" | "true" | "1" | "y"
-            )
+            let v = v.trim();
+            ["yes", "true", "1", "y"]
+                .iter()
+                .any(|t| v.eq_ignore_ascii_case(t))
         };
         let draft = truthy(&row.cell("ismessagedraft")) || truthy(&row.cell("isconversationdraft"));
         let from_text = row.cell("from");
         let from_cell = from_text.trim();
         let from = self.name_key(from_cell);
-        let to = row.cell("to").trim().to_string();
         let recipient_urls: Vec<Arc<str>> = row
             .cell("recipientprofileurls")
             .split([',', ';'])
             .filter_map(|u| self.intern_url(u))
             .collect();
         let sender_url = self.intern_url(&row.cell("senderprofileurl"));
+        // Names are kept only when there is no recipient URL (names are then all we have).
         let to = if recipient_urls.is_empty() {
-            to
+            row.cell("to").trim().to_string()
         } else {
             String::new()
         };
