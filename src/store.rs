@@ -442,6 +442,20 @@ impl AccountStore {
         Ok(out)
     }
 
+    /// The stored pages of `endpoint` parsed as JSON, in page order; a page that is not JSON is
+    /// left out (the raw bytes stay in the store).
+    pub fn json_pages(
+        &self,
+        state: &AccountState,
+        endpoint: &str,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        Ok(self
+            .pages(state, endpoint)?
+            .iter()
+            .filter_map(|p| serde_json::from_slice(p).ok())
+            .collect())
+    }
+
     fn table_path(&self) -> PathBuf {
         self.dir.join("activities.parquet")
     }

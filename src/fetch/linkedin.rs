@@ -575,11 +575,7 @@ pub fn normalize(store: &AccountStore, state: &AccountState) -> Result<Normalize
     let mut profile = None;
     let mut pages_of: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     for d in &DOMAINS {
-        let pages: Vec<Value> = store
-            .pages(state, d.endpoint)?
-            .iter()
-            .filter_map(|p| serde_json::from_slice::<Value>(p).ok())
-            .collect();
+        let pages: Vec<Value> = store.json_pages(state, d.endpoint)?;
         if d.rows.is_none() && profile.is_none() {
             profile = pages.iter().find_map(profile_owner);
         }

@@ -630,9 +630,8 @@ impl Pages {
             mentions: items(&store.pages(state, MENTIONS)?),
             favourites: items(&store.pages(state, FAVOURITES)?),
             accounts: store
-                .pages(state, ACCOUNTS)?
-                .iter()
-                .filter_map(|p| serde_json::from_slice::<Value>(p).ok())
+                .json_pages(state, ACCOUNTS)?
+                .into_iter()
                 .filter(|v| v.is_object())
                 .collect(),
         })

@@ -255,3 +255,11 @@ impl Walk<'_> {
         Ok(())
     }
 }
+
+/// The items of pages shaped `{"data": [...]}` (X API v2 and the Threads Graph API), in order.
+pub(super) fn data_items(pages: &[Value]) -> impl Iterator<Item = &Value> {
+    pages
+        .iter()
+        .filter_map(|p| p.get("data").and_then(|d| d.as_array()))
+        .flatten()
+}

@@ -343,13 +343,7 @@ pub struct Pages {
 }
 
 fn pages_of(store: &AccountStore, state: &AccountState) -> Result<Pages, FetchError> {
-    let read = |e: &str| -> Result<Vec<Value>, FetchError> {
-        Ok(store
-            .pages(state, e)?
-            .iter()
-            .filter_map(|p| serde_json::from_slice(p).ok())
-            .collect())
-    };
+    let read = |e: &str| store.json_pages(state, e);
     Ok(Pages {
         listings: [read(SUBMITTED)?, read(COMMENTS)?, read(INBOX)?, read(SENT)?],
     })

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::auth::{CodeFlow, Credentials, Loopback, code_flow};
-use super::pages::{Forward, Listing, PageFacts, Walk};
+use super::pages::{Forward, Listing, PageFacts, Walk, data_items};
 use super::{
     Context, FetchFuture, FetchOptions, Fetcher, Http, LoginArgs, Progress, Response, join,
 };
@@ -416,7 +416,7 @@ async fn lookup_parents(
     let mut wanted: Vec<String> = {
         let own: HashSet<&str> = own_ids(pages).collect();
         let known = parent_authors(pages);
-        items(&pages.replies)
+        data_items(&pages.replies)
             .filter_map(replied_to)
             .filter(|p| !own.contains(p) && !known.contains_key(*p))
             .map(String::from)
@@ -460,13 +460,7 @@ pub struct Pages {
 }
 
 fn pages_of(store: &AccountStore, state: &AccountState) -> Result<Pages, FetchError> {
-    let read = |e: &str| -> Result<Vec<Value>, FetchError> {
-        Ok(store
-            .pages(state, e)?
-            .iter()
-            .filter_map(|p| serde_json::from_slice(p).ok())
-            .collect())
-    };
+    let read = |e: &str| store.json_pages(state, e);
     Ok(Pages {
         threads: read(THREADS)?,
         replies: read(REPLIES)?,
@@ -474,16 +468,9 @@ fn pages_of(store: &AccountStore, state: &AccountState) -> Result<Pages, FetchEr
     })
 }
 
-fn items(pages: &[Value]) -> impl Iterator<Item = &Value> {
-    pages
-        .iter()
-        .filter_map(|p| p.get("data").and_then(|d| d.as_array()))
-        .flatten()
-}
-
 fn own_ids(pages: &Pages) -> impl Iterator<Item = &str> {
-    items(&pages.threads)
-        .chain(items(&pages.replies))
+    data_items(&pages.threads)
+        .chain(data_items(&pages.replies))
         .filter_map(|v| v.get("id").and_then(|i| i.as_str()))
 }
 
@@ -524,7 +511,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
         .zip(&sources)
         .enumerate()
     {
-        for (i, v) in items(list).enumerate() {
+        for (i, v) in data_items(list).enumerate() {
             let Some(id) = v.get("id").and_then(|i| i.as_str()) else {
                 continue;
             };

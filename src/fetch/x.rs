@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::auth::{CodeFlow, Credentials, Loopback, code_flow, refresh_login};
-use super::pages::{Forward, Listing, PageFacts, Walk};
+use super::pages::{Forward, Listing, PageFacts, Walk, data_items};
 use super::{
     Context, FetchFuture, FetchOptions, Fetcher, Http, LoginArgs, Progress, Response, join,
     parse_time,
@@ -355,25 +355,12 @@ pub struct Pages {
 }
 
 fn pages_of(store: &AccountStore, state: &AccountState) -> Result<Pages, FetchError> {
-    let read = |e: &str| -> Result<Vec<Value>, FetchError> {
-        Ok(store
-            .pages(state, e)?
-            .iter()
-            .filter_map(|p| serde_json::from_slice(p).ok())
-            .collect())
-    };
+    let read = |e: &str| store.json_pages(state, e);
     Ok(Pages {
         tweets: read(TWEETS)?,
         mentions: read(MENTIONS)?,
         dm_events: read(DM_EVENTS)?,
     })
-}
-
-fn items(pages: &[Value]) -> impl Iterator<Item = &Value> {
-    pages
-        .iter()
-        .filter_map(|p| p.get("data").and_then(|d| d.as_array()))
-        .flatten()
 }
 
 fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
@@ -422,7 +409,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
     let mut seen = std::collections::HashSet::new();
     let mut sink = Collected::default();
     let tweets_source: std::sync::Arc<str> = std::sync::Arc::from("x API: users/:id/tweets");
-    for (i, t) in items(&pages.tweets).enumerate() {
+    for (i, t) in data_items(&pages.tweets).enumerate() {
         let Some(f) = facts(t) else { continue };
         if !seen.insert(f.id.to_string()) {
             continue;
@@ -436,7 +423,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
         ));
     }
     let mentions_source: std::sync::Arc<str> = std::sync::Arc::from("x API: users/:id/mentions");
-    for t in items(&pages.mentions) {
+    for t in data_items(&pages.mentions) {
         let (Some(id), Some(author)) = (str_of(t, "id"), str_of(t, "author_id")) else {
             continue;
         };
@@ -460,7 +447,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
     }
     let mut dms = DmStore::default();
     let dm_source: std::sync::Arc<str> = std::sync::Arc::from("x API: dm_events");
-    for (seq, e) in items(&pages.dm_events).enumerate() {
+    for (seq, e) in data_items(&pages.dm_events).enumerate() {
         let Some(conv) = str_of(e, "dm_conversation_id") else {
             continue;
         };
