@@ -84,7 +84,8 @@ pub struct LoginArgs {
         long,
         value_name = "PASSWORD",
         env = "RAPPORT_BLUESKY_APP_PASSWORD",
-        hide_env_values = true
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
     pub app_password: Option<String>,
     /// An access token obtained elsewhere instead of the browser login (Mastodon: a personal
@@ -92,7 +93,8 @@ pub struct LoginArgs {
     /// user-context bearer token; Reddit: an OAuth access token; Threads: a long-lived token
     /// from your app's dashboard); `-` reads it from standard input, so it never shows in `ps`.
     /// Also RAPPORT_<PLATFORM>_TOKEN.
-    #[arg(long, value_name = "TOKEN")]
+    // A token may begin with `-` (it is random text): it is taken as the value, not a flag.
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
     /// Name of this login in the store (`rapport analyze --account PLATFORM:NAME`); default:
     /// the account's own name (LinkedIn: `me`).
@@ -247,4 +249,30 @@ pub struct CompareArgs {
     /// Compare against the same period a year earlier (2025-Q1 for 2026-Q1).
     #[arg(long)]
     pub yoy: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_beginning_with_a_hyphen_is_a_value_not_a_flag() {
+        let cli = Cli::try_parse_from([
+            "rapport",
+            "login",
+            "mastodon",
+            "--instance",
+            "https://example.social",
+            "--token",
+            "-7abcDEF",
+        ]);
+        let Ok(Cli {
+            command: Command::Login(args),
+            ..
+        }) = cli
+        else {
+            panic!("--token -7abcDEF was not read as a token: {:?}", cli.err());
+        };
+        assert_eq!(args.token.as_deref(), Some("-7abcDEF"));
+    }
 }
