@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordu64;
 use plotters::style::IntoFont as _;
 
 use plotters::prelude::*;
@@ -156,6 +157,43 @@ impl ValueFormatter<f64> for SlotAxis {
     }
 }
 
+/// The frame of a count chart: the month slots `x` on the x axis, counts `0..y_max` on the y
+/// axis (`y_labels` of them labelled, else plotters' default), the grid and both axis titles
+/// drawn. The bar charts (people, unanswered) and the empty chart share it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn count_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    t: &Theme,
+    x: SlotAxis,
+    y_area: i32,
+    y_max: u64,
+    y_labels: Option<usize>,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<ChartContext<'a, BitMapBackend<'b>, Cartesian2d<SlotAxis, RangedCoordu64>>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(t.pad)
+        .margin_right(t.right_margin)
+        .margin_top(t.pad)
+        .x_label_area_size(t.x_axis_height())
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(x, 0u64..y_max)
+        .map_err(de)?;
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .label_style((FAMILY, t.label).into_font().color(&TEXT))
+        .axis_desc_style((FAMILY, t.desc).into_font().color(&TEXT))
+        .x_desc(x_desc)
+        .y_desc(y_desc);
+    if let Some(n) = y_labels {
+        mesh.y_labels(n);
+    }
+    mesh.draw().map_err(de)?;
+    Ok(chart)
+}
+
 /// Axes without data and a "no dated activity" note.
 pub(super) fn empty_chart(area: &Area<'_>, t: &Theme, y_desc: &str) -> Result<(), String> {
     let y_area = t.y_axis_width(area, "1")?;
@@ -163,25 +201,7 @@ pub(super) fn empty_chart(area: &Area<'_>, t: &Theme, y_desc: &str) -> Result<()
         labels: Vec::new(),
         ticks: Vec::new(),
     };
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(t.pad)
-        .margin_right(t.right_margin)
-        .margin_top(t.pad)
-        .x_label_area_size(t.x_axis_height())
-        .y_label_area_size(y_area)
-        .build_cartesian_2d(x, 0u64..1u64)
-        .map_err(de)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .label_style((FAMILY, t.label).into_font().color(&TEXT))
-        .axis_desc_style((FAMILY, t.desc).into_font().color(&TEXT))
-        .x_desc("month")
-        .y_desc(y_desc)
-        .draw()
-        .map_err(de)?;
+    let chart = count_chart(area, t, x, y_area, 1, None, "month", y_desc)?;
     note(
         chart.plotting_area().strip_coord_spec(),
         t,

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::ChartOptions;
-use super::axis::{Months, empty_chart};
+use super::axis::{Months, count_chart, empty_chart};
 use super::frame::*;
 use crate::analysis::Summary;
 
@@ -91,26 +91,16 @@ pub fn draw(data: &Data, o: &ChartOptions) -> Result<Vec<u8>, String> {
         let y_area = t.y_axis_width(&area, &y_max.to_string())?;
         let x = months.axis(&area, t, y_area)?;
         let slot = slot_px(&area, y_area, months.len());
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(t.pad)
-            .margin_right(t.right_margin)
-            .margin_top(t.pad)
-            .x_label_area_size(t.x_axis_height())
-            .y_label_area_size(y_area)
-            .build_cartesian_2d(x, 0u64..y_max)
-            .map_err(de)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .y_labels(8)
-            .label_style((FAMILY, t.label).into_font().color(&TEXT))
-            .axis_desc_style((FAMILY, t.desc).into_font().color(&TEXT))
-            .x_desc("month of the last message")
-            .y_desc("conversations")
-            .draw()
-            .map_err(de)?;
+        let mut chart = count_chart(
+            &area,
+            t,
+            x,
+            y_area,
+            y_max,
+            Some(8),
+            "month of the last message",
+            "conversations",
+        )?;
         let m = bar_margin(slot, 1);
         let mut bars = Vec::new();
         for i in 0..months.len() {
