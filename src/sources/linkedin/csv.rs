@@ -79,10 +79,14 @@ pub(super) fn skip_lines(r: &mut impl BufRead, n: usize) -> io::Result<(u64, boo
     Ok((n as u64, buf.ends_with(b"\r\n")))
 }
 
+/// Files of at least this many inflated bytes have their rows handled on a second core.
+const PIPELINE_BYTES: u64 = 4 << 20;
+
+/// Reads the records of a file of `bytes` inflated bytes (after its header) into `out`.
 pub(super) fn parse_records(
     reader: impl BufRead,
     (lines_before, crlf): (u64, bool),
-    layout: &Layout,
+    (layout, bytes): (&Layout, u64),
     source: &Arc<str>,
     seq_base: u64,
     out: &mut Parsed,
@@ -91,7 +95,15 @@ pub(super) fn parse_records(
     let read = if layout.kind == FileKind::Comments && comments_in_standard_order(layout) {
         parse_comments(reader, lines_before, &mut handler, out)
     } else {
-        parse_csv(reader, (lines_before, crlf), layout, &mut handler, out)
+        let pipelined = bytes >= PIPELINE_BYTES;
+        parse_csv(
+            reader,
+            (lines_before, crlf),
+            layout,
+            pipelined,
+            &mut handler,
+            out,
+        )
     };
     handler.finish(out);
     read
@@ -101,10 +113,10 @@ fn parse_csv(
     reader: impl BufRead,
     (lines_before, crlf): (u64, bool),
     layout: &Layout,
+    pipelined: bool,
     handler: &mut Handler,
     out: &mut Parsed,
 ) -> io::Result<()> {
-    let source = &handler.source.clone();
     let columns = layout_columns(layout);
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -117,62 +129,172 @@ fn parse_csv(
             _ => None,
         })
         .from_reader(reader);
-    let mut record = csv::ByteRecord::new();
+    if !pipelined {
+        return split_records(&mut csv, (lines_before, crlf), |batch| {
+            handle_batch(&batch, &columns, handler, out);
+            Some(batch)
+        });
+    }
+    // A large file: inflating and splitting records runs here, and the rows are handled on
+    // another core, in batches and in file order, so the handler (ids, repeats, line
+    // numbers) sees exactly what a single pass would.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+    std::thread::scope(|s| {
+        let worker = s.spawn(|| {
+            for batch in full_rx {
+                handle_batch(&batch, &columns, handler, out);
+                // The reader may have stopped; then the batch is simply dropped.
+                let _ = empty_tx.send(batch);
+            }
+        });
+        let read = split_records(&mut csv, (lines_before, crlf), |batch| {
+            // An error means the handler stopped (it panicked): its join reports it.
+            full_tx.send(batch).ok()?;
+            Some(empty_rx.try_recv().unwrap_or_default())
+        });
+        drop(full_tx);
+        match worker.join() {
+            Ok(()) => read,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Records of a file on their way to the handler (`parse_csv`): the records (buffers reused
+/// from batch to batch) and, in file order, what each read gave.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    items: Vec<Item>,
+}
+
+enum Item {
+    /// The next record of `records`, at this line.
+    Row(u64),
+    /// A record the CSV reader could not read (its line, the reader's message).
+    Unreadable(Option<u64>, String),
+}
+
+/// Records per batch: large enough that handing them over costs nothing, small enough that
+/// the two cores start together.
+const BATCH_RECORDS: usize = 1024;
+
+/// Reads every record into batches and hands each full batch to `emit`, which gives back a
+/// batch to fill next (`None` stops the reading).
+fn split_records<R: io::Read>(
+    csv: &mut csv::Reader<R>,
+    (lines_before, crlf): (u64, bool),
+    mut emit: impl FnMut(Batch) -> Option<Batch>,
+) -> io::Result<()> {
+    let mut batch = Batch::default();
+    let mut used = 0usize;
     let mut first_seen = false;
     loop {
-        match csv.read_byte_record(&mut record) {
+        if used == batch.records.len() {
+            batch.records.push(csv::ByteRecord::new());
+        }
+        match csv.read_byte_record(&mut batch.records[used]) {
             Ok(false) => break,
             Ok(true) => {
                 // With CRLF endings the csv crate counts a record's `\n` only when it starts
                 // reading the next record, so every record after the first is one line short.
+                let record = &batch.records[used];
                 let mut line = lines_before + record.position().map(|p| p.line()).unwrap_or(0);
                 if crlf && first_seen {
                     line += 1;
                 }
                 first_seen = true;
-                if record
-                    .iter()
-                    .all(|c| c.iter().all(|b| b.is_ascii_whitespace()))
-                {
-                    continue; // blank rows appear inside real exports
-                }
-                // Invalid UTF-8 in a cell: repair lossily rather than lose the row.
-                if std::str::from_utf8(record.as_slice()).is_err() {
-                    let fixed: Vec<String> = record
-                        .iter()
-                        .map(|c| String::from_utf8_lossy(c).into_owned())
-                        .collect();
-                    let fixed_record = csv::ByteRecord::from(fixed);
-                    handler.row(
-                        &CsvRow {
-                            line,
-                            record: &fixed_record,
-                            columns: &columns,
-                        },
-                        out,
-                    );
-                } else {
-                    handler.row(
-                        &CsvRow {
-                            line,
-                            record: &record,
-                            columns: &columns,
-                        },
-                        out,
-                    );
-                }
+                used += 1;
+                batch.items.push(Item::Row(line));
             }
             Err(e) => {
-                let line = e.position().map(|p| lines_before + p.line());
                 if let csv::ErrorKind::Io(_) = e.kind() {
                     return Err(io::Error::other(e.to_string()));
                 }
+                let line = e.position().map(|p| lines_before + p.line());
+                batch.items.push(Item::Unreadable(line, e.to_string()));
+            }
+        }
+        if batch.items.len() >= BATCH_RECORDS {
+            batch.records.truncate(used);
+            let Some(mut next) = emit(batch) else {
+                return Ok(());
+            };
+            next.items.clear();
+            batch = next;
+            used = 0;
+        }
+    }
+    batch.records.truncate(used);
+    if !batch.items.is_empty() {
+        emit(batch);
+    }
+    Ok(())
+}
+
+/// Hands a batch's rows and unreadable records to the handler, in file order.
+fn handle_batch(
+    batch: &Batch,
+    columns: &HashMap<&'static str, usize>,
+    handler: &mut Handler,
+    out: &mut Parsed,
+) {
+    let mut records = batch.records.iter();
+    for item in &batch.items {
+        match item {
+            Item::Row(line) => {
+                if let Some(record) = records.next() {
+                    handle_record(*line, record, columns, handler, out);
+                }
+            }
+            Item::Unreadable(line, why) => {
                 out.diag
-                    .skip(source, line, "unreadable CSV record", e.to_string());
+                    .skip(&handler.source, *line, "unreadable CSV record", why.clone())
             }
         }
     }
-    Ok(())
+}
+
+/// One record to the handler: blank rows dropped, invalid UTF-8 repaired.
+fn handle_record(
+    line: u64,
+    record: &csv::ByteRecord,
+    columns: &HashMap<&'static str, usize>,
+    handler: &mut Handler,
+    out: &mut Parsed,
+) {
+    if record
+        .iter()
+        .all(|c| c.iter().all(|b| b.is_ascii_whitespace()))
+    {
+        return; // blank rows appear inside real exports
+    }
+    // Invalid UTF-8 in a cell: repair lossily rather than lose the row.
+    if std::str::from_utf8(record.as_slice()).is_err() {
+        let fixed: Vec<String> = record
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        let fixed_record = csv::ByteRecord::from(fixed);
+        handler.row(
+            &CsvRow {
+                line,
+                record: &fixed_record,
+                columns,
+            },
+            out,
+        );
+    } else {
+        handler.row(
+            &CsvRow {
+                line,
+                record,
+                columns,
+            },
+            out,
+        );
+    }
 }
 
 pub(super) fn comments_in_standard_order(layout: &Layout) -> bool {

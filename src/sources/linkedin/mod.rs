@@ -361,11 +361,12 @@ fn parse_file(
             let text = decode(&buf).into_owned();
             let mut reader = BufReader::new(text.as_bytes());
             let skipped = skip_lines(&mut reader, layout.header_line + 1)?;
-            parse_records(reader, skipped, layout, &source, seq_base, &mut parsed)
+            parse_records(reader, skipped, (layout, 0), &source, seq_base, &mut parsed)
         } else {
             let mut reader = BufReader::with_capacity(256 * 1024, r);
             let skipped = skip_lines(&mut reader, layout.header_line + 1)?;
-            parse_records(reader, skipped, layout, &source, seq_base, &mut parsed)
+            let file = (layout, entry.size);
+            parse_records(reader, skipped, file, &source, seq_base, &mut parsed)
         }
     })?;
     Ok(parsed)

@@ -426,3 +426,54 @@ fn identical_rows_stay_distinct_acts_numbered_in_file_order() {
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[1], format!("{}#2", messages[0]));
 }
+
+#[test]
+fn large_file_handled_on_a_second_core_gives_what_one_pass_gives() {
+    // More rows than one batch, CRLF endings, blank rows, a bad date and invalid UTF-8: the
+    // rows, their order, ids, repeats, line numbers and problems must not depend on whether
+    // the rows were handled on the reading thread or on another one.
+    let mut file: Vec<u8> = MSG_HEADER.replace('\n', "\r\n").into_bytes();
+    for i in 0..3000 {
+        let date = if i == 1500 {
+            "someday".to_string()
+        } else {
+            format!("2024-01-{:02} 10:00:00 UTC", 1 + i % 28)
+        };
+        let line = format!(
+            "c{},,Kim,https://www.linkedin.com/in/kim{},Me,https://www.linkedin.com/in/me,{date},,text {},INBOX,,No,No\r\n",
+            i % 40,
+            i % 7,
+            i % 100
+        );
+        file.extend_from_slice(line.as_bytes());
+        if i % 997 == 0 {
+            file.extend_from_slice(b",,,,,,,,,,,,\r\n");
+        }
+        if i == 2100 {
+            file.extend_from_slice(b"c1,,K\xffm,,Me,,2024-02-01 10:00:00 UTC,,x,INBOX,,No,No\r\n");
+        }
+    }
+    let layout = Layout {
+        kind: FileKind::Messages { guide: false },
+        header_line: 0,
+        delimiter: b',',
+        columns: cols(MSG_HEADER.trim_end()),
+        utf16: false,
+    };
+    let source: Arc<str> = Arc::from("messages.csv");
+    let parse = |bytes: u64| {
+        let mut reader = std::io::BufReader::new(&file[..]);
+        let skipped = skip_lines(&mut reader, 1).expect("in memory");
+        let mut parsed = Parsed::default();
+        parse_records(reader, skipped, (&layout, bytes), &source, 0, &mut parsed)
+            .expect("in memory");
+        parsed
+    };
+    let one = parse(0);
+    let two = parse(u64::MAX);
+    assert_eq!(one.messages.len(), 3001);
+    assert_eq!(format!("{:?}", one.messages), format!("{:?}", two.messages));
+    let problems = one.diag.problems();
+    assert!(!problems.is_empty());
+    assert_eq!(problems, two.diag.problems());
+}
