@@ -74,7 +74,7 @@ fn decide(i: usize, chains: &mut Chains<'_>, group_max: u32) -> (Option<Mode>, O
         return (Some(mode), who);
     }
     // 6. public conversation (also a direct reply addressed to nobody, which fell through 4)
-    let is_reply = a.hints.parent.is_some() || a.hints.parent_author.is_some();
+    let is_reply = a.hints.parent().is_some() || a.hints.parent_author().is_some();
     if a.kind == Kind::Reply
         || a.kind == Kind::Comment
         || a.kind == Kind::Invitation
@@ -114,7 +114,7 @@ impl Chains<'_> {
             path.push(cur);
             on_path.insert(cur);
             let a = &self.all[cur];
-            let Some(pid) = a.hints.parent.as_deref() else {
+            let Some(pid) = a.hints.parent() else {
                 break (Mode::SelfThread, None); // parent missing from the data
             };
             let Some(&j) = self.index.get(&(a.platform, pid)) else {
@@ -122,8 +122,8 @@ impl Chains<'_> {
             };
             let p = &self.all[j];
             let is_reply = p.kind == Kind::Reply
-                || p.hints.parent.is_some()
-                || p.hints.parent_author.is_some();
+                || p.hints.parent().is_some()
+                || p.hints.parent_author().is_some();
             if !is_reply {
                 break (Mode::SelfThread, None); // reached an owner top-level post
             }
@@ -137,8 +137,7 @@ impl Chains<'_> {
             // Reached an owner reply to someone else: a continued turn of that conversation.
             let who = p
                 .hints
-                .parent_author
-                .as_deref()
+                .parent_author()
                 .map(Arc::from)
                 .or_else(|| p.counterparts.first().cloned());
             break (Mode::Conversation, who);
@@ -280,7 +279,7 @@ pub fn mark_heuristics(activities: &mut [Activity]) {
     for a in activities {
         if a.mode == Some(Mode::Conversation)
             && a.hints.leading_mentions.is_some()
-            && a.hints.parent.is_none()
+            && a.hints.parent().is_none()
         {
             a.confidence = Confidence::Low;
         }
@@ -304,7 +303,6 @@ mod tests {
         // Ids are kept per platform.
         assert_eq!(n.number(Platform::X, &a), 2);
     }
-    use crate::model::Hints;
 
     fn act(id: &str, kind: Kind, dir: Direction) -> Activity {
         Activity::new(Platform::X, id.into(), Some(0), dir, kind, Arc::from("t"))
@@ -312,12 +310,9 @@ mod tests {
 
     fn reply(id: &str, parent: &str, to_owner: bool, author: Option<&str>) -> Activity {
         let mut a = act(id, Kind::Reply, Direction::Out);
-        a.hints = Hints {
-            parent: Some(parent.into()),
-            parent_is_owner: to_owner,
-            parent_author: author.map(String::from),
-            ..Hints::default()
-        };
+        a.hints.set_parent(Some(parent.into()));
+        a.hints.parent_is_owner = to_owner;
+        a.hints.set_parent_author(author.map(String::from));
         a
     }
 
@@ -401,8 +396,8 @@ mod tests {
     fn direct_reply_to_nobody_falls_through_to_public_conversation() {
         let mut reply = act("m", Kind::Message, Direction::Out);
         reply.participants = Some(1);
-        reply.hints.parent = Some("p".into());
-        reply.hints.parent_author = Some("u".into());
+        reply.hints.set_parent(Some("p".into()));
+        reply.hints.set_parent_author(Some("u".into()));
         let mut alone = act("n", Kind::Message, Direction::Out);
         alone.participants = Some(1);
         let mut v = vec![reply, alone];

@@ -203,12 +203,11 @@ pub struct Hints {
     pub excluded: Option<Exclusion>,
     /// An invitation carrying a non-blank personal note.
     pub with_note: bool,
-    /// For replies: the id of the parent act, when known.
-    pub parent: Option<String>,
+    /// For replies: the parent act and its author ([`Hints::parent`],
+    /// [`Hints::parent_author`]); boxed, because most acts are no replies.
+    reply: Option<Box<ReplyTo>>,
     /// For replies: whether the parent was written by the owner.
     pub parent_is_owner: bool,
-    /// For replies: the parent's author, when it is not the owner (the counterpart).
-    pub parent_author: Option<String>,
     /// Number of accounts in the leading run of @mentions of a top-level post
     /// (`None` when the text does not start with a mention).
     pub leading_mentions: Option<u32>,
@@ -217,6 +216,43 @@ pub struct Hints {
     pub addressed: bool,
     /// Position of the record in its file (0-based), used to break timestamp ties.
     pub seq: u64,
+}
+
+/// What a reply points at (see [`Hints`]); never both `None`.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ReplyTo {
+    parent: Option<String>,
+    author: Option<String>,
+}
+
+impl Hints {
+    /// For replies: the id of the parent act, when known.
+    pub fn parent(&self) -> Option<&str> {
+        self.reply.as_ref()?.parent.as_deref()
+    }
+
+    /// For replies: the parent's author, when it is not the owner (the counterpart).
+    pub fn parent_author(&self) -> Option<&str> {
+        self.reply.as_ref()?.author.as_deref()
+    }
+
+    /// Sets (or clears) the parent act's id.
+    pub fn set_parent(&mut self, parent: Option<String>) {
+        self.set_reply(|r| r.parent = parent);
+    }
+
+    /// Sets (or clears) the parent's author.
+    pub fn set_parent_author(&mut self, author: Option<String>) {
+        self.set_reply(|r| r.author = author);
+    }
+
+    fn set_reply(&mut self, change: impl FnOnce(&mut ReplyTo)) {
+        let mut reply = self.reply.take().unwrap_or_default();
+        change(&mut reply);
+        if reply.parent.is_some() || reply.author.is_some() {
+            self.reply = Some(reply);
+        }
+    }
 }
 
 /// One act, either direction (docs/counting.md, *Activities*).
@@ -388,5 +424,23 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_hints_are_kept_apart_and_cleared_to_no_reply() {
+        let mut h = Hints::default();
+        h.set_parent(Some("p1".into()));
+        h.set_parent_author(Some("kim".into()));
+        assert_eq!((h.parent(), h.parent_author()), (Some("p1"), Some("kim")));
+        h.set_parent(None);
+        assert_eq!((h.parent(), h.parent_author()), (None, Some("kim")));
+        h.set_parent_author(None);
+        // Nothing left of the reply: equal to hints that never had one (the store compares).
+        assert_eq!(h, Hints::default());
     }
 }

@@ -27,7 +27,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::model::{Activity, Confidence, Direction, Exclusion, Hints, Kind, Mode, Platform};
+use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Platform};
 
 /// The store of every fetched account.
 #[derive(Debug, Clone)]
@@ -552,7 +552,7 @@ pub fn activities_frame(activities: &[Activity]) -> PolarsResult<DataFrame> {
                     .map(|a| a.hints.with_note)
                     .collect::<Vec<_>>(),
             ),
-            Column::new("parent".into(), s(&|a| a.hints.parent.clone())),
+            Column::new("parent".into(), s(&|a| a.hints.parent().map(String::from))),
             Column::new(
                 "parent_is_owner".into(),
                 activities
@@ -562,7 +562,7 @@ pub fn activities_frame(activities: &[Activity]) -> PolarsResult<DataFrame> {
             ),
             Column::new(
                 "parent_author".into(),
-                s(&|a| a.hints.parent_author.clone()),
+                s(&|a| a.hints.parent_author().map(String::from)),
             ),
             Column::new(
                 "leading_mentions".into(),
@@ -705,26 +705,25 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
         } else {
             Confidence::High
         };
-        a.hints = Hints {
-            excluded: excluded[i].as_deref().and_then(|e| {
-                parse_enum(
-                    &[
-                        Exclusion::Draft,
-                        Exclusion::GuideFile,
-                        Exclusion::SystemSender,
-                    ],
-                    e,
-                    exclusion_name,
-                )
-            }),
-            with_note: with_note[i].unwrap_or(false),
-            parent: parent[i].clone(),
-            parent_is_owner: parent_is_owner[i].unwrap_or(false),
-            parent_author: parent_author[i].clone(),
-            leading_mentions: leading[i],
-            addressed: addressed[i].unwrap_or(false),
-            seq: seq[i].unwrap_or(i as u64),
-        };
+        let hints = &mut a.hints;
+        hints.excluded = excluded[i].as_deref().and_then(|e| {
+            parse_enum(
+                &[
+                    Exclusion::Draft,
+                    Exclusion::GuideFile,
+                    Exclusion::SystemSender,
+                ],
+                e,
+                exclusion_name,
+            )
+        });
+        hints.with_note = with_note[i].unwrap_or(false);
+        hints.set_parent(parent[i].clone());
+        hints.parent_is_owner = parent_is_owner[i].unwrap_or(false);
+        hints.set_parent_author(parent_author[i].clone());
+        hints.leading_mentions = leading[i];
+        hints.addressed = addressed[i].unwrap_or(false);
+        hints.seq = seq[i].unwrap_or(i as u64);
         out.push(a);
     }
     Ok(out)
@@ -786,8 +785,9 @@ mod tests {
             Arc::from("api:statuses"),
         );
         a.counterparts = vec![Arc::from("https://o/users/sam")];
-        a.hints.parent = Some("p".into());
-        a.hints.parent_author = Some("https://o/users/sam".into());
+        a.hints.set_parent(Some("p".into()));
+        a.hints
+            .set_parent_author(Some("https://o/users/sam".into()));
         a.hints.leading_mentions = Some(1);
         a.mode = Some(Mode::Conversation);
         let mut b = Activity::new(

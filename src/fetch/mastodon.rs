@@ -955,15 +955,9 @@ mod tests {
                 Kind::Message
             ]
         );
-        assert_eq!(
-            v[1].hints.parent.as_deref(),
-            Some("https://h/users/me/statuses/10")
-        );
+        assert_eq!(v[1].hints.parent(), Some("https://h/users/me/statuses/10"));
         assert!(v[1].hints.parent_is_owner);
-        assert_eq!(
-            v[2].hints.parent_author.as_deref(),
-            Some("https://o/users/sam")
-        );
+        assert_eq!(v[2].hints.parent_author(), Some("https://o/users/sam"));
         assert_eq!(v[4].participants, Some(2));
         assert_eq!(v[5].id, "like:https://o/users/sam/statuses/88");
         assert_eq!(v[5].at, None);

@@ -542,7 +542,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
                 };
                 thread_reply(&mut a, to, owner);
                 if let Some(p) = parent {
-                    a.hints.parent = Some(p.to_string());
+                    a.hints.set_parent(Some(p.to_string()));
                 }
             }
             acts.push(a);

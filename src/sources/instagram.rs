@@ -253,7 +253,7 @@ pub(crate) fn thread_reply(a: &mut Activity, to: Option<&str>, owner: Option<&st
         Some(u) => {
             let who = format!("threads:{u}");
             a.counterparts = vec![Arc::from(who.as_str())];
-            a.hints.parent_author = Some(who);
+            a.hints.set_parent_author(Some(who));
         }
         None => {}
     }

@@ -469,11 +469,11 @@ fn map_post(
             );
             return;
         };
-        activity.hints.parent = Some(parent.to_string());
+        activity.hints.set_parent(Some(parent.to_string()));
         match authority(parent) {
             Some(did) if did == owner => activity.hints.parent_is_owner = true,
             Some(did) => {
-                activity.hints.parent_author = Some(did.to_string());
+                activity.hints.set_parent_author(Some(did.to_string()));
                 activity.counterparts = vec![Arc::from(did)];
             }
             None => diag.warn(

@@ -149,12 +149,12 @@ fn fixture_modes() {
     let r1 = find(&c, &post_id("2024-01-04T10:00:00.000Z"));
     assert_eq!((r1.kind, r1.mode), (Kind::Reply, Some(Mode::Conversation)));
     assert_eq!(people(r1), vec![ANA]);
-    assert_eq!(r1.hints.parent_author.as_deref(), Some(ANA));
+    assert_eq!(r1.hints.parent_author(), Some(ANA));
     assert!(!r1.hints.parent_is_owner);
     let s1 = find(&c, &post_id("2024-01-05T08:00:00.000Z"));
     assert_eq!(s1.mode, Some(Mode::SelfThread));
     assert!(s1.hints.parent_is_owner);
-    assert_eq!(s1.hints.parent.as_deref(), Some(p1.id.as_str()));
+    assert_eq!(s1.hints.parent(), Some(p1.id.as_str()));
     assert_eq!(s1.conversation.as_deref(), Some(p1.id.as_str()));
     assert!(s1.counterparts.is_empty());
     assert_eq!(

@@ -88,7 +88,7 @@ pub(crate) fn status_activity(
     }
     if let Some(p) = &s.parent {
         a.kind = Kind::Reply;
-        a.hints.parent = Some(p.clone());
+        a.hints.set_parent(Some(p.clone()));
         if s.parent_own {
             a.hints.parent_is_owner = true;
         } else {
@@ -106,7 +106,7 @@ pub(crate) fn status_activity(
                 });
             if let Some(who) = author {
                 a.counterparts = vec![people.get(&who)];
-                a.hints.parent_author = Some(who);
+                a.hints.set_parent_author(Some(who));
             }
         }
     }

@@ -136,10 +136,10 @@ pub(super) fn dms_owner(dms: &DmStore, diag: &mut Diagnostics) -> Option<(String
 pub(super) fn self_reply_owner(tweets: &[Activity], ids: &IdSet) -> Option<(String, String)> {
     let mut counts: HashMap<&str, u64> = HashMap::new();
     for a in tweets {
-        if let (Some(parent), Some(user)) = (&a.hints.parent, &a.hints.parent_author)
+        if let (Some(parent), Some(user)) = (a.hints.parent(), a.hints.parent_author())
             && ids.contains(parent)
         {
-            *counts.entry(user.as_str()).or_default() += 1;
+            *counts.entry(user).or_default() += 1;
         }
     }
     let (id, n) = counts
@@ -167,9 +167,9 @@ pub(super) fn id_cmp_numeric(a: &str, b: &str) -> std::cmp::Ordering {
 /// decides them), and the owner is nobody's counterpart.
 pub(super) fn mark_self_replies(tweets: &mut [Activity], owner: &str) {
     for a in tweets {
-        if a.hints.parent_author.as_deref() == Some(owner) {
+        if a.hints.parent_author() == Some(owner) {
             a.hints.parent_is_owner = true;
-            a.hints.parent_author = None;
+            a.hints.set_parent_author(None);
         }
         a.counterparts.retain(|c| &**c != owner);
     }

@@ -62,11 +62,11 @@ pub(crate) fn tweet_activity(
         a.kind = Kind::Repost;
     } else if t.reply_status.is_some() || t.reply_user.is_some() {
         a.kind = Kind::Reply;
-        a.hints.parent = t.reply_status.map(String::from);
+        a.hints.set_parent(t.reply_status.map(String::from));
         let to_owner = owner.is_some() && t.reply_user == owner;
         a.hints.parent_is_owner = to_owner;
         if !to_owner && let Some(u) = t.reply_user.filter(|u| is_user_id(u)) {
-            a.hints.parent_author = Some(u.to_string());
+            a.hints.set_parent_author(Some(u.to_string()));
             a.counterparts = vec![people.get(u)];
         }
     } else {

@@ -89,7 +89,7 @@ fn self_thread_chain() {
         assert!(a.counterparts.is_empty());
     }
     assert_eq!(
-        get(&c, &format!("{T}03")).hints.parent.as_deref(),
+        get(&c, &format!("{T}03")).hints.parent(),
         Some(&*format!("{T}02"))
     );
 }
@@ -99,7 +99,7 @@ fn continued_turn_in_someone_elses_thread() {
     let c = load("ytd");
     let first = get(&c, &format!("{T}04"));
     assert_eq!(first.mode, Some(Mode::Conversation));
-    assert_eq!(first.hints.parent_author.as_deref(), Some(SAM));
+    assert_eq!(first.hints.parent_author(), Some(SAM));
     assert_eq!(cps(first), vec![SAM]);
     let second = get(&c, &format!("{T}05"));
     assert!(second.hints.parent_is_owner);
@@ -262,7 +262,7 @@ fn numeric_ids_above_2_pow_53_stay_exact() {
     let first = get(&c, "1234567890123456789");
     assert_eq!(first.mode, Some(Mode::Broadcast));
     let reply = get(&c, "1234567890123456790");
-    assert_eq!(reply.hints.parent.as_deref(), Some("1234567890123456789"));
+    assert_eq!(reply.hints.parent(), Some("1234567890123456789"));
     assert!(reply.hints.parent_is_owner);
     assert_eq!(reply.mode, Some(Mode::SelfThread));
     assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics.problems());
