@@ -24,7 +24,7 @@ use super::{
 use crate::config::ApiConfig;
 use crate::error::FetchError;
 use crate::model::{Activity, Platform, Secret};
-use crate::sources::linkedin::{Record, RowKind, RowSet, column_key};
+use crate::sources::linkedin::{Col, Record, RowKind, RowSet, column_key};
 use crate::sources::text::normalize_linkedin_url;
 use crate::sources::{Collected, ImportOptions, Sink as _};
 use crate::store::{AccountState, AccountStore};
@@ -521,10 +521,10 @@ impl Record for JsonRow<'_> {
         self.line
     }
 
-    fn cell(&self, column: &str) -> Cow<'_, str> {
-        match self.cells.get(column) {
+    fn cell(&self, column: Col) -> Cow<'_, str> {
+        match self.cells.get(column.key()) {
             Some(Value::String(s)) => Cow::Borrowed(s),
-            Some(v) => Cow::Owned(cell_text(column, v)),
+            Some(v) => Cow::Owned(cell_text(column.key(), v)),
             None => Cow::Borrowed(""),
         }
     }

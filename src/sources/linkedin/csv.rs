@@ -7,18 +7,19 @@ use std::borrow::Cow;
 use std::io::{self, BufRead};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use super::FileKind;
 use super::Layout;
-use super::rows::{Handler, Parsed, Record};
+use super::rows::{Col, Handler, Parsed, Record};
 use crate::sources::text::parse_datetime;
 
-/// A CSV row: its line, its cells, and where each column is.
+/// Where each read column sits in a file's header (by [`Col::index`]).
+pub(super) type Columns = [Option<usize>; Col::ALL.len()];
+
+/// A CSV row: its line, its cells (valid UTF-8), and where each column is.
 pub(super) struct CsvRow<'a> {
     pub(super) line: u64,
-    pub(super) record: &'a csv::ByteRecord,
-    pub(super) columns: &'a HashMap<&'static str, usize>,
+    pub(super) record: &'a csv::StringRecord,
+    pub(super) columns: &'a Columns,
 }
 
 impl Record for CsvRow<'_> {
@@ -26,45 +27,15 @@ impl Record for CsvRow<'_> {
         self.line
     }
 
-    fn cell(&self, column: &str) -> Cow<'_, str> {
-        let bytes = self.columns.get(column).and_then(|&i| self.record.get(i));
-        Cow::Borrowed(bytes.map_or("", |b| std::str::from_utf8(b).unwrap_or("")))
+    fn cell(&self, column: Col) -> Cow<'_, str> {
+        let cell = self.columns[column.index()].and_then(|i| self.record.get(i));
+        Cow::Borrowed(cell.unwrap_or(""))
     }
 }
 
-/// The column keys the row handlers read.
-pub(super) const COLUMNS: &[&str] = &[
-    "date",
-    "sharelink",
-    "sharecommentary",
-    "link",
-    "message",
-    "type",
-    "optiontext",
-    "conversationid",
-    "from",
-    "senderprofileurl",
-    "to",
-    "recipientprofileurls",
-    "ismessagedraft",
-    "isconversationdraft",
-    "content",
-    "subject",
-    "direction",
-    "sentat",
-    "inviterprofileurl",
-    "inviteeprofileurl",
-    "firstname",
-    "lastname",
-    "url",
-];
-
 /// Where each read column sits in a file's header.
-pub(super) fn layout_columns(layout: &Layout) -> HashMap<&'static str, usize> {
-    COLUMNS
-        .iter()
-        .filter_map(|n| Some((*n, layout.col(n)?)))
-        .collect()
+pub(super) fn layout_columns(layout: &Layout) -> Columns {
+    Col::ALL.map(|c| layout.col(c.key()))
 }
 
 /// Skips `n` lines; returns how many lines were consumed and whether they ended in CRLF.
@@ -130,8 +101,8 @@ fn parse_csv(
         })
         .from_reader(reader);
     if !pipelined {
-        return split_records(&mut csv, (lines_before, crlf), |batch| {
-            handle_batch(&batch, &columns, handler, out);
+        return split_records(&mut csv, (lines_before, crlf), |mut batch| {
+            handle_batch(&mut batch, &columns, handler, out);
             Some(batch)
         });
     }
@@ -142,8 +113,8 @@ fn parse_csv(
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|s| {
         let worker = s.spawn(|| {
-            for batch in full_rx {
-                handle_batch(&batch, &columns, handler, out);
+            for mut batch in full_rx {
+                handle_batch(&mut batch, &columns, handler, out);
                 // The reader may have stopped; then the batch is simply dropped.
                 let _ = empty_tx.send(batch);
             }
@@ -234,19 +205,15 @@ fn split_records<R: io::Read>(
 }
 
 /// Hands a batch's rows and unreadable records to the handler, in file order.
-fn handle_batch(
-    batch: &Batch,
-    columns: &HashMap<&'static str, usize>,
-    handler: &mut Handler,
-    out: &mut Parsed,
-) {
-    let mut records = batch.records.iter();
+fn handle_batch(batch: &mut Batch, columns: &Columns, handler: &mut Handler, out: &mut Parsed) {
+    let mut next = 0;
     for item in &batch.items {
         match item {
             Item::Row(line) => {
-                if let Some(record) = records.next() {
+                if let Some(record) = batch.records.get_mut(next) {
                     handle_record(*line, record, columns, handler, out);
                 }
+                next += 1;
             }
             Item::Unreadable(line, why) => {
                 out.diag
@@ -256,11 +223,12 @@ fn handle_batch(
     }
 }
 
-/// One record to the handler: blank rows dropped, invalid UTF-8 repaired.
+/// One record to the handler: blank rows dropped, invalid UTF-8 repaired. The record's
+/// buffer is lent to a `StringRecord` (checked once, not cell by cell) and given back.
 fn handle_record(
     line: u64,
-    record: &csv::ByteRecord,
-    columns: &HashMap<&'static str, usize>,
+    record: &mut csv::ByteRecord,
+    columns: &Columns,
     handler: &mut Handler,
     out: &mut Parsed,
 ) {
@@ -270,30 +238,25 @@ fn handle_record(
     {
         return; // blank rows appear inside real exports
     }
-    // Invalid UTF-8 in a cell: repair lossily rather than lose the row.
-    if std::str::from_utf8(record.as_slice()).is_err() {
-        let fixed: Vec<String> = record
-            .iter()
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect();
-        let fixed_record = csv::ByteRecord::from(fixed);
-        handler.row(
-            &CsvRow {
-                line,
-                record: &fixed_record,
-                columns,
-            },
-            out,
-        );
-    } else {
-        handler.row(
-            &CsvRow {
-                line,
-                record,
-                columns,
-            },
-            out,
-        );
+    let (text, lent) = match csv::StringRecord::from_byte_record(std::mem::take(record)) {
+        Ok(text) => (text, true),
+        Err(invalid) => {
+            // Invalid UTF-8 in a cell: repair lossily rather than lose the row.
+            *record = invalid.into_byte_record();
+            let fixed = record.iter().map(|c| String::from_utf8_lossy(c)).collect();
+            (fixed, false)
+        }
+    };
+    handler.row(
+        &CsvRow {
+            line,
+            record: &text,
+            columns,
+        },
+        out,
+    );
+    if lent {
+        *record = text.into_byte_record();
     }
 }
 

@@ -29,8 +29,8 @@ use crate::model::Activity;
 use crate::model::Platform;
 use csv::{parse_records, skip_lines};
 use people::assemble;
+pub use rows::{Col, Record, RowKind};
 use rows::{Handler, Parsed, article_activity};
-pub use rows::{Record, RowKind};
 
 /// The LinkedIn export importer.
 pub struct LinkedInExport;

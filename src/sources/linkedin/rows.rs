@@ -123,14 +123,128 @@ impl RowKind {
     }
 }
 
+/// A column the row handlers read, by its column key (see [`column_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    /// `date`.
+    Date,
+    /// `sharelink`.
+    ShareLink,
+    /// `sharecommentary`.
+    ShareCommentary,
+    /// `link`.
+    Link,
+    /// `message`.
+    Message,
+    /// `type`.
+    Type,
+    /// `optiontext`.
+    OptionText,
+    /// `conversationid`.
+    ConversationId,
+    /// `from`.
+    From,
+    /// `senderprofileurl`.
+    SenderProfileUrl,
+    /// `to`.
+    To,
+    /// `recipientprofileurls`.
+    RecipientProfileUrls,
+    /// `ismessagedraft`.
+    IsMessageDraft,
+    /// `isconversationdraft`.
+    IsConversationDraft,
+    /// `content`.
+    Content,
+    /// `subject`.
+    Subject,
+    /// `direction`.
+    Direction,
+    /// `sentat`.
+    SentAt,
+    /// `inviterprofileurl`.
+    InviterProfileUrl,
+    /// `inviteeprofileurl`.
+    InviteeProfileUrl,
+    /// `firstname`.
+    FirstName,
+    /// `lastname`.
+    LastName,
+    /// `url`.
+    Url,
+}
+
+impl Col {
+    /// Every column, in the order of [`Col::index`].
+    pub const ALL: [Col; 23] = [
+        Col::Date,
+        Col::ShareLink,
+        Col::ShareCommentary,
+        Col::Link,
+        Col::Message,
+        Col::Type,
+        Col::OptionText,
+        Col::ConversationId,
+        Col::From,
+        Col::SenderProfileUrl,
+        Col::To,
+        Col::RecipientProfileUrls,
+        Col::IsMessageDraft,
+        Col::IsConversationDraft,
+        Col::Content,
+        Col::Subject,
+        Col::Direction,
+        Col::SentAt,
+        Col::InviterProfileUrl,
+        Col::InviteeProfileUrl,
+        Col::FirstName,
+        Col::LastName,
+        Col::Url,
+    ];
+
+    /// The column's key (`column_key` of its header cell).
+    pub fn key(self) -> &'static str {
+        match self {
+            Col::Date => "date",
+            Col::ShareLink => "sharelink",
+            Col::ShareCommentary => "sharecommentary",
+            Col::Link => "link",
+            Col::Message => "message",
+            Col::Type => "type",
+            Col::OptionText => "optiontext",
+            Col::ConversationId => "conversationid",
+            Col::From => "from",
+            Col::SenderProfileUrl => "senderprofileurl",
+            Col::To => "to",
+            Col::RecipientProfileUrls => "recipientprofileurls",
+            Col::IsMessageDraft => "ismessagedraft",
+            Col::IsConversationDraft => "isconversationdraft",
+            Col::Content => "content",
+            Col::Subject => "subject",
+            Col::Direction => "direction",
+            Col::SentAt => "sentat",
+            Col::InviterProfileUrl => "inviterprofileurl",
+            Col::InviteeProfileUrl => "inviteeprofileurl",
+            Col::FirstName => "firstname",
+            Col::LastName => "lastname",
+            Col::Url => "url",
+        }
+    }
+
+    /// The column's position in [`Col::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// One LinkedIn record, however it is stored: a CSV row of an export file, or a JSON row of
 /// the Member Data Portability API (`fetch::linkedin`). Both go through the same row handlers,
 /// so an API account and an export follow the very same rules.
 pub trait Record {
     /// The 1-based line (CSV) or row number (API) for problem reports.
     fn line(&self) -> u64;
-    /// The cell of `column` (a column key, see [`column_key`]): empty when absent.
-    fn cell(&self, column: &str) -> Cow<'_, str>;
+    /// The cell of `column`: empty when absent.
+    fn cell(&self, column: Col) -> Cow<'_, str>;
 }
 
 /// Column indices of one file and the per-row logic.
@@ -296,13 +410,13 @@ impl Handler {
     pub(super) fn row(&mut self, row: &dyn Record, out: &mut Parsed) {
         match self.kind {
             FileKind::Shares => {
-                let date = &*row.cell("date");
-                let link = row.cell("sharelink").trim().to_string();
+                let date = &*row.cell(Col::Date);
+                let link = row.cell(Col::ShareLink).trim().to_string();
                 let at = self.date(date, row.line(), false, &mut out.diag);
                 let id = if link.is_empty() || is_placeholder(&link) {
                     self.synth_id(
                         "share",
-                        &[date, &*row.cell("sharecommentary")],
+                        &[date, &*row.cell(Col::ShareCommentary)],
                         out.activities.len(),
                     )
                 } else {
@@ -311,21 +425,21 @@ impl Handler {
                 self.simple(out, id, at, Kind::Post);
             }
             FileKind::Comments => {
-                let date = row.cell("date").to_string();
-                let link = row.cell("link").to_string();
-                let message = row.cell("message").to_string();
+                let date = row.cell(Col::Date).to_string();
+                let link = row.cell(Col::Link).to_string();
+                let message = row.cell(Col::Message).to_string();
                 self.comment(row.line(), &date, &link, &message, out);
             }
             FileKind::Reactions | FileKind::InstantReposts | FileKind::Votes => {
-                let date = &*row.cell("date");
-                let link = &*row.cell("link");
+                let date = &*row.cell(Col::Date);
+                let link = &*row.cell(Col::Link);
                 let (prefix, kind) = match self.kind {
                     FileKind::Reactions => ("reaction", Kind::Reaction),
                     FileKind::Votes => ("vote", Kind::Vote),
                     _ => ("repost", Kind::Repost),
                 };
                 let at = self.date(date, row.line(), false, &mut out.diag);
-                let extra = row.cell("type").to_string() + &*row.cell("optiontext");
+                let extra = row.cell(Col::Type).to_string() + &*row.cell(Col::OptionText);
                 let id = self.synth_id(
                     prefix,
                     &[date.trim(), link.trim(), &extra],
@@ -337,10 +451,10 @@ impl Handler {
             FileKind::Messages2018 => self.message_2018(row, out),
             FileKind::Invitations => self.invitation(row, out),
             FileKind::Connections => {
-                let first = &*row.cell("firstname");
-                let last = &*row.cell("lastname");
+                let first = &*row.cell(Col::FirstName);
+                let last = &*row.cell(Col::LastName);
                 let name = name_key(&format!("{first} {last}"));
-                let url = normalize_linkedin_url(&row.cell("url"));
+                let url = normalize_linkedin_url(&row.cell(Col::Url));
                 if !name.is_empty() || url.is_some() {
                     out.connections.push(Connection { name, url });
                 }
@@ -363,9 +477,9 @@ impl Handler {
     }
 
     pub(super) fn message(&mut self, row: &dyn Record, guide: bool, out: &mut Parsed) {
-        let conversation_cell = row.cell("conversationid");
+        let conversation_cell = row.cell(Col::ConversationId);
         let conversation = conversation_cell.trim();
-        let date = &*row.cell("date");
+        let date = &*row.cell(Col::Date);
         if conversation.is_empty() || is_placeholder(conversation) || date.trim().is_empty() {
             let what = if conversation.trim().is_empty() {
                 "message without a conversation id"
@@ -383,19 +497,20 @@ impl Handler {
                 .iter()
                 .any(|t| v.eq_ignore_ascii_case(t))
         };
-        let draft = truthy(&row.cell("ismessagedraft")) || truthy(&row.cell("isconversationdraft"));
-        let from_text = row.cell("from");
+        let draft =
+            truthy(&row.cell(Col::IsMessageDraft)) || truthy(&row.cell(Col::IsConversationDraft));
+        let from_text = row.cell(Col::From);
         let from_cell = from_text.trim();
         let from = self.name_key(from_cell);
         let recipient_urls: Vec<Arc<str>> = row
-            .cell("recipientprofileurls")
+            .cell(Col::RecipientProfileUrls)
             .split([',', ';'])
             .filter_map(|u| self.intern_url(u))
             .collect();
-        let sender_url = self.intern_url(&row.cell("senderprofileurl"));
+        let sender_url = self.intern_url(&row.cell(Col::SenderProfileUrl));
         // Names are kept only when there is no recipient URL (names are then all we have).
         let to = if recipient_urls.is_empty() {
-            row.cell("to").trim().to_string()
+            row.cell(Col::To).trim().to_string()
         } else {
             String::new()
         };
@@ -406,8 +521,8 @@ impl Handler {
                 date.trim(),
                 from_cell,
                 sender_url.as_deref().unwrap_or(""),
-                &*row.cell("content"),
-                &*row.cell("subject"),
+                &*row.cell(Col::Content),
+                &*row.cell(Col::Subject),
             ],
             out.messages.len(),
         );
@@ -429,7 +544,7 @@ impl Handler {
     }
 
     pub(super) fn message_2018(&mut self, row: &dyn Record, out: &mut Parsed) {
-        let direction = row.cell("direction").trim().to_ascii_uppercase();
+        let direction = row.cell(Col::Direction).trim().to_ascii_uppercase();
         let outgoing = match direction.as_str() {
             "OUTGOING" | "SENT" | "OUT" | "OUTBOX" => true,
             "INCOMING" | "RECEIVED" | "IN" | "INBOX" => false,
@@ -443,7 +558,7 @@ impl Handler {
                 return;
             }
         };
-        let date = &*row.cell("date");
+        let date = &*row.cell(Col::Date);
         if date.trim().is_empty() {
             out.diag.skip(
                 &self.source,
@@ -454,18 +569,18 @@ impl Handler {
             return;
         }
         let at = self.date(date, row.line(), false, &mut out.diag);
-        let from_text = row.cell("from");
+        let from_text = row.cell(Col::From);
         let from_cell = from_text.trim();
         let from = self.name_key(from_cell);
-        let to = row.cell("to").trim().to_string();
+        let to = row.cell(Col::To).trim().to_string();
         let id = self.synth_id(
             "message",
             &[
                 from_cell,
                 &to,
                 date.trim(),
-                &*row.cell("content"),
-                &*row.cell("subject"),
+                &*row.cell(Col::Content),
+                &*row.cell(Col::Subject),
             ],
             out.messages_2018.len(),
         );
@@ -482,7 +597,7 @@ impl Handler {
     }
 
     pub(super) fn invitation(&mut self, row: &dyn Record, out: &mut Parsed) {
-        let direction = row.cell("direction").trim().to_ascii_uppercase();
+        let direction = row.cell(Col::Direction).trim().to_ascii_uppercase();
         let outgoing = match direction.as_str() {
             "OUTGOING" | "SENT" => true,
             "INCOMING" | "RECEIVED" => false,
@@ -496,13 +611,13 @@ impl Handler {
                 return;
             }
         };
-        let date = &*row.cell("sentat");
+        let date = &*row.cell(Col::SentAt);
         let at = self.date(date, row.line(), false, &mut out.diag);
-        let from = self.name_key(&row.cell("from"));
-        let to = self.name_key(&row.cell("to"));
-        let note = !row.cell("message").trim().is_empty();
-        let inviter_url = normalize_linkedin_url(&row.cell("inviterprofileurl"));
-        let invitee_url = normalize_linkedin_url(&row.cell("inviteeprofileurl"));
+        let from = self.name_key(&row.cell(Col::From));
+        let to = self.name_key(&row.cell(Col::To));
+        let note = !row.cell(Col::Message).trim().is_empty();
+        let inviter_url = normalize_linkedin_url(&row.cell(Col::InviterProfileUrl));
+        let invitee_url = normalize_linkedin_url(&row.cell(Col::InviteeProfileUrl));
         let id = self.synth_id(
             "invitation",
             &[&from, &to, date.trim(), &direction],
