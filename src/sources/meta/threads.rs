@@ -403,55 +403,39 @@ pub(crate) fn push(
             continue;
         };
         owners.decide(platform, Some(owner.clone()), how);
-        // The ids (most of the cost) are made on every core, a run of threads per call; the
-        // activities are then built in thread order.
+        // The activities (ids included) are built on every core, a run of threads per call,
+        // and appended in thread order; the repeats are numbered over all of them at the end.
         let runs: Vec<&[&Thread]> = mine.chunks(1024).collect();
-        let made = map_in_order(&runs, workers, |run| {
-            run.iter()
-                .flat_map(|t| message_ids(t))
-                .collect::<Vec<(String, u64)>>()
-        });
-        for (run, made) in runs.into_iter().zip(made) {
-            let mut made = made.into_iter();
-            for t in run {
-                push_thread(t, &owner, &mut made, &mut ids, acts);
+        let built = map_in_order(&runs, workers, |run| {
+            let mut built = Vec::with_capacity(run.iter().map(|t| t.rows.len()).sum());
+            let mut hashes = Vec::with_capacity(built.capacity());
+            for t in *run {
+                push_thread(t, &owner, &mut built, &mut hashes);
             }
+            (built, hashes)
+        });
+        for (mut built, hashes) in built {
+            for (k, hash) in hashes.into_iter().enumerate() {
+                ids.record(hash, acts.len() + k);
+            }
+            acts.append(&mut built);
         }
     }
     ids.finish(acts);
+    // Freeing tens of thousands of threads' rows and names takes a fraction of a second that
+    // the counting does not need to wait for.
+    std::thread::spawn(move || drop(threads));
 }
 
-/// The content id and its hash of every message of `t`, in row order.
-fn message_ids(t: &Thread) -> Vec<(String, u64)> {
+/// Pushes the messages of `t` onto `acts`, and the hash of each one's content id (for the
+/// numbering of repeats, [`Ids`]) onto `hashes`.
+fn push_thread(t: &Thread, owner: &str, acts: &mut Vec<Activity>, hashes: &mut Vec<u64>) {
     use std::fmt::Write as _;
     let prefix = match t.platform {
         Platform::Instagram => "ig-dm",
         _ => "fb-dm",
     };
     let (mut at, mut content) = (String::new(), String::new());
-    t.rows
-        .iter()
-        .map(|row| {
-            let sender = t.names.get(row.sender as usize).map(String::as_str);
-            at.clear();
-            if let Some(ms) = row.at {
-                let _ = write!(at, "{ms}");
-            }
-            content.clear();
-            let _ = write!(content, "{:016x}", row.content);
-            content_id(prefix, &[&t.key, sender.unwrap_or(""), &at, &content])
-        })
-        .collect()
-}
-
-/// Pushes the messages of `t`, taking their ids from `made` (see [`message_ids`]).
-fn push_thread(
-    t: &Thread,
-    owner: &str,
-    made: &mut impl Iterator<Item = (String, u64)>,
-    ids: &mut Ids,
-    acts: &mut Vec<Activity>,
-) {
     let mut people: Vec<&str> = t.participants.iter().map(String::as_str).collect();
     if !people.contains(&owner) {
         people.push(owner);
@@ -470,12 +454,16 @@ fn push_thread(
         .collect();
     let conversation: Arc<str> = Arc::from(format!("{}:{}", t.platform, t.key));
     for row in &t.rows {
-        let Some((id, hash)) = made.next() else {
-            return;
-        };
         let sender = t.names.get(row.sender as usize).map(String::as_str);
+        at.clear();
+        if let Some(ms) = row.at {
+            let _ = write!(at, "{ms}");
+        }
+        content.clear();
+        let _ = write!(content, "{:016x}", row.content);
+        let (id, hash) = content_id(prefix, &[&t.key, sender.unwrap_or(""), &at, &content]);
+        hashes.push(hash);
         let out = sender == Some(owner);
-        ids.record(hash, acts.len());
         let mut a = Activity::new(
             t.platform,
             id,
