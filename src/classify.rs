@@ -228,18 +228,31 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
 pub struct Numbering<'a> {
     by_address: FxHashMap<(Platform, usize), u32>,
     by_text: FxHashMap<(Platform, &'a str), u32>,
+    /// The last answer: the messages of a conversation, and the acts towards one person,
+    /// mostly follow each other.
+    last: Option<(Platform, usize, u32)>,
 }
 
 impl<'a> Numbering<'a> {
     /// The number of `id` on `platform` (a new one for an id not seen before).
     pub fn number(&mut self, platform: Platform, id: &'a Arc<str>) -> u32 {
         let address = Arc::as_ptr(id) as *const u8 as usize;
-        if let Some(&n) = self.by_address.get(&(platform, address)) {
+        if let Some((p, a, n)) = self.last
+            && p == platform
+            && a == address
+        {
             return n;
         }
-        let next = self.by_text.len() as u32;
-        let n = *self.by_text.entry((platform, &**id)).or_insert(next);
-        self.by_address.insert((platform, address), n);
+        let n = match self.by_address.get(&(platform, address)) {
+            Some(&n) => n,
+            None => {
+                let next = self.by_text.len() as u32;
+                let n = *self.by_text.entry((platform, &**id)).or_insert(next);
+                self.by_address.insert((platform, address), n);
+                n
+            }
+        };
+        self.last = Some((platform, address, n));
         n
     }
 }
