@@ -84,11 +84,19 @@ pub(super) struct Parsed {
 
 impl Parsed {
     pub(super) fn merge(&mut self, other: Parsed) {
-        self.activities.extend(other.activities);
-        self.messages.extend(other.messages);
-        self.messages_2018.extend(other.messages_2018);
-        self.invitations.extend(other.invitations);
-        self.connections.extend(other.connections);
+        /// Appends, or moves when `to` is empty (a file's vector is taken whole, not copied).
+        fn join<T>(to: &mut Vec<T>, mut from: Vec<T>) {
+            if to.is_empty() {
+                std::mem::swap(to, &mut from);
+            } else {
+                to.append(&mut from);
+            }
+        }
+        join(&mut self.activities, other.activities);
+        join(&mut self.messages, other.messages);
+        join(&mut self.messages_2018, other.messages_2018);
+        join(&mut self.invitations, other.invitations);
+        join(&mut self.connections, other.connections);
         self.diag.merge(other.diag);
     }
 }
