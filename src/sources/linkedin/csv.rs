@@ -1,7 +1,8 @@
 //! Reading LinkedIn CSV files into records: the header skipped, lines counted (CRLF too), blank
 //! rows dropped, invalid UTF-8 repaired, and Comments.csv's own reader (records broken by
 //! unquoted commas and newlines start at a line with a date and a link). Hands each record to
-//! the row handlers (`rows.rs`); no format rules of its own.
+//! the row handlers (`rows.rs`), in file order — for a large file on a second core, while the
+//! first inflates and splits records; no format rules of its own.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead};
