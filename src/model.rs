@@ -238,12 +238,16 @@ impl Hints {
 
     /// Sets (or clears) the parent act's id.
     pub fn set_parent(&mut self, parent: Option<String>) {
-        self.set_reply(|r| r.parent = parent);
+        if parent.is_some() || self.reply.is_some() {
+            self.set_reply(|r| r.parent = parent);
+        }
     }
 
     /// Sets (or clears) the parent's author.
     pub fn set_parent_author(&mut self, author: Option<String>) {
-        self.set_reply(|r| r.author = author);
+        if author.is_some() || self.reply.is_some() {
+            self.set_reply(|r| r.author = author);
+        }
     }
 
     fn set_reply(&mut self, change: impl FnOnce(&mut ReplyTo)) {
