@@ -279,6 +279,7 @@ impl Importer for LinkedInExport {
             by_file.extend(r?);
         }
         by_file.sort_by_key(|(i, _)| *i);
+
         // Activity vectors stay per file and are handed to the sink whole: copying a million
         // rows into one merged vector first costs time and doubles the peak memory.
         let mut all = Parsed::default();
@@ -346,7 +347,10 @@ fn parse_file(
     // while it grows: the old copies would stay in memory until the allocator purges them.
     let rows = (entry.size / 64).min(1 << 26) as usize;
     match layout.kind {
-        FileKind::Messages { .. } => parsed.messages.reserve(rows),
+        FileKind::Messages { .. } => {
+            parsed.messages.reserve(rows);
+            parsed.message_acts.reserve(rows);
+        }
         FileKind::Messages2018 => parsed.messages_2018.reserve(rows),
         FileKind::Invitations => parsed.invitations.reserve(rows),
         FileKind::Connections => parsed.connections.reserve(rows),

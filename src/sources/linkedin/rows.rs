@@ -10,15 +10,18 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::FileKind;
+use super::people::is_system_sender;
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Exclusion, Kind, Platform};
 use crate::sources::archive::Entry;
 use crate::sources::text::{
     fnv64, is_normalized_linkedin_url, is_placeholder, name_key, normalize_linkedin_url,
     parse_datetime,
 };
 
-/// A message row, kept until the owner is known.
+/// What a message's activity still needs once the owner is known (its direction, people and
+/// participants): the message's activity itself is made as the row is read, at the same
+/// position of [`Parsed::message_acts`].
 #[derive(Debug, Clone)]
 pub(super) struct MessageRow {
     pub(super) conversation: Arc<str>,
@@ -28,12 +31,6 @@ pub(super) struct MessageRow {
     /// Kept only when the row has no recipient URL (names are then all we have).
     pub(super) to: String,
     pub(super) recipient_urls: Vec<Arc<str>>,
-    pub(super) at: Option<i64>,
-    pub(super) draft: bool,
-    pub(super) guide: bool,
-    pub(super) id: String,
-    pub(super) seq: u64,
-    pub(super) source: Arc<str>,
 }
 
 /// A 2018-generation message row.
@@ -76,6 +73,8 @@ pub(super) struct Connection {
 pub(super) struct Parsed {
     pub(super) activities: Vec<Activity>,
     pub(super) messages: Vec<MessageRow>,
+    /// The activities of `messages`, one per row, direction and people not yet set.
+    pub(super) message_acts: Vec<Activity>,
     pub(super) messages_2018: Vec<Message2018Row>,
     pub(super) invitations: Vec<InvitationRow>,
     pub(super) connections: Vec<Connection>,
@@ -94,6 +93,7 @@ impl Parsed {
         }
         join(&mut self.activities, other.activities);
         join(&mut self.messages, other.messages);
+        join(&mut self.message_acts, other.message_acts);
         join(&mut self.messages_2018, other.messages_2018);
         join(&mut self.invitations, other.invitations);
         join(&mut self.connections, other.connections);
@@ -345,7 +345,7 @@ impl Handler {
         for same in made.chunk_by(|a, b| a.0 == b.0) {
             for (n, &(_, i)) in same.iter().enumerate().skip(1) {
                 let id = match self.kind {
-                    FileKind::Messages { .. } => out.messages.get_mut(i).map(|m| &mut m.id),
+                    FileKind::Messages { .. } => out.message_acts.get_mut(i).map(|a| &mut a.id),
                     FileKind::Messages2018 => out.messages_2018.get_mut(i).map(|m| &mut m.id),
                     FileKind::Invitations => out.invitations.get_mut(i).map(|m| &mut m.id),
                     _ => out.activities.get_mut(i).map(|a| &mut a.id),
@@ -534,20 +534,33 @@ impl Handler {
             ],
             out.messages.len(),
         );
-        let seq = self.next_seq();
         let conversation = self.intern(conversation);
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            id,
+            at,
+            Direction::In,
+            Kind::Message,
+            self.source.clone(),
+        );
+        a.conversation = Some(conversation.clone());
+        a.hints.seq = self.next_seq();
+        a.hints.excluded = if guide {
+            Some(Exclusion::GuideFile)
+        } else if draft {
+            Some(Exclusion::Draft)
+        } else if is_system_sender(&from, sender_url.as_deref()) {
+            Some(Exclusion::SystemSender)
+        } else {
+            None
+        };
+        out.message_acts.push(a);
         out.messages.push(MessageRow {
             conversation,
             from,
             sender_url,
             to,
             recipient_urls,
-            at,
-            draft,
-            guide,
-            id,
-            seq,
-            source: self.source.clone(),
         });
     }
 

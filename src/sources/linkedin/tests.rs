@@ -472,7 +472,9 @@ fn large_file_handled_on_a_second_core_gives_what_one_pass_gives() {
     let one = parse(0);
     let two = parse(u64::MAX);
     assert_eq!(one.messages.len(), 3001);
+    assert_eq!(one.message_acts.len(), 3001);
     assert_eq!(format!("{:?}", one.messages), format!("{:?}", two.messages));
+    assert_eq!(one.message_acts, two.message_acts);
     let problems = one.diag.problems();
     assert!(!problems.is_empty());
     assert_eq!(problems, two.diag.problems());
