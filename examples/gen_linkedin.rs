@@ -71,14 +71,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut activities: u64 = 10_000;
     let mut out = String::from("big.zip");
     let mut seed: u64 = 7;
+    // Words per message: 14 by default; fewer makes a denser export (more activities per MB).
+    let mut message_words: usize = 14;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--activities" => activities = args.next().ok_or("--activities N")?.parse()?,
             "--out" => out = args.next().ok_or("--out FILE")?,
             "--seed" => seed = args.next().ok_or("--seed N")?.parse()?,
+            "--message-words" => message_words = args.next().ok_or("--message-words N")?.parse()?,
             "-h" | "--help" => {
-                println!("gen_linkedin --activities N --out FILE.zip [--seed S]");
+                println!(
+                    "gen_linkedin --activities N --out FILE.zip [--seed S] [--message-words W]"
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other}").into()),
@@ -228,7 +233,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             writeln!(
                 zip,
                 "\"2-conv{conv:08}==\",\"\",\"{from}\",\"{from_url}\",\"Someone\",\"{to_urls}\",\"{when}\",\"\",\"{}\",\"INBOX\",\"\",\"No\",\"No\"",
-                sentence(&mut rng, 14)
+                sentence(&mut rng, message_words)
             )?;
         }
     }

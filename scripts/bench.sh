@@ -5,7 +5,8 @@
 # Markdown table for BENCHMARKS.md.
 #
 #   scripts/bench.sh [CASE...]     CASE = PLATFORM:N, PLATFORM one of linkedin x mastodon
-#                                  bluesky facebook instagram reddit
+#                                  bluesky facebook instagram reddit, or linkedin-dense
+#                                  (LinkedIn with 4-word messages: more activities per MB)
 #   RUNS=5 (default) pairs per case; default cases: every platform at 10k, 100k and 1M.
 #
 # Builds the release binary and the generators (examples/gen_*.rs, seed 7), generates each export
@@ -36,6 +37,7 @@ for c in "${cases[@]}"; do
   kind=${c%%:*}; n=${c##*:}
   case $kind in
     linkedin) f="$dir/linkedin-$n.zip"; [ -f "$f" ] || "$ex/gen_linkedin" --activities "$n" --out "$f" > /dev/null 2>&1 ;;
+    linkedin-dense) f="$dir/linkedin-dense-$n.zip"; [ -f "$f" ] || "$ex/gen_linkedin" --activities "$n" --message-words 4 --out "$f" > /dev/null 2>&1 ;;
     x) f="$dir/x-$n.zip"; [ -f "$f" ] || "$ex/gen_x" --tweets "$n" --out "$f" > /dev/null 2>&1 ;;
     mastodon) f="$dir/mastodon-$n.tar.gz"; [ -f "$f" ] || "$ex/gen_mastodon" --statuses "$n" --out "$f" > /dev/null 2>&1 ;;
     bluesky) f="$dir/bluesky-$n.car"; [ -f "$f" ] || "$ex/gen_bluesky" --posts "$n" --out "$f" > /dev/null 2>&1 ;;

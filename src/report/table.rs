@@ -121,33 +121,20 @@ pub fn metrics_json(summary: &Summary, info: &RunInfo) -> Result<Vec<u8>, String
 /// and date formatting were most of the output time.
 pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) -> Result<W, String> {
     let err = |e: std::io::Error| e.to_string();
-    out.write_all(b"platform,id,at,direction,kind,mode,counterparts,confidence,source\n")
-        .map_err(err)?;
-    let mut line: Vec<u8> = Vec::with_capacity(512);
+    // Rows are formatted into one large buffer, written out whenever it holds a megabyte.
+    const CHUNK: usize = 1 << 20;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    buf.extend_from_slice(b"platform,id,at,direction,kind,mode,counterparts,confidence,source\n");
     let mut last_source: Option<std::sync::Arc<str>> = None;
     let mut source_field: Vec<u8> = Vec::new();
     for a in activities {
-        line.clear();
-        push_field(&mut line, a.platform.as_str().as_bytes());
+        let line = &mut buf;
+        line.extend_from_slice(a.platform.as_str().as_bytes());
         line.push(b',');
-        push_field(&mut line, a.id.as_bytes());
+        push_field(line, a.id.as_bytes());
         line.push(b',');
-        if let Some(ms) = a.at
-            && let Some(dt) = chrono::DateTime::from_timestamp_millis(ms)
-        {
-            use chrono::{Datelike as _, Timelike as _};
-            push_digits(&mut line, dt.year().max(0) as u32, 4);
-            line.push(b'-');
-            push_digits(&mut line, dt.month(), 2);
-            line.push(b'-');
-            push_digits(&mut line, dt.day(), 2);
-            line.push(b'T');
-            push_digits(&mut line, dt.hour(), 2);
-            line.push(b':');
-            push_digits(&mut line, dt.minute(), 2);
-            line.push(b':');
-            push_digits(&mut line, dt.second(), 2);
-            line.push(b'Z');
+        if let Some(ms) = a.at {
+            push_utc(line, ms);
         }
         line.push(b',');
         line.extend_from_slice(a.direction.as_str().as_bytes());
@@ -166,7 +153,7 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
             }
         } else {
             let joined: Vec<&str> = a.counterparts.iter().map(|c| &**c).collect();
-            push_field(&mut line, joined.join(";").as_bytes());
+            push_field(line, joined.join(";").as_bytes());
         }
         line.push(b',');
         line.extend_from_slice(a.confidence.as_str().as_bytes());
@@ -182,9 +169,48 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
         }
         line.extend_from_slice(&source_field);
         line.push(b'\n');
-        out.write_all(&line).map_err(err)?;
+        if buf.len() >= CHUNK {
+            out.write_all(&buf).map_err(err)?;
+            buf.clear();
+        }
     }
+    out.write_all(&buf).map_err(err)?;
     Ok(out)
+}
+
+/// Appends a UTC millisecond timestamp as `YYYY-MM-DDTHH:MM:SSZ` (the year as 4 digits).
+fn push_utc(line: &mut Vec<u8>, ms: i64) {
+    /// Milliseconds at 10000-01-01T00:00:00Z: before it (and from 1970) the date is computed
+    /// here, by whole days (H. Hinnant's civil-from-days), else by chrono.
+    const YEAR_10000: i64 = 253_402_300_800_000;
+    let (y, mo, d, secs) = if (0..YEAR_10000).contains(&ms) {
+        let days = ms / 86_400_000;
+        let secs = ((ms % 86_400_000) / 1000) as u32;
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let mo = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = (yoe + era * 400 + i64::from(mo <= 2)) as u32;
+        (y, mo, d, secs)
+    } else if let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) {
+        use chrono::{Datelike as _, Timelike as _};
+        let secs = dt.num_seconds_from_midnight();
+        (dt.year().max(0) as u32, dt.month(), dt.day(), secs)
+    } else {
+        return;
+    };
+    let two = |v: u32| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+    let (yh, yl) = (two(y / 100), two(y));
+    let (mo, d) = (two(mo), two(d));
+    let (h, mi, s) = (two(secs / 3600), two(secs / 60 % 60), two(secs % 60));
+    line.extend_from_slice(&[
+        yh[0], yh[1], yl[0], yl[1], b'-', mo[0], mo[1], b'-', d[0], d[1], b'T', h[0], h[1], b':',
+        mi[0], mi[1], b':', s[0], s[1], b'Z',
+    ]);
 }
 
 /// True when a CSV field must be quoted: it holds `,`, `"`, CR or LF. Fields are short (ids,
@@ -214,13 +240,6 @@ fn push_field(line: &mut Vec<u8>, field: &[u8]) {
         line.push(b'"');
     } else {
         line.extend_from_slice(field);
-    }
-}
-
-/// Appends `value` as exactly `width` decimal digits (zero-padded).
-fn push_digits(line: &mut Vec<u8>, value: u32, width: u32) {
-    for i in (0..width).rev() {
-        line.push(b'0' + ((value / 10u32.pow(i)) % 10) as u8);
     }
 }
 
@@ -385,6 +404,40 @@ mod tests {
 
     use super::*;
     use crate::model::{Direction, Kind, Mode, Platform};
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        let mut cases: Vec<i64> = vec![
+            0,
+            999,
+            951_782_400_000,     // 2000-02-29
+            4_107_542_399_999,   // 2100-02-28T23:59:59.999
+            253_402_300_799_999, // 9999-12-31T23:59:59.999
+            253_402_300_800_000, // 10000-01-01 (by chrono, 4 digits of the year)
+            -1,                  // 1969 (by chrono)
+        ];
+        let mut x: u64 = 7;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            cases.push((x >> 16) as i64 % 253_402_300_800_000);
+        }
+        for ms in cases {
+            let mut line = Vec::new();
+            push_utc(&mut line, ms);
+            let dt = chrono::DateTime::from_timestamp_millis(ms).expect("in range");
+            let year = format!(
+                "{:04}",
+                dt.format("%Y")
+                    .to_string()
+                    .parse::<i64>()
+                    .unwrap_or(0)
+                    .max(0)
+                    % 10_000
+            );
+            let want = format!("{year}{}", dt.format("-%m-%dT%H:%M:%SZ"));
+            assert_eq!(String::from_utf8_lossy(&line), want, "{ms}");
+        }
+    }
 
     #[test]
     fn activities_csv_quotes_only_where_needed_and_reads_back() {
