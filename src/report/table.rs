@@ -180,22 +180,10 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
 
 /// Appends a UTC millisecond timestamp as `YYYY-MM-DDTHH:MM:SSZ` (the year as 4 digits).
 fn push_utc(line: &mut Vec<u8>, ms: i64) {
-    /// Milliseconds at 10000-01-01T00:00:00Z: before it (and from 1970) the date is computed
-    /// here, by whole days (H. Hinnant's civil-from-days), else by chrono.
-    const YEAR_10000: i64 = 253_402_300_800_000;
-    let (y, mo, d, secs) = if (0..YEAR_10000).contains(&ms) {
-        let days = ms / 86_400_000;
-        let secs = ((ms % 86_400_000) / 1000) as u32;
-        let z = days + 719_468;
-        let era = z / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let mo = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let y = (yoe + era * 400 + i64::from(mo <= 2)) as u32;
-        (y, mo, d, secs)
+    // From 1970 to the year 9999 by whole days, else by chrono.
+    let (y, mo, d, secs) = if (0..crate::model::YEAR_10000_MS).contains(&ms) {
+        let (y, mo, d) = crate::model::civil_from_days(ms / 86_400_000);
+        (y as u32, mo, d, ((ms % 86_400_000) / 1000) as u32)
     } else if let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) {
         use chrono::{Datelike as _, Timelike as _};
         let secs = dt.num_seconds_from_midnight();
