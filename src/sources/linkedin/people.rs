@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::rows::{Connection, InvitationRow, Message2018Row, MessageRow, Parsed};
+use super::rows::{
+    Connection, InvitationRow, Message2018Row, MessageRow, Parsed, is_system_sender,
+};
 use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Platform};
 use crate::sources::text::{name_key, normalize_linkedin_url};
 use crate::sources::{ImportOptions, Owner, Sink};
@@ -125,13 +127,6 @@ impl NameBook {
         }
         out
     }
-}
-
-/// Sponsored, InMail and anonymous system senders (docs/counting.md, *Modes* rule 1), by name key.
-pub(super) fn is_system_sender(key: &str, url: Option<&str>) -> bool {
-    key == "sponsored conversation"
-        || key == "linkedin talent solutions"
-        || (key == "linkedin member" && url.is_none())
 }
 
 /// Finds the owner's profile URL (docs/counting.md, *Owner*) and says how.
@@ -354,7 +349,6 @@ pub(super) fn push_messages(
         .collect();
     let conversations = numbers.len();
     drop(numbers);
-
     // Per conversation: the URLs each name uses as a sender (for TO names), and its senders.
     type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
     let mut by_conversation: Vec<Senders<'_>> = vec![HashMap::default(); conversations];

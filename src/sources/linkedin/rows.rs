@@ -10,7 +10,6 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::FileKind;
-use super::people::is_system_sender;
 use crate::diag::Diagnostics;
 use crate::model::{Activity, Direction, Exclusion, Kind, Platform};
 use crate::sources::archive::Entry;
@@ -658,6 +657,13 @@ impl Handler {
             source: self.source.clone(),
         });
     }
+}
+
+/// Sponsored, InMail and anonymous system senders (docs/counting.md, *Modes* rule 1), by name key.
+pub(super) fn is_system_sender(key: &str, url: Option<&str>) -> bool {
+    key == "sponsored conversation"
+        || key == "linkedin talent solutions"
+        || (key == "linkedin member" && url.is_none())
 }
 
 /// Articles carry no date; the canonical URL (`<h1><a href=".../pulse/...">`) is the id.
