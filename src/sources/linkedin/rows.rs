@@ -14,7 +14,7 @@ use crate::diag::Diagnostics;
 use crate::model::{Activity, Direction, Exclusion, Kind, Platform};
 use crate::sources::archive::Entry;
 use crate::sources::text::{
-    fnv64, is_normalized_linkedin_url, is_placeholder, name_key, normalize_linkedin_url,
+    fnv64, hash_id, is_normalized_linkedin_url, is_placeholder, name_key, normalize_linkedin_url,
     parse_datetime,
 };
 
@@ -324,15 +324,7 @@ impl Handler {
     pub(super) fn synth_id(&mut self, prefix: &str, parts: &[&str], index: usize) -> String {
         let h = fnv64(parts);
         self.made.push((h, index));
-        // Hex by hand: `format!` is measurable at a million rows.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut id = String::with_capacity(prefix.len() + 20);
-        id.push_str(prefix);
-        id.push(':');
-        for shift in (0..16).rev() {
-            id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
-        }
-        id
+        hash_id(prefix, h)
     }
 
     /// Numbers the repeats once the file is read: the n-th row (in file order) whose content

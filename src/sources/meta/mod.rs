@@ -20,7 +20,7 @@ use std::sync::Arc;
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::archive::{Archive, Entry};
-use super::text::{fix_mojibake, hash64};
+use super::text::{fix_mojibake, hash_id, hash64};
 use super::{ImportOptions, Sink};
 use crate::error::SourceError;
 use crate::model::{Activity, Platform};
@@ -396,15 +396,7 @@ impl Ids {
 /// `prefix:<hash of parts>` and the hash (no repeat number: see [`Ids`]).
 pub(crate) fn content_id(prefix: &str, parts: &[&str]) -> (String, u64) {
     let h = hash64(parts);
-    // Hex by hand: `format!` is measurable at a million records.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(prefix.len() + 20);
-    id.push_str(prefix);
-    id.push(':');
-    for shift in (0..16).rev() {
-        id.push(HEX[((h >> (shift * 4)) & 0xf) as usize] as char);
-    }
-    (id, h)
+    (hash_id(prefix, h), h)
 }
 
 /// One platform's reader of its posts, comments and reactions in a Meta export (the
