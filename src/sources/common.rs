@@ -34,6 +34,20 @@ impl Interner {
     }
 }
 
+/// Numbers repeated content ids: `made` holds each id's content hash and the position of its
+/// record; the n-th record (by position) whose hash an earlier one had gets `#n`, which
+/// `append(position, "#n")` adds to its id. Sorting the hashes once is cheaper than probing a
+/// map of every hash per record.
+pub(crate) fn number_repeats(mut made: Vec<(u64, usize)>, mut append: impl FnMut(usize, &str)) {
+    // By hash, then by position: within a hash, the order the records were read.
+    made.sort_unstable();
+    for same in made.chunk_by(|a, b| a.0 == b.0) {
+        for (n, &(_, i)) in same.iter().enumerate().skip(1) {
+            append(i, &format!("#{}", n + 1));
+        }
+    }
+}
+
 /// `f` applied to every item on up to `threads` threads, results in the items' order. For
 /// exports of many small files (one Messenger thread each), which are read one per call. A
 /// panic in `f` is passed on to the caller.

@@ -13,6 +13,7 @@ use super::FileKind;
 use crate::diag::Diagnostics;
 use crate::model::{Activity, Direction, Exclusion, Kind, Platform};
 use crate::sources::archive::Entry;
+use crate::sources::common::number_repeats;
 use crate::sources::text::{
     fnv64, hash_id, is_normalized_linkedin_url, is_placeholder, name_key, normalize_linkedin_url,
     parse_datetime,
@@ -328,25 +329,20 @@ impl Handler {
     }
 
     /// Numbers the repeats once the file is read: the n-th row (in file order) whose content
-    /// hash an earlier row had gets `#n`. Sorting the hashes once is cheaper than probing a
-    /// map of every hash per row.
+    /// hash an earlier row had gets `#n` (`common::number_repeats`).
     pub(super) fn finish(&mut self, out: &mut Parsed) {
-        let mut made = std::mem::take(&mut self.made);
-        made.sort_unstable();
-        for same in made.chunk_by(|a, b| a.0 == b.0) {
-            for (n, &(_, i)) in same.iter().enumerate().skip(1) {
-                let id = match self.kind {
-                    FileKind::Messages { .. } => out.message_acts.get_mut(i).map(|a| &mut a.id),
-                    FileKind::Messages2018 => out.messages_2018.get_mut(i).map(|m| &mut m.id),
-                    FileKind::Invitations => out.invitations.get_mut(i).map(|m| &mut m.id),
-                    _ => out.activities.get_mut(i).map(|a| &mut a.id),
-                };
-                if let Some(id) = id {
-                    id.push('#');
-                    id.push_str(&(n + 1).to_string());
-                }
+        let kind = self.kind;
+        number_repeats(std::mem::take(&mut self.made), |i, repeat| {
+            let id = match kind {
+                FileKind::Messages { .. } => out.message_acts.get_mut(i).map(|a| &mut a.id),
+                FileKind::Messages2018 => out.messages_2018.get_mut(i).map(|m| &mut m.id),
+                FileKind::Invitations => out.invitations.get_mut(i).map(|m| &mut m.id),
+                _ => out.activities.get_mut(i).map(|a| &mut a.id),
+            };
+            if let Some(id) = id {
+                id.push_str(repeat);
             }
-        }
+        });
     }
 
     /// Parses a date cell: blank → None silently where blanks are expected, else with a warning.

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::archive::{Archive, Entry};
+use super::common::number_repeats;
 use super::text::{fix_mojibake, hash_id, hash64};
 use super::{ImportOptions, Sink};
 use crate::error::SourceError;
@@ -379,17 +380,11 @@ impl Ids {
     /// Numbers the repeats: the n-th activity (in push order) whose content hash another
     /// one had already gets `#n`.
     pub fn finish(self, acts: &mut [Activity]) {
-        let mut made = self.made;
-        // By hash, then by index: within a hash, the order the records were read.
-        made.sort_unstable();
-        for same in made.chunk_by(|a, b| a.0 == b.0) {
-            for (n, &(_, i)) in same.iter().enumerate().skip(1) {
-                if let Some(a) = acts.get_mut(i) {
-                    a.id.push('#');
-                    a.id.push_str(&(n + 1).to_string());
-                }
+        number_repeats(self.made, |i, repeat| {
+            if let Some(a) = acts.get_mut(i) {
+                a.id.push_str(repeat);
             }
-        }
+        });
     }
 }
 
