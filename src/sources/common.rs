@@ -48,6 +48,41 @@ pub(crate) fn number_repeats(mut made: Vec<(u64, usize)>, mut append: impl FnMut
     }
 }
 
+/// Moves the items of `parts`, in order, in front of those of `to`. `to`'s own items are
+/// moved once, within its buffer when it has room (a large vector of activities is not
+/// copied whole), and each part is freed as soon as it has been moved.
+pub(crate) fn prepend<T>(to: &mut Vec<T>, parts: Vec<Vec<T>>) {
+    /// The parts' items one after another, with their exact count: `Vec::splice` then moves
+    /// the tail once, by that count.
+    struct Concat<T> {
+        parts: std::vec::IntoIter<Vec<T>>,
+        current: std::vec::IntoIter<T>,
+        left: usize,
+    }
+    impl<T> Iterator for Concat<T> {
+        type Item = T;
+        fn next(&mut self) -> Option<T> {
+            loop {
+                if let Some(item) = self.current.next() {
+                    self.left -= 1;
+                    return Some(item);
+                }
+                self.current = self.parts.next()?.into_iter();
+            }
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (self.left, Some(self.left))
+        }
+    }
+    let left = parts.iter().map(Vec::len).sum();
+    let concat = Concat {
+        parts: parts.into_iter(),
+        current: Vec::new().into_iter(),
+        left,
+    };
+    to.splice(0..0, concat);
+}
+
 /// `f` applied to every item on up to `threads` threads, results in the items' order. For
 /// exports of many small files (one Messenger thread each), which are read one per call. A
 /// panic in `f` is passed on to the caller.
@@ -90,6 +125,26 @@ pub(crate) fn map_in_order<T: Sync, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepend_puts_every_part_in_order_before_the_vector() {
+        let mut to = Vec::with_capacity(10);
+        to.extend([7, 8]);
+        let at = to.as_ptr();
+        prepend(&mut to, vec![vec![1, 2], vec![], vec![3], vec![4, 5, 6]]);
+        assert_eq!(to, [1, 2, 3, 4, 5, 6, 7, 8]);
+        // It had room: nothing was moved to a new buffer.
+        assert_eq!(to.as_ptr(), at);
+        // Without room it grows; with nothing to put in front it is left as it was.
+        let mut small = vec![String::from("c")];
+        prepend(&mut small, vec![vec!["a".into(), "b".into()]]);
+        assert_eq!(small, ["a", "b", "c"]);
+        prepend(&mut small, Vec::new());
+        assert_eq!(small, ["a", "b", "c"]);
+        let mut empty: Vec<u8> = Vec::new();
+        prepend(&mut empty, vec![vec![1], vec![2]]);
+        assert_eq!(empty, [1, 2]);
+    }
 
     #[test]
     fn map_in_order_keeps_the_items_order_on_several_threads() {

@@ -11,6 +11,7 @@ use super::rows::{
     Connection, InvitationRow, Message2018Row, MessageRow, Parsed, is_system_sender,
 };
 use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Platform};
+use crate::sources::common::prepend;
 use crate::sources::text::{name_key, normalize_linkedin_url};
 use crate::sources::{ImportOptions, Owner, Sink};
 
@@ -235,31 +236,31 @@ pub(super) fn assemble(
         id: owner.clone(),
         how,
     });
-    // The first batch becomes the sink's vector and the others are appended, each freed at
-    // once: the vector grows in place (a large allocation is remapped, not copied), so no
-    // second copy of every activity is ever made. Meanwhile the name book (a pass over every
-    // message) is built on another core.
-    // Room for every activity at once: growing by doubling would copy most of them again,
-    // with the old and the new vector both in memory while it does.
-    sink.reserve(
-        batches.iter().map(Vec::len).sum::<usize>()
-            + invitations.len()
-            + messages.len()
-            + messages_2018.len(),
-    );
+    // The message activities' vector becomes the whole import's: the other files' activities
+    // and the invitations are moved in front of the messages (which move once, within the
+    // vector's room: parse_file reserved it), so no second copy of every activity is made.
+    // Meanwhile the name book (a pass over every message) is built on another core.
+    let mut acts = message_acts;
+    let mut front = batches;
+    front.push(invitations.iter().map(invitation_activity).collect());
+    let before: usize = front.iter().map(Vec::len).sum();
     let book = std::thread::scope(|s| {
         let book = s.spawn(|| NameBook::new(&messages, &messages_2018, &connections));
-        for batch in batches {
-            sink.extend(batch);
-        }
+        acts.reserve(before + messages_2018.len());
+        prepend(&mut acts, front);
         book.join()
     })
     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    push_invitations(&invitations, &book, sink);
+    let (head, message_part) = acts.split_at_mut(before);
+    resolve_invitations(&invitations, &mut head[before - invitations.len()..], &book);
     match owner.as_deref() {
-        Some(owner) => push_messages(&messages, message_acts, owner, &book, sink),
-        None => skip_messages(&message_acts, sink),
+        Some(owner) => set_message_people(&messages, message_part, owner, &book),
+        None => {
+            skip_messages(message_part, sink);
+            acts.truncate(before);
+        }
     }
+    sink.extend(acts);
     push_messages_2018(&messages_2018, &book, sink);
     // Freeing the rows and the name book (millions of small strings and sets) takes a
     // twentieth of a second that the counting does not need to wait for.
@@ -279,37 +280,45 @@ pub(super) fn skip_messages(messages: &[Activity], sink: &mut dyn Sink) {
     }
 }
 
-pub(super) fn push_invitations(
-    invitations: &[InvitationRow],
-    book: &NameBook,
-    sink: &mut dyn Sink,
-) {
-    for inv in invitations {
-        let (direction, other_url, other_name) = if inv.outgoing {
-            (Direction::Out, &inv.invitee_url, &inv.to)
+/// An invitation's activity; a counterpart known only by name is added by
+/// [`resolve_invitations`] once the name book is built.
+fn invitation_activity(inv: &InvitationRow) -> Activity {
+    let (direction, other_url) = if inv.outgoing {
+        (Direction::Out, &inv.invitee_url)
+    } else {
+        (Direction::In, &inv.inviter_url)
+    };
+    let mut a = Activity::new(
+        Platform::LinkedIn,
+        inv.id.clone(),
+        inv.at,
+        direction,
+        Kind::Invitation,
+        inv.source.clone(),
+    );
+    if let Some(u) = other_url {
+        a.counterparts.push(Arc::from(u.as_str()));
+    }
+    a.hints.with_note = inv.note;
+    a.hints.seq = inv.seq;
+    a
+}
+
+/// Gives the invitations without the other side's URL (`acts`, one per row of `invitations`)
+/// the URL their name stands for, at low confidence.
+fn resolve_invitations(invitations: &[InvitationRow], acts: &mut [Activity], book: &NameBook) {
+    for (inv, a) in invitations.iter().zip(acts) {
+        let (other_url, other_name) = if inv.outgoing {
+            (&inv.invitee_url, &inv.to)
         } else {
-            (Direction::In, &inv.inviter_url, &inv.from)
+            (&inv.inviter_url, &inv.from)
         };
-        let mut a = Activity::new(
-            Platform::LinkedIn,
-            inv.id.clone(),
-            inv.at,
-            direction,
-            Kind::Invitation,
-            inv.source.clone(),
-        );
-        match other_url {
-            Some(u) => a.counterparts.push(Arc::from(u.as_str())),
-            None => {
-                if let Some(u) = book.resolve(other_name, None, false) {
-                    a.counterparts.push(u);
-                    a.confidence = Confidence::Low;
-                }
-            }
+        if other_url.is_none()
+            && let Some(u) = book.resolve(other_name, None, false)
+        {
+            a.counterparts.push(u);
+            a.confidence = Confidence::Low;
         }
-        a.hints.with_note = inv.note;
-        a.hints.seq = inv.seq;
-        sink.push(a);
     }
 }
 
@@ -329,13 +338,12 @@ pub(super) fn is_counterpart(p: &str, owner: &str) -> bool {
 }
 
 /// Sets the direction, people and participants of the message activities (one per row of
-/// `messages`, in the same order) and pushes them into the sink.
-pub(super) fn push_messages(
+/// `messages`, in the same order).
+fn set_message_people(
     messages: &[MessageRow],
-    mut acts: Vec<Activity>,
+    acts: &mut [Activity],
     owner: &str,
     book: &NameBook,
-    sink: &mut dyn Sink,
 ) {
     // Every conversation is numbered once; the tables per conversation are vectors, so a
     // row's conversation id is hashed once rather than once per table.
@@ -442,7 +450,6 @@ pub(super) fn push_messages(
             a.confidence = Confidence::Low;
         }
     }
-    sink.extend(acts);
 }
 
 pub(super) fn push_messages_2018(
