@@ -778,6 +778,29 @@ fn reddit_export_metrics_match_hand_count() {
     );
 }
 
+/// The owner from statistics.csv lets messages.csv be streamed; without statistics.csv the
+/// messages are read whole to find the owner from them, and with `--me` not at all. All three
+/// must count the same acts.
+#[test]
+fn reddit_owner_from_messages_or_me_counts_as_from_statistics() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(fixture("reddit")).expect("fixture folder") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n != "statistics.csv") {
+            std::fs::copy(&path, folder.path().join(path.file_name().unwrap())).expect("copy");
+        }
+    }
+    let (_a, stated) = analyze(&fixture("reddit"), &[]);
+    let (_b, by_messages) = analyze(folder.path(), &[]);
+    let (_c, given) = analyze(folder.path(), &["--me", "reddit:robin_ex"]);
+    assert!(
+        stated.lines().any(|l| l.starts_with("2024-06,")),
+        "{stated}"
+    );
+    assert_eq!(by_messages, stated);
+    assert_eq!(given, stated);
+}
+
 #[test]
 fn mixed_linkedin_facebook_reddit_all_rows_are_the_union() {
     let out = tempfile::tempdir().expect("temp dir");

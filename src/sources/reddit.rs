@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::archive::{Archive, Entry};
+use super::common::Interner;
 use super::text::{decode, fnv64, parse_datetime};
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
@@ -131,18 +132,30 @@ impl Importer for RedditExport {
                 archive.path().display()
             ));
         }
-        // The files the owner is found from are read whole (they are small); the others are
-        // streamed below.
+        // The owner from `--me` or statistics.csv; only without either are the messages and
+        // chats read whole to find it (docs/counting.md, *Reddit*). Otherwise only the chats
+        // are held (their counterparts are everyone seen in the channel over the file) and
+        // the messages are streamed like the other files.
         let mut tables: Vec<(RedditFile, Table)> = Vec::new();
         for (entry, kind) in &files {
-            if matches!(
-                kind,
-                RedditFile::Statistics | RedditFile::Messages | RedditFile::Chat
-            ) {
+            if *kind == RedditFile::Statistics {
                 tables.push((*kind, read_table(archive, entry, sink.diag())?));
             }
         }
-        let owner = find_owner(options, &tables);
+        let mut owner = stated_owner(options, &tables);
+        for (entry, kind) in &files {
+            let whole = match kind {
+                RedditFile::Chat => true,
+                RedditFile::Messages => owner.is_none(),
+                _ => false,
+            };
+            if whole {
+                tables.push((*kind, read_table(archive, entry, sink.diag())?));
+            }
+        }
+        if owner.is_none() {
+            owner = owner_by_messages(&tables);
+        }
         let needs_owner = tables.iter().any(|(k, t)| {
             matches!(k, RedditFile::Messages | RedditFile::Chat) && !t.rows.is_empty()
         });
@@ -161,10 +174,23 @@ impl Importer for RedditExport {
         // it grows.
         let bytes: u64 = files.iter().map(|(e, _)| e.size).sum();
         let mut acts = Vec::with_capacity((bytes / 64).min(1 << 26) as usize);
-        for (kind, table) in &tables {
-            match kind {
-                RedditFile::Messages => messages(table, owner.as_deref(), &mut acts, sink.diag()),
-                RedditFile::Chat => chat(table, owner.as_deref(), &mut acts, sink.diag()),
+        let mut shared = Interner::default();
+        for (entry, kind) in &files {
+            let held = tables.iter().find(|(_, t)| *t.source == entry.name);
+            match (kind, held, owner.as_deref()) {
+                (RedditFile::Messages, Some((_, t)), owner) => {
+                    messages(t, owner, &mut acts, &mut shared, sink.diag());
+                }
+                (RedditFile::Messages, None, Some(owner)) => {
+                    let mut seq = 0u64;
+                    for_each_row(archive, entry, sink.diag(), |t, line, row, diag| {
+                        acts.push(message_row(t, line, row, seq, owner, &mut shared, diag));
+                        seq += 1;
+                    })?;
+                }
+                (RedditFile::Chat, Some((_, t)), owner) => {
+                    chat(t, owner, &mut acts, &mut shared, sink.diag());
+                }
                 _ => {}
             }
         }
@@ -319,10 +345,12 @@ pub(crate) fn person(raw: &str) -> Option<String> {
     user(t).map(|u| format!("u:{u}"))
 }
 
-/// The owner (docs/counting.md, *Reddit*): `--me`; else the `account name` row of
-/// `statistics.csv`; else the username in the most `messages.csv` rows (ties: alphabetically
-/// first).
-fn find_owner(options: &ImportOptions, tables: &[(RedditFile, Table)]) -> Option<(String, String)> {
+/// The owner as given (docs/counting.md, *Reddit*): `--me`; else the `account name` row of
+/// `statistics.csv`.
+fn stated_owner(
+    options: &ImportOptions,
+    tables: &[(RedditFile, Table)],
+) -> Option<(String, String)> {
     if let Some(me) = options.me_for(Platform::Reddit).and_then(user) {
         return Some((me, "given with --me".into()));
     }
@@ -338,6 +366,12 @@ fn find_owner(options: &ImportOptions, tables: &[(RedditFile, Table)]) -> Option
             }
         }
     }
+    None
+}
+
+/// The owner when none is stated: the username in the most `messages.csv` rows (ties:
+/// alphabetically first).
+fn owner_by_messages(tables: &[(RedditFile, Table)]) -> Option<(String, String)> {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for (kind, t) in tables {
         if *kind != RedditFile::Messages {
@@ -478,7 +512,13 @@ pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Arc<s
     a
 }
 
-fn messages(t: &Table, owner: Option<&str>, acts: &mut Vec<Activity>, diag: &mut Diagnostics) {
+fn messages(
+    t: &Table,
+    owner: Option<&str>,
+    acts: &mut Vec<Activity>,
+    shared: &mut Interner,
+    diag: &mut Diagnostics,
+) {
     let Some(owner) = owner else {
         for (line, _) in &t.rows {
             diag.skip(
@@ -491,21 +531,52 @@ fn messages(t: &Table, owner: Option<&str>, acts: &mut Vec<Activity>, diag: &mut
         return;
     };
     for (i, (line, row)) in t.rows.iter().enumerate() {
-        let at = date(t, *line, t.get(row, "date"), diag);
-        let id = row_id(t, row, "id");
-        let facts = MessageFacts {
-            id: &id,
-            at,
-            from: t.get(row, "from"),
-            to: t.get(row, "to"),
-            thread: t.get(row, "thread_id"),
-            seq: i as u64,
-        };
-        acts.push(message_activity(&facts, owner, &t.source));
+        acts.push(message_row(t, *line, row, i as u64, owner, shared, diag));
     }
 }
 
-fn chat(t: &Table, owner: Option<&str>, acts: &mut Vec<Activity>, diag: &mut Diagnostics) {
+/// The activity of one `messages.csv` row (the `seq`-th), its conversation and counterpart
+/// shared with the other messages naming them.
+fn message_row(
+    t: &Table,
+    line: u64,
+    row: &csv::StringRecord,
+    seq: u64,
+    owner: &str,
+    shared: &mut Interner,
+    diag: &mut Diagnostics,
+) -> Activity {
+    let at = date(t, line, t.get(row, "date"), diag);
+    let id = row_id(t, row, "id");
+    let facts = MessageFacts {
+        id: &id,
+        at,
+        from: t.get(row, "from"),
+        to: t.get(row, "to"),
+        thread: t.get(row, "thread_id"),
+        seq,
+    };
+    let mut a = message_activity(&facts, owner, &t.source);
+    share(&mut a, shared);
+    a
+}
+
+/// One copy of each conversation and person id for all the activities that name it (a
+/// million messages name a few thousand).
+fn share(a: &mut Activity, shared: &mut Interner) {
+    a.conversation = a.conversation.take().map(|c| shared.get(&c));
+    for p in &mut a.counterparts {
+        *p = shared.get(p);
+    }
+}
+
+fn chat(
+    t: &Table,
+    owner: Option<&str>,
+    acts: &mut Vec<Activity>,
+    shared: &mut Interner,
+    diag: &mut Diagnostics,
+) {
     let Some(owner) = owner else {
         for (line, _) in &t.rows {
             diag.skip(
@@ -559,6 +630,7 @@ fn chat(t: &Table, owner: Option<&str>, acts: &mut Vec<Activity>, diag: &mut Dia
         a.participants = Some(participants);
         a.conversation = Some(Arc::from(format!("reddit-chat:{channel}")));
         a.hints.seq = i as u64;
+        share(&mut a, shared);
         acts.push(a);
     }
 }
