@@ -6,7 +6,7 @@
 //! messages ignored). Must not read other Meta files.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap as HashMap;
 use serde::Deserialize;
@@ -404,21 +404,52 @@ pub(crate) fn push(
         };
         owners.decide(platform, Some(owner.clone()), how);
         // The activities (ids included) are built on every core, a run of threads per call,
-        // and appended in thread order; the repeats are numbered over all of them at the end.
-        let runs: Vec<&[&Thread]> = mine.chunks(1024).collect();
-        let built = map_in_order(&runs, workers, |run| {
-            let mut built = Vec::with_capacity(run.iter().map(|t| t.rows.len()).sum());
-            let mut hashes = Vec::with_capacity(built.capacity());
-            for t in *run {
-                push_thread(t, &owner, &mut built, &mut hashes);
+        // each straight into its place in `acts` (one activity per row, so the places are
+        // known beforehand and nothing is built elsewhere and copied); the repeats are
+        // numbered over all of them at the end.
+        let start = acts.len();
+        let rows: usize = mine.iter().map(|t| t.rows.len()).sum();
+        acts.reserve(rows);
+        for t in &mine {
+            // Placeholders (no allocation but the thread's source), overwritten below.
+            let blank = || {
+                let source = t.source.clone();
+                Activity::new(
+                    platform,
+                    String::new(),
+                    None,
+                    Direction::In,
+                    Kind::Message,
+                    source,
+                )
+            };
+            acts.extend(std::iter::repeat_with(blank).take(t.rows.len()));
+        }
+        let mut free = &mut acts[start..];
+        let runs: Vec<Mutex<(&[&Thread], &mut [Activity])>> = mine
+            .chunks(1024)
+            .map(|run| {
+                let n = run.iter().map(|t| t.rows.len()).sum();
+                let (places, rest) = std::mem::take(&mut free).split_at_mut(n);
+                free = rest;
+                Mutex::new((run, places))
+            })
+            .collect();
+        let hashes = map_in_order(&runs, workers, |run| {
+            let mut run = run.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let (threads, places) = &mut *run;
+            let mut hashes = Vec::with_capacity(places.len());
+            let mut places = &mut places[..];
+            for t in threads.iter() {
+                let (mine, rest) = std::mem::take(&mut places).split_at_mut(t.rows.len());
+                build_thread(t, &owner, mine, &mut hashes);
+                places = rest;
             }
-            (built, hashes)
+            hashes
         });
-        for (mut built, hashes) in built {
-            for (k, hash) in hashes.into_iter().enumerate() {
-                ids.record(hash, acts.len() + k);
-            }
-            acts.append(&mut built);
+        drop(runs);
+        for (k, hash) in hashes.into_iter().flatten().enumerate() {
+            ids.record(hash, start + k);
         }
     }
     ids.finish(acts);
@@ -427,9 +458,9 @@ pub(crate) fn push(
     std::thread::spawn(move || drop(threads));
 }
 
-/// Pushes the messages of `t` onto `acts`, and the hash of each one's content id (for the
-/// numbering of repeats, [`Ids`]) onto `hashes`.
-fn push_thread(t: &Thread, owner: &str, acts: &mut Vec<Activity>, hashes: &mut Vec<u64>) {
+/// Puts the activities of the messages of `t` into `places` (one per row), and pushes the
+/// hash of each one's content id (for the numbering of repeats, [`Ids`]) onto `hashes`.
+fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut Vec<u64>) {
     use std::fmt::Write as _;
     let prefix = match t.platform {
         Platform::Instagram => "ig-dm",
@@ -453,7 +484,7 @@ fn push_thread(t: &Thread, owner: &str, acts: &mut Vec<Activity>, hashes: &mut V
         .map(|p| person(p))
         .collect();
     let conversation: Arc<str> = Arc::from(format!("{}:{}", t.platform, t.key));
-    for row in &t.rows {
+    for (row, place) in t.rows.iter().zip(places) {
         let sender = t.names.get(row.sender as usize).map(String::as_str);
         at.clear();
         if let Some(ms) = row.at {
@@ -484,7 +515,7 @@ fn push_thread(t: &Thread, owner: &str, acts: &mut Vec<Activity>, hashes: &mut V
         };
         a.confidence = Confidence::Low;
         a.hints.seq = row.seq;
-        acts.push(a);
+        *place = a;
     }
 }
 
