@@ -244,18 +244,23 @@ pub(super) fn assemble(
     let mut front = batches;
     front.push(invitations.iter().map(invitation_activity).collect());
     let before: usize = front.iter().map(Vec::len).sum();
-    let book = std::thread::scope(|s| {
+    let (book, tables) = std::thread::scope(|s| {
         let book = s.spawn(|| NameBook::new(&messages, &messages_2018, &connections));
         acts.reserve(before + messages_2018.len());
         prepend(&mut acts, front);
-        book.join()
-    })
-    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let tables = owner.is_some().then(|| Conversations::of(&messages));
+        let book = book
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (book, tables)
+    });
     let (head, message_part) = acts.split_at_mut(before);
     resolve_invitations(&invitations, &mut head[before - invitations.len()..], &book);
-    match owner.as_deref() {
-        Some(owner) => set_message_people(&messages, message_part, owner, &book),
-        None => {
+    match (owner.as_deref(), tables) {
+        (Some(owner), Some(tables)) => {
+            set_message_people(&messages, message_part, owner, &book, tables);
+        }
+        _ => {
             skip_messages(message_part, sink);
             acts.truncate(before);
         }
@@ -337,6 +342,55 @@ pub(super) fn is_counterpart(p: &str, owner: &str) -> bool {
     p != owner && !p.starts_with("name:") && !p.starts_with("deleted:")
 }
 
+/// Per conversation: the URLs each name uses as a sender (for TO names).
+type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
+
+/// The messages' conversations, numbered in the order they first appear: each row's number,
+/// and per conversation its senders by name and its senders' URLs. Needs no name book, so it
+/// is made while the book is.
+struct Conversations<'a> {
+    conv: Vec<usize>,
+    by_conversation: Vec<Senders<'a>>,
+    sender_urls: Vec<HashSet<Arc<str>>>,
+}
+
+impl<'a> Conversations<'a> {
+    fn of(messages: &'a [MessageRow]) -> Conversations<'a> {
+        // Every conversation is numbered once; the tables per conversation are vectors, so
+        // a row's conversation id is hashed once rather than once per table.
+        let mut numbers: HashMap<&str, usize> = HashMap::default();
+        let conv: Vec<usize> = messages
+            .iter()
+            .map(|m| {
+                let next = numbers.len();
+                *numbers.entry(&*m.conversation).or_insert(next)
+            })
+            .collect();
+        let conversations = numbers.len();
+        drop(numbers);
+        let mut by_conversation: Vec<Senders<'_>> = vec![HashMap::default(); conversations];
+        let mut sender_urls: Vec<HashSet<Arc<str>>> = vec![HashSet::default(); conversations];
+        for (m, &c) in messages.iter().zip(&conv) {
+            if let Some(u) = &m.sender_url {
+                if !sender_urls[c].contains(u) {
+                    sender_urls[c].insert(u.clone());
+                }
+                if !m.from.is_empty() {
+                    by_conversation[c]
+                        .entry(&m.from)
+                        .or_default()
+                        .insert(u.clone());
+                }
+            }
+        }
+        Conversations {
+            conv,
+            by_conversation,
+            sender_urls,
+        }
+    }
+}
+
 /// Sets the direction, people and participants of the message activities (one per row of
 /// `messages`, in the same order).
 fn set_message_people(
@@ -344,36 +398,14 @@ fn set_message_people(
     acts: &mut [Activity],
     owner: &str,
     book: &NameBook,
+    tables: Conversations<'_>,
 ) {
-    // Every conversation is numbered once; the tables per conversation are vectors, so a
-    // row's conversation id is hashed once rather than once per table.
-    let mut numbers: HashMap<&str, usize> = HashMap::default();
-    let conv: Vec<usize> = messages
-        .iter()
-        .map(|m| {
-            let next = numbers.len();
-            *numbers.entry(&*m.conversation).or_insert(next)
-        })
-        .collect();
-    let conversations = numbers.len();
-    drop(numbers);
-    // Per conversation: the URLs each name uses as a sender (for TO names), and its senders.
-    type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
-    let mut by_conversation: Vec<Senders<'_>> = vec![HashMap::default(); conversations];
-    let mut sender_urls: Vec<HashSet<Arc<str>>> = vec![HashSet::default(); conversations];
-    for (m, &c) in messages.iter().zip(&conv) {
-        if let Some(u) = &m.sender_url {
-            if !sender_urls[c].contains(u) {
-                sender_urls[c].insert(u.clone());
-            }
-            if !m.from.is_empty() {
-                by_conversation[c]
-                    .entry(&m.from)
-                    .or_default()
-                    .insert(u.clone());
-            }
-        }
-    }
+    let Conversations {
+        conv,
+        by_conversation,
+        sender_urls,
+    } = tables;
+    let conversations = sender_urls.len();
     // Each row's sender and recipients as people; `low` when a name had to be resolved.
     struct Resolved {
         sender: Arc<str>,
