@@ -786,8 +786,9 @@ fn reddit_owner_from_messages_or_me_counts_as_from_statistics() {
     let folder = tempfile::tempdir().expect("temp dir");
     for entry in std::fs::read_dir(fixture("reddit")).expect("fixture folder") {
         let path = entry.expect("entry").path();
-        if path.file_name().is_some_and(|n| n != "statistics.csv") {
-            std::fs::copy(&path, folder.path().join(path.file_name().unwrap())).expect("copy");
+        let name = path.file_name().expect("a file name").to_owned();
+        if name != "statistics.csv" {
+            std::fs::copy(&path, folder.path().join(name)).expect("copy");
         }
     }
     let (_a, stated) = analyze(&fixture("reddit"), &[]);
