@@ -425,6 +425,8 @@ pub(crate) fn push(
             };
             acts.extend(std::iter::repeat_with(blank).take(t.rows.len()));
         }
+        // Each run's places behind a lock, which only hands them to the one worker that
+        // takes the run.
         let mut free = &mut acts[start..];
         let runs: Vec<Mutex<(&[&Thread], &mut [Activity])>> = mine
             .chunks(1024)
@@ -441,8 +443,8 @@ pub(crate) fn push(
             let mut hashes = Vec::with_capacity(places.len());
             let mut places = &mut places[..];
             for t in threads.iter() {
-                let (mine, rest) = std::mem::take(&mut places).split_at_mut(t.rows.len());
-                build_thread(t, &owner, mine, &mut hashes);
+                let (its, rest) = std::mem::take(&mut places).split_at_mut(t.rows.len());
+                build_thread(t, &owner, its, &mut hashes);
                 places = rest;
             }
             hashes
