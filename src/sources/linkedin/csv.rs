@@ -102,8 +102,8 @@ fn parse_csv(
         })
         .from_reader(reader);
     if !pipelined {
-        return split_records(&mut csv, (lines_before, crlf), |mut batch| {
-            handle_batch(&mut batch, &columns, handler, out);
+        return split_records(&mut csv, (lines_before, crlf), |batch| {
+            handle_batch(&batch, &columns, handler, out);
             Some(batch)
         });
     }
@@ -114,8 +114,8 @@ fn parse_csv(
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|s| {
         let worker = s.spawn(|| {
-            for mut batch in full_rx {
-                handle_batch(&mut batch, &columns, handler, out);
+            for batch in full_rx {
+                handle_batch(&batch, &columns, handler, out);
                 // The reader may have stopped; then the batch is simply dropped.
                 let _ = empty_tx.send(batch);
             }
@@ -137,7 +137,7 @@ fn parse_csv(
 /// from batch to batch) and, in file order, what each read gave.
 #[derive(Default)]
 struct Batch {
-    records: Vec<csv::ByteRecord>,
+    records: Vec<csv::StringRecord>,
     items: Vec<Item>,
 }
 
@@ -162,21 +162,33 @@ fn split_records<R: io::Read>(
     let mut batch = Batch::default();
     let mut used = 0usize;
     let mut first_seen = false;
+    // Each record is read into the buffer of a batch's record, checked for UTF-8 once (the
+    // reading core does it, not the handling one) and dropped when blank.
+    let mut record = csv::ByteRecord::new();
     loop {
         if used == batch.records.len() {
-            batch.records.push(csv::ByteRecord::new());
+            batch.records.push(csv::StringRecord::new());
         }
-        match csv.read_byte_record(&mut batch.records[used]) {
+        match csv.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 // With CRLF endings the csv crate counts a record's `\n` only when it starts
                 // reading the next record, so every record after the first is one line short.
-                let record = &batch.records[used];
                 let mut line = lines_before + record.position().map(|p| p.line()).unwrap_or(0);
                 if crlf && first_seen {
                     line += 1;
                 }
                 first_seen = true;
+                if is_blank(&record) {
+                    continue; // blank rows appear inside real exports
+                }
+                // The filled buffer goes into the batch, the batch's old one is read into next.
+                let spare = std::mem::take(&mut batch.records[used]).into_byte_record();
+                // Invalid UTF-8 in a cell is repaired lossily rather than the row lost.
+                batch.records[used] = csv::StringRecord::from_byte_record_lossy(std::mem::replace(
+                    &mut record,
+                    spare,
+                ));
                 used += 1;
                 batch.items.push(Item::Row(line));
             }
@@ -206,13 +218,21 @@ fn split_records<R: io::Read>(
 }
 
 /// Hands a batch's rows and unreadable records to the handler, in file order.
-fn handle_batch(batch: &mut Batch, columns: &Columns, handler: &mut Handler, out: &mut Parsed) {
+fn handle_batch(batch: &Batch, columns: &Columns, handler: &mut Handler, out: &mut Parsed) {
     let mut next = 0;
     for item in &batch.items {
         match item {
             Item::Row(line) => {
-                if let Some(record) = batch.records.get_mut(next) {
-                    handle_record(*line, record, columns, handler, out);
+                if let Some(record) = batch.records.get(next) {
+                    let line = *line;
+                    handler.row(
+                        &CsvRow {
+                            line,
+                            record,
+                            columns,
+                        },
+                        out,
+                    );
                 }
                 next += 1;
             }
@@ -224,41 +244,11 @@ fn handle_batch(batch: &mut Batch, columns: &Columns, handler: &mut Handler, out
     }
 }
 
-/// One record to the handler: blank rows dropped, invalid UTF-8 repaired. The record's
-/// buffer is lent to a `StringRecord` (checked once, not cell by cell) and given back.
-fn handle_record(
-    line: u64,
-    record: &mut csv::ByteRecord,
-    columns: &Columns,
-    handler: &mut Handler,
-    out: &mut Parsed,
-) {
-    if record
+/// True for a record whose cells are all blank.
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record
         .iter()
         .all(|c| c.iter().all(|b| b.is_ascii_whitespace()))
-    {
-        return; // blank rows appear inside real exports
-    }
-    let (text, lent) = match csv::StringRecord::from_byte_record(std::mem::take(record)) {
-        Ok(text) => (text, true),
-        Err(invalid) => {
-            // Invalid UTF-8 in a cell: repair lossily rather than lose the row.
-            *record = invalid.into_byte_record();
-            let fixed = record.iter().map(|c| String::from_utf8_lossy(c)).collect();
-            (fixed, false)
-        }
-    };
-    handler.row(
-        &CsvRow {
-            line,
-            record: &text,
-            columns,
-        },
-        out,
-    );
-    if lent {
-        *record = text.into_byte_record();
-    }
 }
 
 pub(super) fn comments_in_standard_order(layout: &Layout) -> bool {
