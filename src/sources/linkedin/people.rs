@@ -2,6 +2,7 @@
 //! (*Names*, *Older messages.csv*), and the assembly of messages and invitations into
 //! activities with participants over whole conversations. Must not read files.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -50,8 +51,8 @@ impl NameBook {
             if let Some(u) = &m.sender_url {
                 pairs.insert((&m.from, u));
             }
-            if !known.contains(&m.from) {
-                known.insert(m.from.clone());
+            if !known.contains(&*m.from) {
+                known.insert(m.from.to_string());
             }
         }
         for m in messages_2018 {
@@ -407,14 +408,16 @@ fn set_message_people(
     } = tables;
     let conversations = sender_urls.len();
     // Each row's sender and recipients as people; `low` when a name had to be resolved.
-    struct Resolved {
+    // Recipients by URL are borrowed from the row: only a sent message copies them (into
+    // its counterparts).
+    struct Resolved<'m> {
         sender: Arc<str>,
-        recipients: Vec<Arc<str>>,
+        recipients: Cow<'m, [Arc<str>]>,
         /// Other senders' URLs of the conversation (older files: they are the counterparts).
         by_names: bool,
         low: bool,
     }
-    let resolved: Vec<Resolved> = messages
+    let resolved: Vec<Resolved<'_>> = messages
         .iter()
         .zip(&conv)
         .map(|(m, &c)| {
@@ -431,13 +434,15 @@ fn set_message_people(
             let by_names = m.recipient_urls.is_empty();
             let recipients = if by_names {
                 low = low || !m.to.is_empty();
-                book.split_names(&m.to)
-                    .into_iter()
-                    .map(|n| person(book.resolve(&n, conv, true), &n))
-                    .filter(|p| !p.starts_with("deleted:"))
-                    .collect()
+                Cow::Owned(
+                    book.split_names(&m.to)
+                        .into_iter()
+                        .map(|n| person(book.resolve(&n, conv, true), &n))
+                        .filter(|p| !p.starts_with("deleted:"))
+                        .collect(),
+                )
             } else {
-                m.recipient_urls.clone()
+                Cow::Borrowed(&m.recipient_urls[..])
             };
             Resolved {
                 sender,
@@ -464,7 +469,7 @@ fn set_message_people(
         a.direction = if out { Direction::Out } else { Direction::In };
         a.participants = participants.get(c).copied();
         let mut counterparts: Vec<Arc<str>> = if out {
-            let mut v: Vec<Arc<str>> = r.recipients;
+            let mut v: Vec<Arc<str>> = r.recipients.into_owned();
             if r.by_names {
                 // Older files name recipients only: the other senders of the conversation
                 // are the people written to, too.

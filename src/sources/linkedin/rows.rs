@@ -25,8 +25,9 @@ use crate::sources::text::{
 #[derive(Debug, Clone)]
 pub(super) struct MessageRow {
     pub(super) conversation: Arc<str>,
-    /// The sender's name key (`text::name_key`); empty for a deleted account.
-    pub(super) from: String,
+    /// The sender's name key (`text::name_key`), shared by the sender's rows; empty for a
+    /// deleted account.
+    pub(super) from: Arc<str>,
     pub(super) sender_url: Option<Arc<str>>,
     /// Kept only when the row has no recipient URL (names are then all we have).
     pub(super) to: String,
@@ -268,7 +269,7 @@ pub(super) struct Handler {
     pub(super) interned: HashSet<Arc<str>>,
     /// Name keys of the raw names seen (a name repeats on every row of its conversations;
     /// normalizing it is the costly part).
-    pub(super) names: HashMap<String, String>,
+    pub(super) names: HashMap<String, Arc<str>>,
 }
 
 impl Handler {
@@ -284,12 +285,12 @@ impl Handler {
         }
     }
 
-    /// `text::name_key` of a raw name, computed once per distinct name.
-    pub(super) fn name_key(&mut self, raw: &str) -> String {
+    /// `text::name_key` of a raw name, computed once per distinct name and shared.
+    pub(super) fn name_key(&mut self, raw: &str) -> Arc<str> {
         if let Some(k) = self.names.get(raw) {
             return k.clone();
         }
-        let k = name_key(raw);
+        let k: Arc<str> = Arc::from(name_key(raw));
         if self.names.len() < 1 << 20 {
             self.names.insert(raw.to_string(), k.clone());
         }
@@ -594,7 +595,7 @@ impl Handler {
         );
         let seq = self.next_seq();
         out.messages_2018.push(Message2018Row {
-            from,
+            from: from.to_string(),
             to,
             at,
             outgoing,
@@ -633,8 +634,8 @@ impl Handler {
         );
         let seq = self.next_seq();
         out.invitations.push(InvitationRow {
-            from,
-            to,
+            from: from.to_string(),
+            to: to.to_string(),
             at,
             note,
             outgoing,
