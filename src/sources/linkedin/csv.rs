@@ -1,8 +1,8 @@
 //! Reading LinkedIn CSV files into records: the header skipped, lines counted (CRLF too), blank
 //! rows dropped, invalid UTF-8 repaired, and Comments.csv's own reader (records broken by
 //! unquoted commas and newlines start at a line with a date and a link). Hands each record to
-//! the row handlers (`rows.rs`), in file order — for a large file on a second core, while the
-//! first inflates and splits records; no format rules of its own.
+//! the row handlers (`rows.rs`) — for a large file in batches on both cores, joined in file
+//! order, while one core also inflates and splits records; no format rules of its own.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead};
@@ -54,11 +54,41 @@ pub(super) fn skip_lines(r: &mut impl BufRead, n: usize) -> io::Result<(u64, boo
 /// Files of at least this many inflated bytes have their rows handled on a second core.
 const PIPELINE_BYTES: u64 = 4 << 20;
 
+/// How a file's rows are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Handling {
+    /// By the thread that reads them.
+    OnePass,
+    /// On both cores (a large file, see `parse_csv`).
+    Shared,
+    /// As `Shared`, with every other batch handled by the reading thread (tests: the order
+    /// of the pieces must not matter).
+    #[cfg(test)]
+    Alternating,
+}
+
 /// Reads the records of a file of `bytes` inflated bytes (after its header) into `out`.
 pub(super) fn parse_records(
     reader: impl BufRead,
-    (lines_before, crlf): (u64, bool),
+    skipped: (u64, bool),
     (layout, bytes): (&Layout, u64),
+    source: &Arc<str>,
+    seq_base: u64,
+    out: &mut Parsed,
+) -> io::Result<()> {
+    let handling = if bytes >= PIPELINE_BYTES {
+        Handling::Shared
+    } else {
+        Handling::OnePass
+    };
+    parse_records_by(reader, skipped, (layout, handling), source, seq_base, out)
+}
+
+/// [`parse_records`], with the rows handled as `handling` says.
+pub(super) fn parse_records_by(
+    reader: impl BufRead,
+    (lines_before, crlf): (u64, bool),
+    (layout, handling): (&Layout, Handling),
     source: &Arc<str>,
     seq_base: u64,
     out: &mut Parsed,
@@ -67,12 +97,11 @@ pub(super) fn parse_records(
     let read = if layout.kind == FileKind::Comments && comments_in_standard_order(layout) {
         parse_comments(reader, lines_before, &mut handler, out)
     } else {
-        let pipelined = bytes >= PIPELINE_BYTES;
         parse_csv(
             reader,
             (lines_before, crlf),
             layout,
-            pipelined,
+            handling,
             &mut handler,
             out,
         )
@@ -85,7 +114,7 @@ fn parse_csv(
     reader: impl BufRead,
     (lines_before, crlf): (u64, bool),
     layout: &Layout,
-    pipelined: bool,
+    handling: Handling,
     handler: &mut Handler,
     out: &mut Parsed,
 ) -> io::Result<()> {
@@ -101,36 +130,119 @@ fn parse_csv(
             _ => None,
         })
         .from_reader(reader);
-    if !pipelined {
+    if handling == Handling::OnePass {
         return split_records(&mut csv, (lines_before, crlf), |batch| {
             handle_batch(&batch, &columns, handler, out);
             Some(batch)
         });
     }
     // A large file: inflating and splitting records runs here, and the rows are handled on
-    // another core, in batches and in file order, so the handler (ids, repeats, line
-    // numbers) sees exactly what a single pass would.
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+    // both cores: each batch goes to the other thread, unless that one is behind (its queue
+    // is full), and then this thread handles the batch itself. Each thread's handler reads a
+    // batch into a piece of its own; the pieces join the file's rows in file order, their
+    // sequence numbers and id indices moved on, so the handler (ids, repeats, line numbers)
+    // ends with exactly what a single pass gives.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(2);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Piece>();
+    let mut theirs = handler.sibling();
+    let mut ours = handler.sibling();
+    let mut pieces = Pieces::default();
+    let columns = &columns;
     std::thread::scope(|s| {
-        let worker = s.spawn(|| {
-            for batch in full_rx {
-                handle_batch(&batch, &columns, handler, out);
-                // The reader may have stopped; then the batch is simply dropped.
-                let _ = empty_tx.send(batch);
+        let worker = s.spawn(move || {
+            for (index, batch) in full_rx {
+                // The reader may have stopped; then the piece is simply dropped.
+                if done_tx
+                    .send(Piece::read(index, batch, columns, &mut theirs))
+                    .is_err()
+                {
+                    break;
+                }
             }
         });
+        let mut index = 0;
         let read = split_records(&mut csv, (lines_before, crlf), |batch| {
-            // An error means the handler stopped (it panicked): its join reports it.
-            full_tx.send(batch).ok()?;
-            Some(empty_rx.try_recv().unwrap_or_default())
+            use std::sync::mpsc::TrySendError;
+            let offer = match handling {
+                #[cfg(test)]
+                Handling::Alternating if index % 2 == 1 => Err(TrySendError::Full((index, batch))),
+                _ => full_tx.try_send((index, batch)),
+            };
+            match offer {
+                Ok(()) => {}
+                Err(TrySendError::Full((index, batch))) => {
+                    pieces.add(Piece::read(index, batch, columns, &mut ours));
+                }
+                // The handler stopped (it panicked): its join reports it.
+                Err(TrySendError::Disconnected(_)) => return None,
+            }
+            index += 1;
+            pieces.extend(done_rx.try_iter());
+            pieces.join(handler, out);
+            Some(pieces.spare.pop().unwrap_or_default())
         });
         drop(full_tx);
-        match worker.join() {
+        let joined = worker.join();
+        pieces.extend(done_rx.try_iter());
+        pieces.join(handler, out);
+        match joined {
             Ok(()) => read,
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
+}
+
+/// What one batch of rows gave, read by a handler of its own (see `parse_csv`).
+struct Piece {
+    index: usize,
+    parsed: Parsed,
+    made: (Vec<(u64, usize)>, u64),
+    /// The batch, its buffers to be filled again.
+    batch: Batch,
+}
+
+impl Piece {
+    fn read(index: usize, batch: Batch, columns: &Columns, handler: &mut Handler) -> Piece {
+        let mut parsed = Parsed::with_room(handler.kind, batch.items.len());
+        handle_batch(&batch, columns, handler, &mut parsed);
+        Piece {
+            index,
+            parsed,
+            made: handler.take_piece(),
+            batch,
+        }
+    }
+}
+
+/// Pieces waiting for the ones before them, and emptied batches to fill again.
+#[derive(Default)]
+struct Pieces {
+    next: usize,
+    waiting: std::collections::BTreeMap<usize, Piece>,
+    spare: Vec<Batch>,
+}
+
+impl Pieces {
+    fn add(&mut self, piece: Piece) {
+        self.waiting.insert(piece.index, piece);
+    }
+
+    fn extend(&mut self, pieces: impl Iterator<Item = Piece>) {
+        for piece in pieces {
+            self.add(piece);
+        }
+    }
+
+    /// Appends to `out`, in file order, every piece whose predecessors are all in.
+    fn join(&mut self, handler: &mut Handler, out: &mut Parsed) {
+        while let Some(piece) = self.waiting.remove(&self.next) {
+            let rows_before = handler.rows_in(out);
+            out.append_piece(piece.parsed, handler.seq);
+            handler.adopt(piece.made, rows_before);
+            self.spare.push(piece.batch);
+            self.next += 1;
+        }
+    }
 }
 
 /// Records of a file on their way to the handler (`parse_csv`): the records (buffers reused

@@ -331,8 +331,8 @@ fn parse_file(
     file_idx: u64,
 ) -> Result<Parsed, SourceError> {
     let source: Arc<str> = Arc::from(entry.name.as_str());
-    let mut parsed = Parsed::default();
     if layout.kind == FileKind::Article {
+        let mut parsed = Parsed::default();
         let html = archive.read(entry, |r| {
             let mut buf = Vec::new();
             r.read_to_end(&mut buf)?;
@@ -343,19 +343,8 @@ fn parse_file(
             .push(article_activity(&html, entry, source));
         return Ok(parsed);
     }
-    // Room for the file's rows (at most one per ~64 bytes), so that no vector is copied
-    // while it grows: the old copies would stay in memory until the allocator purges them.
-    let rows = (entry.size / 64).min(1 << 26) as usize;
-    match layout.kind {
-        FileKind::Messages { .. } => {
-            parsed.messages.reserve(rows);
-            parsed.message_acts.reserve(rows);
-        }
-        FileKind::Messages2018 => parsed.messages_2018.reserve(rows),
-        FileKind::Invitations => parsed.invitations.reserve(rows),
-        FileKind::Connections => parsed.connections.reserve(rows),
-        _ => parsed.activities.reserve(rows),
-    }
+    // Room for the file's rows (at most one per ~64 bytes).
+    let mut parsed = Parsed::with_room(layout.kind, (entry.size / 64).min(1 << 26) as usize);
     let seq_base = file_idx << 40;
     archive.read(entry, |r| {
         if layout.utf16 {

@@ -102,6 +102,51 @@ impl Parsed {
     }
 }
 
+impl Parsed {
+    /// An empty set with room for `rows` rows of a `kind` file, so that no vector is copied
+    /// while it grows (the old copies would stay in memory until the allocator purges them).
+    pub(super) fn with_room(kind: FileKind, rows: usize) -> Parsed {
+        let mut parsed = Parsed::default();
+        match kind {
+            FileKind::Messages { .. } => {
+                parsed.messages.reserve(rows);
+                parsed.message_acts.reserve(rows);
+            }
+            FileKind::Messages2018 => parsed.messages_2018.reserve(rows),
+            FileKind::Invitations => parsed.invitations.reserve(rows),
+            FileKind::Connections => parsed.connections.reserve(rows),
+            _ => parsed.activities.reserve(rows),
+        }
+        parsed
+    }
+
+    /// Appends what one batch of a file's rows gave (`piece`, read by a handler of its own)
+    /// after what the batches before it gave: its sequence numbers move on by `seq_shift`
+    /// (the rows numbered before it), as if one handler had read them all.
+    pub(super) fn append_piece(&mut self, mut piece: Parsed, seq_shift: u64) {
+        for a in piece
+            .activities
+            .iter_mut()
+            .chain(piece.message_acts.iter_mut())
+        {
+            a.hints.seq += seq_shift;
+        }
+        for m in &mut piece.messages_2018 {
+            m.seq += seq_shift;
+        }
+        for i in &mut piece.invitations {
+            i.seq += seq_shift;
+        }
+        self.activities.append(&mut piece.activities);
+        self.messages.append(&mut piece.messages);
+        self.message_acts.append(&mut piece.message_acts);
+        self.messages_2018.append(&mut piece.messages_2018);
+        self.invitations.append(&mut piece.invitations);
+        self.connections.append(&mut piece.connections);
+        self.diag.merge(piece.diag);
+    }
+}
+
 /// Which LinkedIn file a set of records stands for (the API's snapshot domains mirror them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowKind {
@@ -327,6 +372,43 @@ impl Handler {
         let h = fnv64(parts);
         self.made.push((h, index));
         hash_id(prefix, h)
+    }
+
+    /// A handler for other rows of the same file (a batch read on another core), starting
+    /// afresh: its rows are numbered from 0 and its ids indexed from 0.
+    pub(super) fn sibling(&self) -> Handler {
+        Handler::new(self.kind, self.source.clone(), self.seq_base)
+    }
+
+    /// How many rows of this file `out` holds (where the next row's index in [`made`] points).
+    ///
+    /// [`made`]: Handler::made
+    pub(super) fn rows_in(&self, out: &Parsed) -> usize {
+        match self.kind {
+            FileKind::Messages { .. } => out.message_acts.len(),
+            FileKind::Messages2018 => out.messages_2018.len(),
+            FileKind::Invitations => out.invitations.len(),
+            FileKind::Connections => out.connections.len(),
+            _ => out.activities.len(),
+        }
+    }
+
+    /// What this handler made since the last call, for the rows it read into a piece of
+    /// their own: its ids' hashes with their indices in the piece, and how many rows it
+    /// numbered.
+    pub(super) fn take_piece(&mut self) -> (Vec<(u64, usize)>, u64) {
+        (
+            std::mem::take(&mut self.made),
+            std::mem::take(&mut self.seq),
+        )
+    }
+
+    /// Takes over what another handler made for a piece (`take_piece`) that was appended to
+    /// the file's rows after `rows_before` rows, as if this handler had read its rows.
+    pub(super) fn adopt(&mut self, (made, seqs): (Vec<(u64, usize)>, u64), rows_before: usize) {
+        self.made
+            .extend(made.into_iter().map(|(hash, i)| (hash, i + rows_before)));
+        self.seq += seqs;
     }
 
     /// Numbers the repeats once the file is read: the n-th row (in file order) whose content

@@ -461,21 +461,32 @@ fn large_file_handled_on_a_second_core_gives_what_one_pass_gives() {
         utf16: false,
     };
     let source: Arc<str> = Arc::from("messages.csv");
-    let parse = |bytes: u64| {
+    let parse = |handling: Handling| {
         let mut reader = std::io::BufReader::new(&file[..]);
         let skipped = skip_lines(&mut reader, 1).expect("in memory");
         let mut parsed = Parsed::default();
-        parse_records(reader, skipped, (&layout, bytes), &source, 0, &mut parsed)
-            .expect("in memory");
+        parse_records_by(
+            reader,
+            skipped,
+            (&layout, handling),
+            &source,
+            7 << 40,
+            &mut parsed,
+        )
+        .expect("in memory");
         parsed
     };
-    let one = parse(0);
-    let two = parse(u64::MAX);
+    let one = parse(Handling::OnePass);
     assert_eq!(one.messages.len(), 3001);
     assert_eq!(one.message_acts.len(), 3001);
-    assert_eq!(format!("{:?}", one.messages), format!("{:?}", two.messages));
-    assert_eq!(one.message_acts, two.message_acts);
     let problems = one.diag.problems();
     assert!(!problems.is_empty());
-    assert_eq!(problems, two.diag.problems());
+    // Batches handled by the other thread only when it keeps up, and every other batch by
+    // the reading thread (pieces from two handlers, joined in file order).
+    for handling in [Handling::Shared, Handling::Alternating] {
+        let two = parse(handling);
+        assert_eq!(format!("{:?}", one.messages), format!("{:?}", two.messages));
+        assert_eq!(one.message_acts, two.message_acts, "{handling:?}");
+        assert_eq!(problems, two.diag.problems());
+    }
 }
