@@ -83,26 +83,31 @@ pub(super) struct Parsed {
 }
 
 impl Parsed {
+    /// Appends what another file gave; a vector of its that this set does not have yet is
+    /// taken whole, not copied.
     pub(super) fn merge(&mut self, other: Parsed) {
-        /// Appends, or moves when `to` is empty (a file's vector is taken whole, not copied).
-        fn join<T>(to: &mut Vec<T>, mut from: Vec<T>) {
-            if to.is_empty() {
+        self.absorb(other, true);
+    }
+
+    /// Appends every vector and the problems of `other`: a vector is moved whole into an
+    /// empty one when `take_whole`, else always appended (which keeps the room reserved here).
+    fn absorb(&mut self, other: Parsed, take_whole: bool) {
+        fn join<T>(to: &mut Vec<T>, mut from: Vec<T>, take_whole: bool) {
+            if take_whole && to.is_empty() {
                 std::mem::swap(to, &mut from);
             } else {
                 to.append(&mut from);
             }
         }
-        join(&mut self.activities, other.activities);
-        join(&mut self.messages, other.messages);
-        join(&mut self.message_acts, other.message_acts);
-        join(&mut self.messages_2018, other.messages_2018);
-        join(&mut self.invitations, other.invitations);
-        join(&mut self.connections, other.connections);
+        join(&mut self.activities, other.activities, take_whole);
+        join(&mut self.messages, other.messages, take_whole);
+        join(&mut self.message_acts, other.message_acts, take_whole);
+        join(&mut self.messages_2018, other.messages_2018, take_whole);
+        join(&mut self.invitations, other.invitations, take_whole);
+        join(&mut self.connections, other.connections, take_whole);
         self.diag.merge(other.diag);
     }
-}
 
-impl Parsed {
     /// An empty set with room for `rows` rows of a `kind` file, so that no vector is copied
     /// while it grows (the old copies would stay in memory until the allocator purges them).
     pub(super) fn with_room(kind: FileKind, rows: usize) -> Parsed {
@@ -137,13 +142,8 @@ impl Parsed {
         for i in &mut piece.invitations {
             i.seq += seq_shift;
         }
-        self.activities.append(&mut piece.activities);
-        self.messages.append(&mut piece.messages);
-        self.message_acts.append(&mut piece.message_acts);
-        self.messages_2018.append(&mut piece.messages_2018);
-        self.invitations.append(&mut piece.invitations);
-        self.connections.append(&mut piece.connections);
-        self.diag.merge(piece.diag);
+        // Appended into the room the file's reading reserved, never swapped for a piece's.
+        self.absorb(piece, false);
     }
 }
 
