@@ -245,23 +245,26 @@ pub(super) fn assemble(
     let mut front = batches;
     front.push(invitations.iter().map(invitation_activity).collect());
     let before: usize = front.iter().map(Vec::len).sum();
-    let (book, tables) = std::thread::scope(|s| {
+    let (book, mine) = std::thread::scope(|s| {
         let book = s.spawn(|| NameBook::new(&messages, &messages_2018, &connections));
         acts.reserve(before + messages_2018.len());
         prepend(&mut acts, front);
-        let tables = owner.is_some().then(|| Conversations::of(&messages));
+        // The conversations matter only with an owner: without one the messages are skipped.
+        let mine = owner
+            .as_deref()
+            .map(|owner| (owner, Conversations::of(&messages)));
         let book = book
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (book, tables)
+        (book, mine)
     });
     let (head, message_part) = acts.split_at_mut(before);
     resolve_invitations(&invitations, &mut head[before - invitations.len()..], &book);
-    match (owner.as_deref(), tables) {
-        (Some(owner), Some(tables)) => {
+    match mine {
+        Some((owner, tables)) => {
             set_message_people(&messages, message_part, owner, &book, tables);
         }
-        _ => {
+        None => {
             skip_messages(message_part, sink);
             acts.truncate(before);
         }
@@ -289,11 +292,7 @@ pub(super) fn skip_messages(messages: &[Activity], sink: &mut dyn Sink) {
 /// An invitation's activity; a counterpart known only by name is added by
 /// [`resolve_invitations`] once the name book is built.
 fn invitation_activity(inv: &InvitationRow) -> Activity {
-    let (direction, other_url) = if inv.outgoing {
-        (Direction::Out, &inv.invitee_url)
-    } else {
-        (Direction::In, &inv.inviter_url)
-    };
+    let (direction, other_url, _) = other_side(inv);
     let mut a = Activity::new(
         Platform::LinkedIn,
         inv.id.clone(),
@@ -310,15 +309,20 @@ fn invitation_activity(inv: &InvitationRow) -> Activity {
     a
 }
 
+/// The owner's direction in an invitation, and the other side's URL and name key.
+fn other_side(inv: &InvitationRow) -> (Direction, &Option<String>, &str) {
+    if inv.outgoing {
+        (Direction::Out, &inv.invitee_url, &inv.to)
+    } else {
+        (Direction::In, &inv.inviter_url, &inv.from)
+    }
+}
+
 /// Gives the invitations without the other side's URL (`acts`, one per row of `invitations`)
 /// the URL their name stands for, at low confidence.
 fn resolve_invitations(invitations: &[InvitationRow], acts: &mut [Activity], book: &NameBook) {
     for (inv, a) in invitations.iter().zip(acts) {
-        let (other_url, other_name) = if inv.outgoing {
-            (&inv.invitee_url, &inv.to)
-        } else {
-            (&inv.inviter_url, &inv.from)
-        };
+        let (_, other_url, other_name) = other_side(inv);
         if other_url.is_none()
             && let Some(u) = book.resolve(other_name, None, false)
         {
