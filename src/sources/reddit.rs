@@ -512,6 +512,20 @@ pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Arc<s
     a
 }
 
+/// Without an owner no message has a direction: each row of `t` (a `what`) is skipped and
+/// counted, and the warning says how to name the owner (docs/counting.md "Owner not found").
+fn skip_without_owner(t: &Table, what: &str, diag: &mut Diagnostics) {
+    let why = format!("owner not identified: {what} skipped (its direction is unknown)");
+    for (line, _) in &t.rows {
+        diag.skip(
+            &t.source,
+            Some(*line),
+            &why,
+            "pass --me reddit:<your username>".into(),
+        );
+    }
+}
+
 fn messages(
     t: &Table,
     owner: Option<&str>,
@@ -520,15 +534,7 @@ fn messages(
     diag: &mut Diagnostics,
 ) {
     let Some(owner) = owner else {
-        for (line, _) in &t.rows {
-            diag.skip(
-                &t.source,
-                Some(*line),
-                "owner not identified: message skipped (its direction is unknown)",
-                "pass --me reddit:<your username>".into(),
-            );
-        }
-        return;
+        return skip_without_owner(t, "message", diag);
     };
     for (i, (line, row)) in t.rows.iter().enumerate() {
         acts.push(message_row(t, *line, row, i as u64, owner, shared, diag));
@@ -578,15 +584,7 @@ fn chat(
     diag: &mut Diagnostics,
 ) {
     let Some(owner) = owner else {
-        for (line, _) in &t.rows {
-            diag.skip(
-                &t.source,
-                Some(*line),
-                "owner not identified: chat message skipped (its direction is unknown)",
-                "pass --me reddit:<your username>".into(),
-            );
-        }
-        return;
+        return skip_without_owner(t, "chat message", diag);
     };
     // Everyone seen in each channel, over the whole file.
     let mut people: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
