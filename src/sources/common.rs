@@ -122,6 +122,57 @@ pub(crate) fn map_in_order<T: Sync, R: Send>(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Runs `produce` on this thread, which hands out items as it makes them; `threads` other
+/// threads apply `work` to them meanwhile. Returns what `produce` returned and the results in
+/// the order the items were made. With one thread, `produce` does the work itself. A panic in
+/// `work` is passed on to the caller.
+pub(crate) fn pipeline<T: Send, R: Send, P>(
+    threads: usize,
+    produce: impl FnOnce(&mut dyn FnMut(T)) -> P,
+    work: impl Fn(T) -> R + Sync,
+) -> (P, Vec<R>) {
+    let threads = threads.clamp(1, 16);
+    if threads <= 1 {
+        let mut done = Vec::new();
+        let made = produce(&mut |item| done.push(work(item)));
+        return (made, done);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, T)>(threads * 2);
+    let rx = std::sync::Mutex::new(rx);
+    let (made, mut done) = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let next = rx.lock().map_or(None, |rx| rx.recv().ok());
+                        let Some((n, item)) = next else { break };
+                        out.push((n, work(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        let mut n = 0usize;
+        let made = produce(&mut |item| {
+            // Workers stop only when the channel closes (or on a panic, passed on below).
+            let _ = tx.send((n, item));
+            n += 1;
+        });
+        drop(tx);
+        let done: Vec<(usize, R)> = workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (made, done)
+    });
+    done.sort_unstable_by_key(|(n, _)| *n);
+    (made, done.into_iter().map(|(_, r)| r).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +209,28 @@ mod tests {
         });
         assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         assert!(map_in_order(&Vec::<u64>::new(), 4, |&i| i).is_empty());
+    }
+
+    #[test]
+    fn pipeline_keeps_the_order_items_were_made_in() {
+        for threads in [1, 2, 4] {
+            let (made, out) = pipeline(
+                threads,
+                |send| {
+                    for i in 0..1000u64 {
+                        send(i);
+                    }
+                    "produced"
+                },
+                |i| {
+                    if i % 7 == 0 {
+                        std::thread::sleep(std::time::Duration::from_micros(50));
+                    }
+                    i * 2
+                },
+            );
+            assert_eq!(made, "produced");
+            assert_eq!(out, (0..1000u64).map(|i| i * 2).collect::<Vec<_>>());
+        }
     }
 }

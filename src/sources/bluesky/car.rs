@@ -1,18 +1,23 @@
-//! CAR v1 framing and the repository's Merkle Search Tree, read from bytes already in memory.
-//! Owns the byte layout (varints, CIDs, block sections) and the tree walk; knows nothing of
-//! records, activities or diagnostics (it returns problems as values for the importer to report).
+//! CAR v1 framing and the repository's Merkle Search Tree. Owns the byte layout (varints, CIDs,
+//! block sections, read from a stream in batches), the block check and the tree walk; knows
+//! nothing of records, activities or diagnostics (it returns problems as values for the importer
+//! to report).
 //!
 //! CAR v1 (<https://ipld.io/specs/transport/car/carv1/>): `varint(len) header` then sections
 //! `varint(len) CID bytes`. The header is DAG-CBOR `{version: 1, roots: [CID]}`. CIDs are parsed
 //! by the `cid` crate, DAG-CBOR by `serde_ipld_dagcbor`; the framing is a few lines and is written
-//! here so that reading stays synchronous and streaming-free (the maintained CAR crates are async).
+//! here so that reading stays synchronous (the maintained CAR crates are async).
 //!
 //! MST node (atproto repository spec): `{l: CID|null, e: [{p, k, v, t: CID|null}]}`. Keys are
 //! compressed against the previous entry *of the same node* (`p` bytes shared, `k` the rest);
 //! `l` holds keys before the first entry, each `t` the keys between its entry and the next.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+#[cfg(test)]
+use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHashSet as HashSet;
+use std::borrow::Cow;
 use std::fmt;
+use std::io::{self, Read};
 
 use ipld_core::cid::Cid;
 use ipld_core::ipld::Ipld;
@@ -98,6 +103,56 @@ pub(crate) fn read_header(buf: &[u8]) -> Result<Header, HeaderError> {
     Ok(Header { roots, len: end })
 }
 
+/// Longest CID kept inline in a [`Key`] (atproto's CIDv1 SHA2-256 takes 36 bytes).
+const INLINE: usize = 38;
+
+/// A block's CID in its binary form, the key blocks are found by: 40 bytes where a parsed
+/// `Cid` takes ~90 (its digest array has room for 64 bytes).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Key(KeyBytes);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum KeyBytes {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    pub fn of(cid: &Cid) -> Key {
+        let len = cid.encoded_len();
+        if len <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            if cid.write_bytes(&mut bytes[..len]).is_ok() {
+                return Key(KeyBytes::Inline(len as u8, bytes));
+            }
+        }
+        Key(KeyBytes::Heap(cid.to_bytes().into()))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            KeyBytes::Inline(len, bytes) => &bytes[..usize::from(*len)],
+            KeyBytes::Heap(bytes) => bytes,
+        }
+    }
+}
+
+/// As the CID it holds (`bafyrei…`).
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Cid::try_from(self.bytes()) {
+            Ok(cid) => write!(f, "{cid}"),
+            Err(_) => f.write_str("(unreadable CID)"),
+        }
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({self})")
+    }
+}
+
 /// A section that could not be used.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BadBlock {
@@ -111,96 +166,138 @@ pub(crate) struct BadBlock {
     pub detail: String,
 }
 
-/// A CAR read into memory: every usable block by CID, borrowing the file's bytes.
-#[derive(Debug)]
-pub(crate) struct Car<'a> {
-    /// The header's roots.
-    pub roots: Vec<Cid>,
-    /// Blocks by CID (the first of duplicates wins).
-    pub blocks: HashMap<Cid, &'a [u8]>,
-    /// Sections skipped, in file order. When the framing itself breaks (bad length, file cut
-    /// short), reading stops there and the last entry says so.
-    pub bad: Vec<BadBlock>,
+/// Longest header read from a stream; real ones are ~60 bytes, and a file whose header does not
+/// fit in the importer's sniffing window is not recognised anyway.
+const MAX_HEADER: u64 = 1 << 20;
+
+/// Reads the CAR v1 header from the start of a stream.
+pub(crate) fn read_header_from(r: &mut impl Read) -> io::Result<Result<Header, HeaderError>> {
+    let mut buf = Vec::with_capacity(128);
+    let len = match read_stream_varint(r, &mut buf)? {
+        Some(len) => len,
+        None => return Ok(Err(HeaderError::Truncated)),
+    };
+    if len > MAX_HEADER {
+        return Ok(Err(HeaderError::Malformed(format!("header length {len}"))));
+    }
+    r.take(len).read_to_end(&mut buf)?;
+    Ok(read_header(&buf))
 }
 
-/// Splits a CAR v1 file into blocks. Only a bad header is an error: damaged sections are skipped
-/// (their CID or hash is wrong) or end the reading (their length is), and listed in `bad`.
-/// SHA2-256 CIDs are checked against their bytes, so a block that was altered is not used.
-pub(crate) fn read_car(buf: &[u8]) -> Result<Car<'_>, HeaderError> {
-    let header = read_header(buf)?;
-    // Room for the blocks at once (a repository's blocks are ~300 bytes on average), so the
-    // map is not rehashed again and again as it grows.
-    let mut blocks = HashMap::default();
-    blocks.reserve(buf.len() / 512);
-    let mut car = Car {
-        roots: header.roots,
-        blocks,
-        bad: Vec::new(),
-    };
-    let mut offset = header.len;
+/// Reads a varint from a stream, appending its bytes to `used`: `None` when the stream ends
+/// inside it or it runs past 9 bytes (as [`read_uvarint`]).
+fn read_stream_varint(r: &mut impl Read, used: &mut Vec<u8>) -> io::Result<Option<u64>> {
+    let mut byte = [0u8];
+    for _ in 0..9 {
+        if r.read(&mut byte)? == 0 {
+            return Ok(None);
+        }
+        used.push(byte[0]);
+        if byte[0] & 0x80 == 0 {
+            return Ok(read_uvarint(used).map(|(v, _)| v));
+        }
+    }
+    Ok(None)
+}
+
+/// One section of a [`Batch`]: its number, where its length varint is in the file, where its
+/// CID and data are in the batch's bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Section {
+    pub index: u64,
+    pub offset: usize,
+    pub bytes: std::ops::Range<usize>,
+}
+
+/// Consecutive sections, their bytes (CID then data) one after the other.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub bytes: Vec<u8>,
+    pub sections: Vec<Section>,
+}
+
+impl Batch {
+    pub fn section(&self, s: &Section) -> &[u8] {
+        &self.bytes[s.bytes.clone()]
+    }
+}
+
+/// Reads the sections after a header of `header_len` bytes, handing them to `each` in file order
+/// in batches of about `batch_bytes`. Damaged framing (bad length, file cut short) ends the
+/// reading: the returned block says where and why. Only the stream's own I/O errors are errors.
+pub(crate) fn read_sections(
+    r: &mut impl Read,
+    header_len: usize,
+    batch_bytes: usize,
+    mut each: impl FnMut(Batch),
+) -> io::Result<Option<BadBlock>> {
+    let mut offset = header_len;
     let mut index = 0u64;
-    while offset < buf.len() {
+    let mut batch = Batch::default();
+    let mut varint = Vec::with_capacity(9);
+    let bad = loop {
+        varint.clear();
+        let len = read_stream_varint(r, &mut varint)?;
+        if varint.is_empty() {
+            break None;
+        }
         index += 1;
-        let rest = &buf[offset..];
-        let Some((len, used)) = read_uvarint(rest) else {
-            car.bad.push(BadBlock {
+        let Some(len) = len else {
+            let left = varint.len() as u64 + io::copy(r, &mut io::sink())?;
+            break Some(BadBlock {
                 index,
                 offset,
                 reason: "damaged block length; the rest of the file is not read",
-                detail: format!("{} byte(s) left", rest.len()),
+                detail: format!("{left} byte(s) left"),
             });
-            break;
         };
-        let available = rest.len() - used;
-        let section = match usize::try_from(len) {
-            Ok(0) => {
-                car.bad.push(BadBlock {
-                    index,
-                    offset,
-                    reason: "empty block section; the rest of the file is not read",
-                    detail: format!("{available} byte(s) left"),
-                });
-                break;
-            }
-            Ok(l) if l <= available => &rest[used..used + l],
-            _ => {
-                car.bad.push(BadBlock {
-                    index,
-                    offset,
-                    reason: "truncated block; the file ends inside it",
-                    detail: format!("declares {len} bytes, {available} left"),
-                });
-                break;
-            }
-        };
-        offset += used + section.len();
-        let mut cursor = section;
-        let cid = match Cid::read_bytes(&mut cursor) {
-            Ok(cid) => cid,
-            Err(e) => {
-                car.bad.push(BadBlock {
-                    index,
-                    offset: offset - used - section.len(),
-                    reason: "unreadable block CID",
-                    detail: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let data = cursor;
-        let hash = cid.hash();
-        if hash.code() == SHA2_256 && Sha256::digest(data).as_slice() != hash.digest() {
-            car.bad.push(BadBlock {
+        if len == 0 {
+            let available = io::copy(r, &mut io::sink())?;
+            break Some(BadBlock {
                 index,
-                offset: offset - used - section.len(),
-                reason: "block content does not match its CID",
-                detail: cid.to_string(),
+                offset,
+                reason: "empty block section; the rest of the file is not read",
+                detail: format!("{available} byte(s) left"),
             });
-            continue;
         }
-        car.blocks.entry(cid).or_insert(data);
+        let start = batch.bytes.len();
+        let got = r.take(len).read_to_end(&mut batch.bytes)? as u64;
+        if got < len {
+            batch.bytes.truncate(start);
+            break Some(BadBlock {
+                index,
+                offset,
+                reason: "truncated block; the file ends inside it",
+                detail: format!("declares {len} bytes, {got} left"),
+            });
+        }
+        batch.sections.push(Section {
+            index,
+            offset,
+            bytes: start..batch.bytes.len(),
+        });
+        offset += varint.len() + got as usize;
+        if batch.bytes.len() >= batch_bytes {
+            each(std::mem::take(&mut batch));
+        }
+    };
+    if !batch.sections.is_empty() {
+        each(batch);
     }
-    Ok(car)
+    Ok(bad)
+}
+
+/// A section's CID and data, its SHA2-256 checked: a block that was altered is not used.
+/// Otherwise why the section is skipped, and the detail to report.
+pub(crate) fn check_section(section: &[u8]) -> Result<(Cid, &[u8]), (&'static str, String)> {
+    let mut cursor = section;
+    let cid = Cid::read_bytes(&mut cursor).map_err(|e| ("unreadable block CID", e.to_string()))?;
+    let data = cursor;
+    let hash = cid.hash();
+    if hash.code() == SHA2_256 && Sha256::digest(data).as_slice() != hash.digest() {
+        return Err(("block content does not match its CID", cid.to_string()));
+    }
+    Ok((cid, data))
 }
 
 /// One record of the repository: its key (`<collection>/<rkey>`) and the CID of its block.
@@ -209,18 +306,18 @@ pub(crate) struct Leaf {
     /// `<collection>/<rkey>`.
     pub key: String,
     /// The record block.
-    pub cid: Cid,
+    pub cid: Key,
 }
 
 /// A problem met while walking the tree. Records under a missing or bad node are not listed.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum WalkProblem {
     /// A node block is not in the file.
-    MissingNode(Cid),
+    MissingNode(Key),
     /// A node block is not a valid MST node.
-    BadNode(Cid, String),
+    BadNode(Key, String),
     /// An entry's key cannot be rebuilt or is not UTF-8.
-    BadKey(Cid, String),
+    BadKey(Key, String),
     /// Keys are not in increasing order (a malformed tree; records are still read).
     OutOfOrder(String),
 }
@@ -242,29 +339,36 @@ impl fmt::Display for WalkProblem {
 }
 
 enum Step {
-    Node(Cid, usize),
+    Node(Key, usize),
     Leaf(Leaf),
 }
 
-/// Walks the MST from `root` depth-first, left to right: every record in key order. Each node is
-/// visited once (a CID seen twice is a damaged tree, not a loop to follow).
+/// What a block says read as a tree node: the node, or why it is not one.
+pub(crate) type NodeView = Result<Box<Node>, Cow<'static, str>>;
+
+/// Walks the MST of raw blocks (tests; the importer decodes its blocks as it reads them).
 #[cfg(test)]
 pub(crate) fn walk_mst(blocks: &HashMap<Cid, &[u8]>, root: Cid) -> (Vec<Leaf>, Vec<WalkProblem>) {
+    let nodes: HashMap<Key, NodeView> = blocks
+        .iter()
+        .map(|(cid, bytes)| (Key::of(cid), decode_node(bytes)))
+        .collect();
     let mut leaves = Vec::new();
-    let problems = walk_mst_each(blocks, root, |leaf| leaves.push(leaf));
+    let problems = walk_mst_each(|k| nodes.get(k), Key::of(&root), |leaf| leaves.push(leaf));
     (leaves, problems)
 }
 
-/// [`walk_mst`], handing each record to `each` as it is reached, so that a million leaves
-/// are never held at once.
-pub(crate) fn walk_mst_each(
-    blocks: &HashMap<Cid, &[u8]>,
-    root: Cid,
+/// Walks the MST from `root` depth-first, left to right, handing each record to `each` as it
+/// is reached: every record in key order. `node` finds a block's node view (`None`: no such
+/// block). Each node is visited once (a CID seen twice is a damaged tree, not a loop to follow).
+pub(crate) fn walk_mst_each<'n>(
+    node: impl Fn(&Key) -> Option<&'n NodeView>,
+    root: Key,
     mut each: impl FnMut(Leaf),
 ) -> Vec<WalkProblem> {
     let mut last: Option<String> = None;
     let mut problems = Vec::new();
-    let mut seen: HashSet<Cid> = HashSet::default();
+    let mut seen: HashSet<Key> = HashSet::default();
     let mut stack = vec![Step::Node(root, 0)];
     while let Some(step) = stack.pop() {
         let (cid, depth) = match step {
@@ -278,10 +382,11 @@ pub(crate) fn walk_mst_each(
             }
             Step::Node(cid, depth) => (cid, depth),
         };
-        if !seen.insert(cid) {
+        if seen.contains(&cid) {
             problems.push(WalkProblem::BadNode(cid, "reached twice".into()));
             continue;
         }
+        seen.insert(cid.clone());
         if depth > MAX_DEPTH {
             problems.push(WalkProblem::BadNode(
                 cid,
@@ -289,42 +394,42 @@ pub(crate) fn walk_mst_each(
             ));
             continue;
         }
-        let Some(bytes) = blocks.get(&cid) else {
-            problems.push(WalkProblem::MissingNode(cid));
-            continue;
-        };
-        let node = match decode_node(bytes) {
-            Ok(node) => node,
-            Err(why) => {
-                problems.push(WalkProblem::BadNode(cid, why));
+        let found = match node(&cid) {
+            None => {
+                problems.push(WalkProblem::MissingNode(cid));
                 continue;
             }
+            Some(Err(why)) => {
+                problems.push(WalkProblem::BadNode(cid, why.to_string()));
+                continue;
+            }
+            Some(Ok(found)) => found,
         };
         // Rebuild the keys, then push in reverse so that `l` comes off the stack first.
-        let mut steps = Vec::with_capacity(node.entries.len() * 2 + 1);
-        if let Some(l) = node.left {
-            steps.push(Step::Node(l, depth + 1));
+        let mut steps = Vec::with_capacity(found.entries.len() * 2 + 1);
+        if let Some(l) = &found.left {
+            steps.push(Step::Node(l.clone(), depth + 1));
         }
         let mut previous: Vec<u8> = Vec::new();
-        for entry in node.entries {
+        for entry in &found.entries {
             match previous.get(..entry.prefix) {
                 Some(shared) => {
                     let mut key = shared.to_vec();
                     key.extend_from_slice(&entry.suffix);
-                    match String::from_utf8(key.clone()) {
+                    match std::str::from_utf8(&key) {
                         Ok(k) => steps.push(Step::Leaf(Leaf {
-                            key: k,
-                            cid: entry.value,
+                            key: k.to_string(),
+                            cid: entry.value.clone(),
                         })),
                         Err(_) => problems.push(WalkProblem::BadKey(
-                            cid,
+                            cid.clone(),
                             format!("key {} is not UTF-8", String::from_utf8_lossy(&key)),
                         )),
                     }
                     previous = key;
                 }
                 None => problems.push(WalkProblem::BadKey(
-                    cid,
+                    cid.clone(),
                     format!(
                         "entry shares {} bytes with a previous key of {} bytes",
                         entry.prefix,
@@ -332,8 +437,8 @@ pub(crate) fn walk_mst_each(
                     ),
                 )),
             }
-            if let Some(t) = entry.tree {
-                steps.push(Step::Node(t, depth + 1));
+            if let Some(t) = &entry.tree {
+                steps.push(Step::Node(t.clone(), depth + 1));
             }
         }
         stack.extend(steps.into_iter().rev());
@@ -341,21 +446,31 @@ pub(crate) fn walk_mst_each(
     problems
 }
 
-struct Node {
-    left: Option<Cid>,
+/// A tree node, its CIDs as [`Key`]s.
+#[derive(Debug)]
+pub(crate) struct Node {
+    left: Option<Key>,
     entries: Vec<NodeEntry>,
 }
 
+#[derive(Debug)]
 struct NodeEntry {
     prefix: usize,
-    suffix: Vec<u8>,
-    value: Cid,
-    tree: Option<Cid>,
+    suffix: Box<[u8]>,
+    value: Key,
+    tree: Option<Key>,
 }
 
-fn decode_node(bytes: &[u8]) -> Result<Node, String> {
-    let ipld: Ipld =
-        serde_ipld_dagcbor::from_slice(bytes).map_err(|e| format!("not DAG-CBOR: {e}"))?;
+/// [`node_of`] of raw block bytes.
+#[cfg(test)]
+fn decode_node(bytes: &[u8]) -> NodeView {
+    let ipld: Ipld = serde_ipld_dagcbor::from_slice(bytes)
+        .map_err(|e| Cow::Owned(format!("not DAG-CBOR: {e}")))?;
+    node_of(&ipld)
+}
+
+/// The tree node a decoded block holds, or why it is not one.
+pub(crate) fn node_of(ipld: &Ipld) -> NodeView {
     let Ipld::Map(map) = ipld else {
         return Err("not a map".into());
     };
@@ -381,19 +496,19 @@ fn decode_node(bytes: &[u8]) -> Result<Node, String> {
         let tree = optional_link(e.get("t")).ok_or("`t` is not a CID or null")?;
         entries.push(NodeEntry {
             prefix,
-            suffix: suffix.clone(),
-            value: *value,
+            suffix: suffix.as_slice().into(),
+            value: Key::of(value),
             tree,
         });
     }
-    Ok(Node { left, entries })
+    Ok(Box::new(Node { left, entries }))
 }
 
-/// `Some(None)` for an absent or null link, `Some(Some(cid))` for a CID, `None` for anything else.
-fn optional_link(v: Option<&Ipld>) -> Option<Option<Cid>> {
+/// `Some(None)` for an absent or null link, `Some(Some(key))` for a CID, `None` for anything else.
+fn optional_link(v: Option<&Ipld>) -> Option<Option<Key>> {
     match v {
         None | Some(Ipld::Null) => Some(None),
-        Some(Ipld::Link(cid)) => Some(Some(*cid)),
+        Some(Ipld::Link(cid)) => Some(Some(Key::of(cid))),
         Some(_) => None,
     }
 }

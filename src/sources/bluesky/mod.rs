@@ -43,13 +43,16 @@ mod car;
 pub(crate) mod testrepo;
 
 use std::collections::BTreeMap;
+use std::io::{self, Read};
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use ipld_core::cid::Cid;
 use ipld_core::ipld::Ipld;
 
 use super::archive::{Archive, ContainerKind, Entry};
-use super::common::map_in_order;
+use super::common::pipeline;
 use super::text::parse_datetime;
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
@@ -118,12 +121,8 @@ impl Importer for BlueskyRepo {
         let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut failures: Vec<(String, String)> = Vec::new();
         for entry in candidates(archive) {
-            let bytes = archive.read(entry, |r| {
-                let mut buf = Vec::with_capacity(entry.size.min(1 << 30) as usize);
-                r.read_to_end(&mut buf)?;
-                Ok(buf)
-            })?;
-            match read_repo(&entry.name, &bytes, options.threads, sink) {
+            let read = archive.read(entry, |r| read_repo(&entry.name, r, options.threads, sink))?;
+            match read {
                 Ok(did) => owners.entry(did).or_default().push(entry.name.clone()),
                 Err(message) => failures.push((entry.name.clone(), message)),
             }
@@ -159,17 +158,15 @@ struct Commit {
     data: Cid,
 }
 
-fn decode_commit(bytes: &[u8]) -> Result<Commit, String> {
-    let ipld: Ipld =
-        serde_ipld_dagcbor::from_slice(bytes).map_err(|e| format!("not DAG-CBOR: {e}"))?;
-    let did = text(&ipld, "did")
+fn commit_of(ipld: &Ipld) -> Result<Commit, String> {
+    let did = text(ipld, "did")
         .filter(|d| d.starts_with("did:"))
         .ok_or("no `did`")?
         .to_string();
-    let Some(Ipld::Link(data)) = field(&ipld, "data") else {
+    let Some(Ipld::Link(data)) = field(ipld, "data") else {
         return Err("no `data` link to the record tree".into());
     };
-    let version = match field(&ipld, "version") {
+    let version = match field(ipld, "version") {
         Some(Ipld::Integer(v)) => Some(*v),
         _ => None,
     };
@@ -180,14 +177,149 @@ fn decode_commit(bytes: &[u8]) -> Result<Commit, String> {
     })
 }
 
+/// Bytes of sections per batch handed to a decoding thread.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// What one block says, decoded once as it is read: as a record, as a tree node and, for the
+/// header's root, as the commit. The block's bytes are not kept.
+struct Block {
+    record: RecordView,
+    node: car::NodeView,
+    commit: Option<Box<Result<Commit, String>>>,
+}
+
+/// A block read as a record.
+enum RecordView {
+    Facts(Facts),
+    NotMap,
+    Undecodable(Box<str>),
+}
+
+fn decode_block(data: &[u8], is_root: bool) -> Block {
+    match serde_ipld_dagcbor::from_slice::<Ipld>(data) {
+        Ok(ipld) => Block {
+            node: car::node_of(&ipld),
+            commit: is_root.then(|| Box::new(commit_of(&ipld))),
+            record: match ipld {
+                Ipld::Map(_) => RecordView::Facts(Facts::of(&ipld)),
+                _ => RecordView::NotMap,
+            },
+        },
+        Err(e) => {
+            let why = format!("not DAG-CBOR: {e}");
+            Block {
+                record: RecordView::Undecodable(e.to_string().into()),
+                commit: is_root.then(|| Box::new(Err(why.clone()))),
+                node: Err(why.into()),
+            }
+        }
+    }
+}
+
+/// The blocks of one file by CID (the first of duplicates wins), and the sections skipped.
+struct Blocks {
+    blocks: Vec<Block>,
+    index: HashMap<car::Key, u32>,
+    bad: Vec<car::BadBlock>,
+}
+
+impl Blocks {
+    fn get(&self, key: &car::Key) -> Option<&Block> {
+        self.index.get(key).map(|&i| &self.blocks[i as usize])
+    }
+}
+
+/// A batch's blocks, checked and decoded, and its skipped sections.
+type Decoded = (Vec<(car::Key, Block)>, Vec<car::BadBlock>);
+
+fn decode_batch(batch: &car::Batch, root: &car::Key) -> Decoded {
+    let mut blocks = Vec::with_capacity(batch.sections.len());
+    let mut bad = Vec::new();
+    for s in &batch.sections {
+        match car::check_section(batch.section(s)) {
+            Ok((cid, data)) => {
+                let key = car::Key::of(&cid);
+                let block = decode_block(data, key == *root);
+                blocks.push((key, block));
+            }
+            Err((reason, detail)) => bad.push(car::BadBlock {
+                index: s.index,
+                offset: s.offset,
+                reason,
+                detail,
+            }),
+        }
+    }
+    (blocks, bad)
+}
+
+/// Reads every section after the header, checking and decoding the blocks on `threads` threads
+/// while this one reads on, so that the file is never held whole.
+fn read_blocks(
+    r: &mut impl Read,
+    header_len: usize,
+    root: &car::Key,
+    threads: usize,
+) -> io::Result<Blocks> {
+    let (framing, done) = pipeline(
+        threads,
+        |send| car::read_sections(r, header_len, BATCH_BYTES, send),
+        |batch| decode_batch(&batch, root),
+    );
+    let framing = framing?;
+    let total = done.iter().map(|(b, _)| b.len()).sum();
+    let mut table = Blocks {
+        blocks: Vec::with_capacity(total),
+        index: HashMap::default(),
+        bad: Vec::new(),
+    };
+    table.index.reserve(total);
+    for (blocks, bad) in done {
+        table.bad.extend(bad);
+        for (key, block) in blocks {
+            if let std::collections::hash_map::Entry::Vacant(v) = table.index.entry(key) {
+                v.insert(table.blocks.len() as u32);
+                table.blocks.push(block);
+            }
+        }
+    }
+    table.bad.extend(framing);
+    Ok(table)
+}
+
 /// Reads one repository file into the sink; returns the owner's DID, or why nothing could be read.
+/// Only the stream's own I/O errors are errors of the reading.
 fn read_repo(
     name: &str,
-    bytes: &[u8],
+    r: &mut dyn Read,
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> io::Result<Result<String, String>> {
+    let mut r = io::BufReader::with_capacity(1 << 16, r);
+    let header = match car::read_header_from(&mut r)? {
+        Ok(header) => header,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let root = header.roots.first().copied();
+    let root_key = root.as_ref().map(car::Key::of);
+    let table = read_blocks(
+        &mut r,
+        header.len,
+        // Without a root nothing is a commit; the file is refused below.
+        root_key.as_ref().unwrap_or(&car::Key::of(&Cid::default())),
+        threads,
+    )?;
+    Ok(read_tree(name, &table, root, threads, sink))
+}
+
+/// The activities of a repository's blocks, walking its tree from the commit at `root`.
+fn read_tree(
+    name: &str,
+    car: &Blocks,
+    root: Option<Cid>,
     threads: usize,
     sink: &mut dyn Sink,
 ) -> Result<String, String> {
-    let car = car::read_car(bytes).map_err(|e| e.to_string())?;
     for bad in &car.bad {
         sink.diag().skip(
             name,
@@ -196,17 +328,18 @@ fn read_repo(
             format!("block {} at byte {}: {}", bad.index, bad.offset, bad.detail),
         );
     }
-    let root = car
-        .roots
-        .first()
-        .ok_or("the CAR header names no root; this is not a repository export")?;
-    let commit_bytes = car.blocks.get(root).ok_or_else(|| {
-        format!(
-            "the root commit block {root} is missing; the file is truncated or damaged — \
-             download the export again"
-        )
-    })?;
-    let commit = decode_commit(commit_bytes)
+    let root = root.ok_or("the CAR header names no root; this is not a repository export")?;
+    let commit = car
+        .get(&car::Key::of(&root))
+        .and_then(|b| b.commit.as_deref())
+        .ok_or_else(|| {
+            format!(
+                "the root commit block {root} is missing; the file is truncated or damaged — \
+                 download the export again"
+            )
+        })?;
+    let commit = commit
+        .as_ref()
         .map_err(|why| format!("the root block {root} is not a repository commit ({why})"))?;
     if !matches!(commit.version, Some(2 | 3)) {
         sink.diag().warn(
@@ -216,7 +349,8 @@ fn read_repo(
             format!("version {:?}; read as version 3", commit.version),
         );
     }
-    if !car.blocks.contains_key(&commit.data) {
+    let data = car::Key::of(&commit.data);
+    if car.get(&data).is_none() {
         return Err(format!(
             "the record tree's root node {} is missing; the file is truncated or damaged — \
              download the export again",
@@ -225,39 +359,40 @@ fn read_repo(
     }
     let source: Arc<str> = Arc::from(name);
     let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
-    // Room for the records at once (there are fewer records than blocks).
-    sink.reserve(car.blocks.len());
-    // Leaves are taken as the walk reaches them and their records decoded on every core, a
-    // run of leaves per call, handed back in key order with what each run found.
-    let batch = LEAVES_PER_RUN * threads.max(1) * 4;
-    let mut pending: Vec<car::Leaf> = Vec::with_capacity(batch);
-    let mut first = 0usize;
-    let mut decode = |pending: &mut Vec<car::Leaf>, sink: &mut dyn Sink| {
-        let runs: Vec<(usize, &[car::Leaf])> = pending
-            .chunks(LEAVES_PER_RUN)
-            .enumerate()
-            .map(|(k, run)| (first + k * LEAVES_PER_RUN, run))
-            .collect();
-        let done = map_in_order(&runs, threads, |&(first, run)| {
-            read_leaves(name, &source, &commit.did, &car, first, run)
-        });
-        for run in done {
-            sink.diag().merge(run.diag);
-            for (collection, n) in run.ignored {
-                *ignored.entry(collection).or_default() += n;
+    // Room for the records at once: every block that is not a tree node.
+    sink.reserve(car.blocks.iter().filter(|b| b.node.is_err()).count());
+    // The walk hands out runs of leaves as it reaches them; other threads make their
+    // activities meanwhile, handed back in key order with what each run found.
+    let (problems, runs) = pipeline(
+        threads,
+        |send| {
+            let mut pending = Vec::with_capacity(LEAVES_PER_RUN);
+            let mut first = 0usize;
+            let problems = car::walk_mst_each(
+                |key| car.get(key).map(|b| &b.node),
+                data,
+                |leaf| {
+                    pending.push(leaf);
+                    if pending.len() == LEAVES_PER_RUN {
+                        send((first, std::mem::take(&mut pending)));
+                        first += LEAVES_PER_RUN;
+                    }
+                },
+            );
+            if !pending.is_empty() {
+                send((first, pending));
             }
-            sink.extend(run.activities);
+            problems
+        },
+        |(first, leaves)| read_leaves(name, &source, &commit.did, car, first, &leaves),
+    );
+    for run in runs {
+        sink.diag().merge(run.diag);
+        for (collection, n) in run.ignored {
+            *ignored.entry(collection).or_default() += n;
         }
-        first += pending.len();
-        pending.clear();
-    };
-    let problems = car::walk_mst_each(&car.blocks, commit.data, |leaf| {
-        pending.push(leaf);
-        if pending.len() == batch {
-            decode(&mut pending, &mut *sink);
-        }
-    });
-    decode(&mut pending, &mut *sink);
+        sink.extend(run.activities);
+    }
     for p in &problems {
         let (reason, kept) = match p {
             car::WalkProblem::MissingNode(_) => ("record tree node missing", false),
@@ -274,10 +409,10 @@ fn read_repo(
     if !ignored.is_empty() {
         sink.diag().note(ignored_note(name, &ignored));
     }
-    Ok(commit.did)
+    Ok(commit.did.clone())
 }
 
-/// Leaves decoded per call of [`read_leaves`].
+/// Leaves handed out per run of [`read_leaves`].
 const LEAVES_PER_RUN: usize = 4096;
 
 /// What one run of leaves held.
@@ -287,12 +422,13 @@ struct LeavesRead {
     diag: Diagnostics,
 }
 
-/// Decodes the records of `leaves` (the run starting at leaf number `first`).
+/// The activities of `leaves` (the run starting at leaf number `first`), with the problems met
+/// and the records of other collections counted.
 fn read_leaves(
     name: &str,
     source: &Arc<str>,
     did: &str,
-    car: &car::Car<'_>,
+    car: &Blocks,
     first: usize,
     leaves: &[car::Leaf],
 ) -> LeavesRead {
@@ -318,7 +454,7 @@ fn read_leaves(
             *out.ignored.entry(collection.to_string()).or_default() += 1;
             continue;
         }
-        let Some(block) = car.blocks.get(&leaf.cid) else {
+        let Some(block) = car.get(&leaf.cid) else {
             diag.skip(
                 name,
                 line,
@@ -327,13 +463,13 @@ fn read_leaves(
             );
             continue;
         };
-        let record: Ipld = match serde_ipld_dagcbor::from_slice(block) {
-            Ok(r @ Ipld::Map(_)) => r,
-            Ok(_) => {
+        let facts = match &block.record {
+            RecordView::Facts(facts) => facts,
+            RecordView::NotMap => {
                 diag.skip(name, line, "record is not a map", leaf.key.clone());
                 continue;
             }
-            Err(e) => {
+            RecordView::Undecodable(e) => {
                 diag.skip(
                     name,
                     line,
@@ -348,7 +484,7 @@ fn read_leaves(
             seq: i as u64,
             line,
         };
-        if let Some(a) = record_activity(did, collection, rkey, &record, &at, diag) {
+        if let Some(a) = facts.activity(did, collection, rkey, &at, diag) {
             out.activities.push(a);
         }
     }
@@ -382,46 +518,110 @@ pub(crate) fn record_activity(
     at: &Place<'_>,
     diag: &mut Diagnostics,
 ) -> Option<Activity> {
-    let kind = match collection {
-        POST => Kind::Post,
-        REPOST => Kind::Repost,
-        LIKE => Kind::Reaction,
-        _ => return None,
-    };
-    let name: &str = at.source;
-    let key = format!("{collection}/{rkey}");
-    let when = match text(record, "createdAt") {
-        Some(raw) => {
-            let when = parse_datetime(raw);
-            if when.is_none() {
+    Facts::of(record).activity(did, collection, rkey, at, diag)
+}
+
+/// What a record says that an activity is made of, read before its collection is known (a
+/// CAR's record blocks come before, after or between the tree nodes that name them).
+struct Facts {
+    created: Created,
+    post: Option<Box<PostFacts>>,
+}
+
+/// A record's `createdAt`.
+enum Created {
+    Missing,
+    Unparseable(Box<str>),
+    At(i64),
+}
+
+/// What a post's record adds: its reply references, or the DIDs its text starts by mentioning.
+enum PostFacts {
+    Reply {
+        root: Option<Box<str>>,
+        parent: Option<Box<str>>,
+    },
+    Mentions(Vec<Box<str>>),
+}
+
+impl Facts {
+    fn of(record: &Ipld) -> Facts {
+        let created = match text(record, "createdAt") {
+            Some(raw) => parse_datetime(raw).map_or(Created::Unparseable(raw.into()), Created::At),
+            None => Created::Missing,
+        };
+        let post = if let Some(reply) = field(record, "reply").filter(|r| !matches!(r, Ipld::Null))
+        {
+            let uri = |which: &str| {
+                field(reply, which)
+                    .and_then(|r| text(r, "uri"))
+                    .map(Box::from)
+            };
+            Some(PostFacts::Reply {
+                root: uri("root"),
+                parent: uri("parent"),
+            })
+        } else {
+            let body = text(record, "text").unwrap_or("");
+            field(record, "facets")
+                .map(|facets| leading_mentions(body.as_bytes(), facets))
+                .filter(|dids| !dids.is_empty())
+                .map(|dids| PostFacts::Mentions(dids.into_iter().map(Box::from).collect()))
+        };
+        Facts {
+            created,
+            post: post.map(Box::new),
+        }
+    }
+
+    /// The activity of the record at `<collection>/<rkey>` of `did`'s repository.
+    fn activity(
+        &self,
+        did: &str,
+        collection: &str,
+        rkey: &str,
+        at: &Place<'_>,
+        diag: &mut Diagnostics,
+    ) -> Option<Activity> {
+        let kind = match collection {
+            POST => Kind::Post,
+            REPOST => Kind::Repost,
+            LIKE => Kind::Reaction,
+            _ => return None,
+        };
+        let name: &str = at.source;
+        let key = format!("{collection}/{rkey}");
+        let when = match &self.created {
+            Created::At(when) => Some(*when),
+            Created::Unparseable(raw) => {
                 diag.warn(
                     name,
                     at.line,
                     "unparseable createdAt; kept undated",
                     format!("{key}: {raw:?}"),
                 );
+                None
             }
-            when
+            Created::Missing => {
+                diag.warn(name, at.line, "no createdAt; kept undated", key.clone());
+                None
+            }
+        };
+        let id = format!("at://{did}/{key}");
+        let mut activity = Activity::new(
+            Platform::Bluesky,
+            id,
+            when,
+            Direction::Out,
+            kind,
+            at.source.clone(),
+        );
+        activity.hints.seq = at.seq;
+        if let (Kind::Post, Some(post)) = (kind, &self.post) {
+            map_post(&mut activity, post, did, name, at.line, diag);
         }
-        None => {
-            diag.warn(name, at.line, "no createdAt; kept undated", key.clone());
-            None
-        }
-    };
-    let id = format!("at://{did}/{key}");
-    let mut activity = Activity::new(
-        Platform::Bluesky,
-        id,
-        when,
-        Direction::Out,
-        kind,
-        at.source.clone(),
-    );
-    activity.hints.seq = at.seq;
-    if kind == Kind::Post {
-        map_post(&mut activity, record, did, name, at.line, diag);
+        Some(activity)
     }
-    Some(activity)
 }
 
 /// "repo.car: ignored 57 records of 6 other collections (app.bsky.graph.follow: 40, …)".
@@ -449,51 +649,48 @@ fn ignored_note(name: &str, ignored: &BTreeMap<String, u64>) -> String {
 /// Reply or top-level post: sets kind, parent hints, counterparts and addressed mentions.
 fn map_post(
     activity: &mut Activity,
-    record: &Ipld,
+    post: &PostFacts,
     owner: &str,
     name: &str,
     line: Option<u64>,
     diag: &mut Diagnostics,
 ) {
-    if let Some(reply) = field(record, "reply").filter(|r| !matches!(r, Ipld::Null)) {
-        activity.kind = Kind::Reply;
-        if let Some(root) = field(reply, "root").and_then(|r| text(r, "uri")) {
-            activity.conversation = Some(Arc::from(root));
-        }
-        let Some(parent) = field(reply, "parent").and_then(|p| text(p, "uri")) else {
-            diag.warn(
-                name,
-                line,
-                "reply without a parent URI; counterpart unknown",
-                activity.id.clone(),
-            );
-            return;
-        };
-        activity.hints.set_parent(Some(parent.to_string()));
-        match authority(parent) {
-            Some(did) if did == owner => activity.hints.parent_is_owner = true,
-            Some(did) => {
-                activity.hints.set_parent_author(Some(did.to_string()));
-                activity.counterparts = vec![Arc::from(did)];
+    match post {
+        PostFacts::Reply { root, parent } => {
+            activity.kind = Kind::Reply;
+            if let Some(root) = root {
+                activity.conversation = Some(Arc::from(&**root));
             }
-            None => diag.warn(
-                name,
-                line,
-                "reply parent is not an at:// URI; counterpart unknown",
-                format!("{}: {parent:?}", activity.id),
-            ),
+            let Some(parent) = parent else {
+                diag.warn(
+                    name,
+                    line,
+                    "reply without a parent URI; counterpart unknown",
+                    activity.id.clone(),
+                );
+                return;
+            };
+            activity.hints.set_parent(Some(parent.to_string()));
+            match authority(parent) {
+                Some(did) if did == owner => activity.hints.parent_is_owner = true,
+                Some(did) => {
+                    activity.hints.set_parent_author(Some(did.to_string()));
+                    activity.counterparts = vec![Arc::from(did)];
+                }
+                None => diag.warn(
+                    name,
+                    line,
+                    "reply parent is not an at:// URI; counterpart unknown",
+                    format!("{}: {parent:?}", activity.id),
+                ),
+            }
         }
-        return;
-    }
-    let body = text(record, "text").unwrap_or("");
-    if let Some(facets) = field(record, "facets") {
-        let dids = leading_mentions(body.as_bytes(), facets);
-        if !dids.is_empty() {
+        PostFacts::Mentions(dids) => {
             activity.hints.leading_mentions = Some(dids.len() as u32);
             let mut people: Vec<Arc<str>> = Vec::with_capacity(dids.len());
             for did in dids {
-                if did != owner && !people.iter().any(|p| &**p == did) {
-                    people.push(Arc::from(did));
+                if **did != *owner && !people.iter().any(|p| **p == **did) {
+                    people.push(Arc::from(&**did));
                 }
             }
             activity.counterparts = people;
