@@ -123,54 +123,70 @@ pub(crate) fn map_in_order<T: Sync, R: Send>(
 }
 
 /// Runs `produce` on this thread, which hands out items as it makes them; `threads` other
-/// threads apply `work` to them meanwhile. Returns what `produce` returned and the results in
-/// the order the items were made. With one thread, `produce` does the work itself. A panic in
-/// `work` is passed on to the caller.
+/// threads apply `work` to them meanwhile, and `consume` gets the results on this thread, in
+/// the order the items were made, as soon as each is next (so that finished results are not
+/// held until the end). Returns what `produce` returned. With one thread, `produce` does the
+/// work itself. A panic in `work` is passed on to the caller.
 pub(crate) fn pipeline<T: Send, R: Send, P>(
     threads: usize,
     produce: impl FnOnce(&mut dyn FnMut(T)) -> P,
     work: impl Fn(T) -> R + Sync,
-) -> (P, Vec<R>) {
+    mut consume: impl FnMut(R),
+) -> P {
     let threads = threads.clamp(1, 16);
     if threads <= 1 {
-        let mut done = Vec::new();
-        let made = produce(&mut |item| done.push(work(item)));
-        return (made, done);
+        return produce(&mut |item| consume(work(item)));
     }
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, T)>(threads * 2);
     let rx = std::sync::Mutex::new(rx);
-    let (made, mut done) = std::thread::scope(|s| {
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, R)>();
+    // Results that came back before their turn, by item number.
+    let mut early: std::collections::BTreeMap<usize, R> = std::collections::BTreeMap::new();
+    let mut next = 0usize;
+    let mut take = |(n, r): (usize, R), consume: &mut dyn FnMut(R)| {
+        early.insert(n, r);
+        while let Some(r) = early.remove(&next) {
+            consume(r);
+            next += 1;
+        }
+    };
+    std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
+                let done_tx = done_tx.clone();
+                let (rx, work) = (&rx, &work);
+                s.spawn(move || {
                     loop {
-                        let next = rx.lock().map_or(None, |rx| rx.recv().ok());
-                        let Some((n, item)) = next else { break };
-                        out.push((n, work(item)));
+                        let item = rx.lock().map_or(None, |rx| rx.recv().ok());
+                        let Some((n, item)) = item else { break };
+                        if done_tx.send((n, work(item))).is_err() {
+                            break;
+                        }
                     }
-                    out
                 })
             })
             .collect();
+        drop(done_tx);
         let mut n = 0usize;
         let made = produce(&mut |item| {
             // Workers stop only when the channel closes (or on a panic, passed on below).
             let _ = tx.send((n, item));
             n += 1;
+            while let Ok(done) = done_rx.try_recv() {
+                take(done, &mut consume);
+            }
         });
         drop(tx);
-        let done: Vec<(usize, R)> = workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect();
-        (made, done)
-    });
-    done.sort_unstable_by_key(|(n, _)| *n);
-    (made, done.into_iter().map(|(_, r)| r).collect())
+        // Every worker's sender is dropped when it ends, which ends this loop.
+        for done in done_rx.iter() {
+            take(done, &mut consume);
+        }
+        for w in workers {
+            w.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        made
+    })
 }
 
 #[cfg(test)]
@@ -214,7 +230,8 @@ mod tests {
     #[test]
     fn pipeline_keeps_the_order_items_were_made_in() {
         for threads in [1, 2, 4] {
-            let (made, out) = pipeline(
+            let mut out = Vec::new();
+            let made = pipeline(
                 threads,
                 |send| {
                     for i in 0..1000u64 {
@@ -228,6 +245,7 @@ mod tests {
                     }
                     i * 2
                 },
+                |r| out.push(r),
             );
             assert_eq!(made, "produced");
             assert_eq!(out, (0..1000u64).map(|i| i * 2).collect::<Vec<_>>());

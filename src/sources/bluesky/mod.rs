@@ -261,28 +261,27 @@ fn read_blocks(
     root: &car::Key,
     threads: usize,
 ) -> io::Result<Blocks> {
-    let (framing, done) = pipeline(
-        threads,
-        |send| car::read_sections(r, header_len, BATCH_BYTES, send),
-        |batch| decode_batch(&batch, root),
-    );
-    let framing = framing?;
-    let total = done.iter().map(|(b, _)| b.len()).sum();
     let mut table = Blocks {
-        blocks: Vec::with_capacity(total),
+        blocks: Vec::new(),
         index: HashMap::default(),
         bad: Vec::new(),
     };
-    table.index.reserve(total);
-    for (blocks, bad) in done {
-        table.bad.extend(bad);
-        for (key, block) in blocks {
-            if let std::collections::hash_map::Entry::Vacant(v) = table.index.entry(key) {
-                v.insert(table.blocks.len() as u32);
-                table.blocks.push(block);
+    let framing = pipeline(
+        threads,
+        |send| car::read_sections(r, header_len, BATCH_BYTES, send),
+        |batch| decode_batch(&batch, root),
+        |(blocks, bad)| {
+            table.bad.extend(bad);
+            table.blocks.reserve(blocks.len());
+            table.index.reserve(blocks.len());
+            for (key, block) in blocks {
+                if let std::collections::hash_map::Entry::Vacant(v) = table.index.entry(key) {
+                    v.insert(table.blocks.len() as u32);
+                    table.blocks.push(block);
+                }
             }
-        }
-    }
+        },
+    )?;
     table.bad.extend(framing);
     Ok(table)
 }
@@ -363,7 +362,7 @@ fn read_tree(
     sink.reserve(car.blocks.iter().filter(|b| b.node.is_err()).count());
     // The walk hands out runs of leaves as it reaches them; other threads make their
     // activities meanwhile, handed back in key order with what each run found.
-    let (problems, runs) = pipeline(
+    let problems = pipeline(
         threads,
         |send| {
             let mut pending = Vec::with_capacity(LEAVES_PER_RUN);
@@ -385,14 +384,14 @@ fn read_tree(
             problems
         },
         |(first, leaves)| read_leaves(name, &source, &commit.did, car, first, &leaves),
+        |run| {
+            sink.diag().merge(run.diag);
+            for (collection, n) in run.ignored {
+                *ignored.entry(collection).or_default() += n;
+            }
+            sink.extend(run.activities);
+        },
     );
-    for run in runs {
-        sink.diag().merge(run.diag);
-        for (collection, n) in run.ignored {
-            *ignored.entry(collection).or_default() += n;
-        }
-        sink.extend(run.activities);
-    }
     for p in &problems {
         let (reason, kept) = match p {
             car::WalkProblem::MissingNode(_) => ("record tree node missing", false),
