@@ -38,6 +38,7 @@
 //! names its CID; a missing commit or tree root makes the file unreadable (an error naming the
 //! CID when it is the only repository of the export).
 
+mod block;
 mod car;
 #[cfg(test)]
 pub(crate) mod testrepo;
@@ -51,6 +52,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ipld_core::cid::Cid;
 use ipld_core::ipld::Ipld;
 
+use self::block::{Block, RecordView, decode_block};
 use super::archive::{Archive, ContainerKind, Entry};
 use super::common::pipeline;
 use super::text::parse_datetime;
@@ -121,7 +123,9 @@ impl Importer for BlueskyRepo {
         let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut failures: Vec<(String, String)> = Vec::new();
         for entry in candidates(archive) {
-            let read = archive.read(entry, |r| read_repo(&entry.name, r, options.threads, sink))?;
+            let read = archive.read(entry, |r| {
+                read_repo(&entry.name, r, entry.size, options.threads, sink)
+            })?;
             match read {
                 Ok(did) => owners.entry(did).or_default().push(entry.name.clone()),
                 Err(message) => failures.push((entry.name.clone(), message)),
@@ -152,7 +156,8 @@ impl Importer for BlueskyRepo {
 }
 
 /// The fields of the commit that matter here.
-struct Commit {
+#[derive(Debug)]
+pub(super) struct Commit {
     did: String,
     version: Option<i128>,
     data: Cid,
@@ -179,42 +184,6 @@ fn commit_of(ipld: &Ipld) -> Result<Commit, String> {
 
 /// Bytes of sections per batch handed to a decoding thread.
 const BATCH_BYTES: usize = 1 << 20;
-
-/// What one block says, decoded once as it is read: as a record, as a tree node and, for the
-/// header's root, as the commit. The block's bytes are not kept.
-struct Block {
-    record: RecordView,
-    node: car::NodeView,
-    commit: Option<Box<Result<Commit, String>>>,
-}
-
-/// A block read as a record.
-enum RecordView {
-    Facts(Facts),
-    NotMap,
-    Undecodable(Box<str>),
-}
-
-fn decode_block(data: &[u8], is_root: bool) -> Block {
-    match serde_ipld_dagcbor::from_slice::<Ipld>(data) {
-        Ok(ipld) => Block {
-            node: car::node_of(&ipld),
-            commit: is_root.then(|| Box::new(commit_of(&ipld))),
-            record: match ipld {
-                Ipld::Map(_) => RecordView::Facts(Facts::of(&ipld)),
-                _ => RecordView::NotMap,
-            },
-        },
-        Err(e) => {
-            let why = format!("not DAG-CBOR: {e}");
-            Block {
-                record: RecordView::Undecodable(e.to_string().into()),
-                commit: is_root.then(|| Box::new(Err(why.clone()))),
-                node: Err(why.into()),
-            }
-        }
-    }
-}
 
 /// The blocks of one file by CID (the first of duplicates wins), and the sections skipped.
 struct Blocks {
@@ -258,14 +227,19 @@ fn decode_batch(batch: &car::Batch, root: &car::Key) -> Decoded {
 fn read_blocks(
     r: &mut impl Read,
     header_len: usize,
+    size: u64,
     root: &car::Key,
     threads: usize,
 ) -> io::Result<Blocks> {
+    // Room for the blocks at once (a repository's blocks are ~250 bytes on average), so that
+    // the table is not moved and rehashed again and again as it grows.
+    let room = usize::try_from(size / 256).unwrap_or(0).min(1 << 26);
     let mut table = Blocks {
-        blocks: Vec::new(),
+        blocks: Vec::with_capacity(room),
         index: HashMap::default(),
         bad: Vec::new(),
     };
+    table.index.reserve(room);
     let framing = pipeline(
         threads,
         |send| car::read_sections(r, header_len, BATCH_BYTES, send),
@@ -291,6 +265,7 @@ fn read_blocks(
 fn read_repo(
     name: &str,
     r: &mut dyn Read,
+    size: u64,
     threads: usize,
     sink: &mut dyn Sink,
 ) -> io::Result<Result<String, String>> {
@@ -304,6 +279,7 @@ fn read_repo(
     let table = read_blocks(
         &mut r,
         header.len,
+        size,
         // Without a root nothing is a commit; the file is refused below.
         root_key.as_ref().unwrap_or(&car::Key::of(&Cid::default())),
         threads,
@@ -522,12 +498,14 @@ pub(crate) fn record_activity(
 
 /// What a record says that an activity is made of, read before its collection is known (a
 /// CAR's record blocks come before, after or between the tree nodes that name them).
-struct Facts {
+#[derive(Debug)]
+pub(super) struct Facts {
     created: Created,
     post: Option<Box<PostFacts>>,
 }
 
 /// A record's `createdAt`.
+#[derive(Debug)]
 enum Created {
     Missing,
     Unparseable(Box<str>),
@@ -535,6 +513,7 @@ enum Created {
 }
 
 /// What a post's record adds: its reply references, or the DIDs its text starts by mentioning.
+#[derive(Debug)]
 enum PostFacts {
     Reply {
         root: Option<Box<str>>,
@@ -545,12 +524,26 @@ enum PostFacts {
 
 impl Facts {
     fn of(record: &Ipld) -> Facts {
-        let created = match text(record, "createdAt") {
+        Facts::from_parts(
+            text(record, "createdAt"),
+            field(record, "reply"),
+            text(record, "text"),
+            field(record, "facets"),
+        )
+    }
+
+    /// From a record's `createdAt` and `text` (when they are strings), `reply` and `facets`.
+    fn from_parts(
+        created_at: Option<&str>,
+        reply: Option<&Ipld>,
+        body: Option<&str>,
+        facets: Option<&Ipld>,
+    ) -> Facts {
+        let created = match created_at {
             Some(raw) => parse_datetime(raw).map_or(Created::Unparseable(raw.into()), Created::At),
             None => Created::Missing,
         };
-        let post = if let Some(reply) = field(record, "reply").filter(|r| !matches!(r, Ipld::Null))
-        {
+        let post = if let Some(reply) = reply.filter(|r| !matches!(r, Ipld::Null)) {
             let uri = |which: &str| {
                 field(reply, which)
                     .and_then(|r| text(r, "uri"))
@@ -561,8 +554,8 @@ impl Facts {
                 parent: uri("parent"),
             })
         } else {
-            let body = text(record, "text").unwrap_or("");
-            field(record, "facets")
+            let body = body.unwrap_or("");
+            facets
                 .map(|facets| leading_mentions(body.as_bytes(), facets))
                 .filter(|dids| !dids.is_empty())
                 .map(|dids| PostFacts::Mentions(dids.into_iter().map(Box::from).collect()))

@@ -1,0 +1,376 @@
+//! One CAR block decoded once into what the importer reads of it: its record facts, its tree
+//! node and, for the header's root, its commit. Owns the one-pass reading of a block's
+//! DAG-CBOR (the few fields kept, borrowed; the rest only checked); must not know the CAR
+//! framing, the tree walk or activities.
+//!
+//! A block is decoded before anyone knows what it is (a record, a tree node, the commit), so
+//! every reading of it is prepared at once. Decoding into a generic `Ipld` value builds a map
+//! of every field of every record; here only the fields a record or a node is read by are
+//! kept, and every other value is checked as the `Ipld` decoding would check it (CIDs parsed),
+//! so that a block is refused exactly when that decoding refuses it. A block this reading
+//! refuses, and the root, are decoded the generic way, which gives the same message as before.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ipld_core::cid::serde::BytesToCidVisitor;
+use ipld_core::ipld::Ipld;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::car::{self, NodeView};
+use super::{Commit, Facts, commit_of};
+
+/// The visits of values that are neither strings nor containers, each giving `$value`.
+macro_rules! scalars {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+}
+
+/// What one block says, decoded once as it is read. The block's bytes are not kept.
+#[derive(Debug)]
+pub(super) struct Block {
+    pub record: RecordView,
+    pub node: NodeView,
+    pub commit: Option<Box<Result<Commit, String>>>,
+}
+
+/// A block read as a record.
+#[derive(Debug)]
+pub(super) enum RecordView {
+    Facts(Facts),
+    NotMap,
+    Undecodable(Box<str>),
+}
+
+/// Decodes a block's bytes; `is_root` when its CID is the header's root (the commit).
+pub(super) fn decode_block(data: &[u8], is_root: bool) -> Block {
+    if !is_root && let Ok(top) = serde_ipld_dagcbor::from_slice::<Top<'_>>(data) {
+        return match top.0 {
+            Some(f) => {
+                let mut node = BTreeMap::new();
+                node.extend(f.l.map(|l| ("l".to_string(), l)));
+                node.extend(f.e.map(|e| ("e".to_string(), e)));
+                Block {
+                    node: car::node_of(&Ipld::Map(node)),
+                    record: RecordView::Facts(Facts::from_parts(
+                        f.created_at.as_deref(),
+                        f.reply.as_ref(),
+                        f.text.as_deref(),
+                        f.facets.as_ref(),
+                    )),
+                    commit: None,
+                }
+            }
+            None => Block {
+                node: Err("not a map".into()),
+                record: RecordView::NotMap,
+                commit: None,
+            },
+        };
+    }
+    match serde_ipld_dagcbor::from_slice::<Ipld>(data) {
+        Ok(ipld) => Block {
+            node: car::node_of(&ipld),
+            commit: is_root.then(|| Box::new(commit_of(&ipld))),
+            record: match ipld {
+                Ipld::Map(_) => RecordView::Facts(Facts::of(&ipld)),
+                _ => RecordView::NotMap,
+            },
+        },
+        Err(e) => {
+            let why = format!("not DAG-CBOR: {e}");
+            Block {
+                record: RecordView::Undecodable(e.to_string().into()),
+                commit: is_root.then(|| Box::new(Err(why.clone()))),
+                node: Err(why.into()),
+            }
+        }
+    }
+}
+
+/// A block's top value: the fields of a map that records and nodes are read by, or `None` for
+/// anything else.
+struct Top<'a>(Option<Fields<'a>>);
+
+/// `createdAt` and `text` when they are strings; `reply`, `facets` (records) and `l`, `e`
+/// (tree nodes) whatever they are.
+#[derive(Default)]
+struct Fields<'a> {
+    created_at: Option<Cow<'a, str>>,
+    text: Option<Cow<'a, str>>,
+    reply: Option<Ipld>,
+    facets: Option<Ipld>,
+    l: Option<Ipld>,
+    e: Option<Ipld>,
+}
+
+impl<'de> Deserialize<'de> for Top<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DAG-CBOR value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut f = Fields::default();
+        while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
+            match &*key {
+                "createdAt" => f.created_at = map.next_value::<Text<'de>>()?.0,
+                "text" => f.text = map.next_value::<Text<'de>>()?.0,
+                "reply" => f.reply = Some(map.next_value()?),
+                "facets" => f.facets = Some(map.next_value()?),
+                "l" => f.l = Some(map.next_value()?),
+                "e" => f.e = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<Checked>()?;
+                }
+            }
+        }
+        Ok(Top(Some(f)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        CheckedVisitor.visit_seq(seq).map(|_| Top(None))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        CheckedVisitor.visit_newtype_struct(d).map(|_| Top(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Checked::deserialize(d).map(|_| Top(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Top(None))
+    }
+
+    scalars!(Top(None));
+}
+
+/// A map key, borrowed where the bytes allow.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A value kept when it is a string (borrowed where the bytes allow); any other value is
+/// checked and gives `None`.
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DAG-CBOR value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Borrowed(v))))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Owned(v.to_string()))))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Owned(v))))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        CheckedVisitor.visit_map(map).map(|_| Text(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        CheckedVisitor.visit_seq(seq).map(|_| Text(None))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        CheckedVisitor.visit_newtype_struct(d).map(|_| Text(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Checked::deserialize(d).map(|_| Text(None))
+    }
+
+    scalars!(Text(None));
+}
+
+/// A value not kept, checked as decoding it into `Ipld` checks it: its links must be CIDs,
+/// its map keys strings.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DAG-CBOR value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<Name<'de>, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    /// Newtype structs are only used for CIDs (as in `Ipld`'s decoding).
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_bytes(BytesToCidVisitor::<64>)
+            .map(|_| Checked)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Checked::deserialize(d)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+        Ok(Checked)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Checked)
+    }
+
+    fn visit_string<E: de::Error>(self, _: String) -> Result<Self::Value, E> {
+        Ok(Checked)
+    }
+
+    scalars!(Checked);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testrepo::{self, encode, map, s};
+    use super::*;
+
+    /// The one-pass reading against decoding the whole block into `Ipld` (the root's way).
+    fn both(data: &[u8]) -> (String, String) {
+        let fast = decode_block(data, false);
+        let mut full = decode_block(data, true);
+        full.commit = None;
+        (format!("{fast:?}"), format!("{full:?}"))
+    }
+
+    #[test]
+    fn one_pass_block_reading_equals_decoding_the_whole_block() {
+        let t0 = "2024-03-01T12:00:00.000Z";
+        let parent = "at://did:plc:other/app.bsky.feed.post/3k";
+        let repo = testrepo::fixture();
+        let mut blocks: Vec<Vec<u8>> = repo.blocks.iter().map(|(_, b)| b.clone()).collect();
+        for record in [
+            testrepo::post("plain", t0),
+            testrepo::reply("re", t0, parent, parent),
+            testrepo::with_mentions(
+                testrepo::post("@a @b hi", t0),
+                "@a @b hi",
+                &[("@a", "did:plc:a"), ("@b", "did:plc:b")],
+            ),
+            testrepo::subject_record("app.bsky.feed.like", parent, t0),
+            testrepo::with(
+                testrepo::post("odd date", t0),
+                "createdAt",
+                Ipld::Integer(7),
+            ),
+            testrepo::with(testrepo::post("null reply", t0), "reply", Ipld::Null),
+            testrepo::with(testrepo::post("text", t0), "text", Ipld::List(vec![s("x")])),
+            map([("l", Ipld::Null), ("e", Ipld::List(vec![Ipld::Integer(1)]))]),
+            map([("l", s("not a link"))]),
+            s("a string"),
+            Ipld::List(vec![Ipld::Integer(-3), Ipld::Bytes(vec![1, 2])]),
+            Ipld::Null,
+        ] {
+            blocks.push(encode(&record));
+        }
+        // A link in a field that is not kept, whose bytes are not a CID.
+        let mut bad_link = vec![0xa2, 0x65];
+        bad_link.extend(b"$type");
+        bad_link.extend([0x61, b'x', 0x67]);
+        bad_link.extend(b"subject");
+        bad_link.extend([0xd8, 0x2a, 0x45, 0x00, 0x01, 0x02, 0x03, 0x04]);
+        blocks.push(bad_link);
+        // Keys out of order, a map cut short, a tag other than 42, trailing bytes.
+        blocks.push(vec![0xa2, 0x61, b'b', 0x01, 0x61, b'a', 0x02]);
+        blocks.push(vec![0xa1, 0x61]);
+        blocks.push(vec![0xa1, 0x61, b'a', 0xd8, 0x2b, 0x41, 0x00]);
+        blocks.push(vec![0xa0, 0x00]);
+        let mut undecodable = 0;
+        for data in &blocks {
+            let (fast, full) = both(data);
+            assert_eq!(fast, full, "block {data:02x?}");
+            undecodable += usize::from(fast.contains("Undecodable"));
+        }
+        assert_eq!(
+            undecodable, 5,
+            "the broken blocks are refused by both readings"
+        );
+    }
+}
