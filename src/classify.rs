@@ -13,11 +13,18 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
     // Only needed when some act replies to the owner (never for LinkedIn).
     let chains = activities.iter().any(|a| a.hints.parent_is_owner);
     let index: FxHashMap<(Platform, &str), usize> = if chains {
+        // Only the parents that self-replies name are looked up: the index holds those alone.
+        let wanted: rustc_hash::FxHashSet<(Platform, &str)> = activities
+            .iter()
+            .filter(|a| a.hints.parent_is_owner)
+            .filter_map(|a| Some((a.platform, a.hints.parent()?)))
+            .collect();
         activities
             .iter()
             .enumerate()
             .filter(|(_, a)| a.direction == Direction::Out)
             .map(|(i, a)| ((a.platform, a.id.as_str()), i))
+            .filter(|(key, _)| wanted.contains(key))
             .collect()
     } else {
         FxHashMap::default()
