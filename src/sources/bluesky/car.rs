@@ -137,15 +137,21 @@ impl Key {
     }
 }
 
-/// Hashed by the CID's last 8 bytes alone: the end of its digest, as good as random for a
-/// SHA2-256 CID (others only hash worse, never wrongly: equal keys have equal ends).
-impl std::hash::Hash for Key {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl Key {
+    /// A hash of the CID's last 8 bytes alone: the end of its digest, as good as random for a
+    /// SHA2-256 CID (others only hash worse, never wrongly: equal keys have equal ends).
+    pub fn hash64(&self) -> u64 {
         let bytes = self.bytes();
         let mut end = [0u8; 8];
         let tail = &bytes[bytes.len().saturating_sub(8)..];
         end[..tail.len()].copy_from_slice(tail);
-        state.write_u64(u64::from_le_bytes(end));
+        u64::from_le_bytes(end).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash64());
     }
 }
 
@@ -234,37 +240,64 @@ impl Batch {
     }
 }
 
+/// Bytes asked of the stream at a time.
+const READ_CHUNK: usize = 256 * 1024;
+
 /// Reads the sections after a header of `header_len` bytes, handing them to `each` in file order
 /// in batches of about `batch_bytes`. Damaged framing (bad length, file cut short) ends the
 /// reading: the returned block says where and why. Only the stream's own I/O errors are errors.
+/// The stream is read in large pieces and the sections are found in them, so that each byte is
+/// copied once, into the batch that hands it on.
 pub(crate) fn read_sections(
     r: &mut impl Read,
     header_len: usize,
     batch_bytes: usize,
     mut each: impl FnMut(Batch),
 ) -> io::Result<Option<BadBlock>> {
-    let mut offset = header_len;
-    let mut index = 0u64;
-    let mut batch = Batch::default();
-    let mut varint = Vec::with_capacity(9);
+    // `buf` holds the bytes from file offset `base` on; sections are found from `pos`.
+    let mut buf: Vec<u8> = Vec::with_capacity(batch_bytes + READ_CHUNK);
+    let mut sections: Vec<Section> = Vec::new();
+    let (mut base, mut pos, mut index, mut eof) = (header_len, 0usize, 0u64, false);
+    // Reads more of the stream (into the spare room, which is not zeroed first); false at its end.
+    let fill = |buf: &mut Vec<u8>, r: &mut dyn Read| -> io::Result<bool> {
+        Ok(r.take(READ_CHUNK as u64).read_to_end(buf)? > 0)
+    };
     let bad = loop {
-        varint.clear();
-        let len = read_stream_varint(r, &mut varint)?;
-        if varint.is_empty() {
+        let rest = &buf[pos..];
+        let offset = base + pos;
+        let varint = read_uvarint(rest);
+        let complete = match varint {
+            Some((len, used)) => usize::try_from(len)
+                .ok()
+                .and_then(|l| l.checked_add(used))
+                .is_some_and(|end| end <= rest.len()),
+            None => false,
+        };
+        if !complete && !eof && (varint.is_some() || rest.len() < 9) {
+            eof = !fill(&mut buf, r)?;
+            continue;
+        }
+        if rest.is_empty() {
             break None;
         }
         index += 1;
-        let Some(len) = len else {
-            let left = varint.len() as u64 + io::copy(r, &mut io::sink())?;
+        // Where the framing breaks, what is left is counted to the end of the stream.
+        let broken = !complete || matches!(varint, Some((0, _)));
+        let unread = if broken && !eof {
+            io::copy(r, &mut io::sink())?
+        } else {
+            0
+        };
+        let Some((len, used)) = varint else {
             break Some(BadBlock {
                 index,
                 offset,
                 reason: "damaged block length; the rest of the file is not read",
-                detail: format!("{left} byte(s) left"),
+                detail: format!("{} byte(s) left", rest.len() as u64 + unread),
             });
         };
+        let available = (rest.len() - used) as u64 + unread;
         if len == 0 {
-            let available = io::copy(r, &mut io::sink())?;
             break Some(BadBlock {
                 index,
                 offset,
@@ -272,29 +305,41 @@ pub(crate) fn read_sections(
                 detail: format!("{available} byte(s) left"),
             });
         }
-        let start = batch.bytes.len();
-        let got = r.take(len).read_to_end(&mut batch.bytes)? as u64;
-        if got < len {
-            batch.bytes.truncate(start);
+        if !complete {
+            // (Only at the end of the stream: `unread` is 0.)
             break Some(BadBlock {
                 index,
                 offset,
                 reason: "truncated block; the file ends inside it",
-                detail: format!("declares {len} bytes, {got} left"),
+                detail: format!("declares {len} bytes, {available} left"),
             });
         }
-        batch.sections.push(Section {
+        let start = pos + used;
+        pos = start + len as usize;
+        sections.push(Section {
             index,
             offset,
-            bytes: start..batch.bytes.len(),
+            bytes: start..pos,
         });
-        offset += varint.len() + got as usize;
-        if batch.bytes.len() >= batch_bytes {
-            each(std::mem::take(&mut batch));
+        if pos >= batch_bytes {
+            // Hand on the sections found; the bytes after them start the next batch.
+            let mut next = Vec::with_capacity(batch_bytes + READ_CHUNK);
+            next.extend_from_slice(&buf[pos..]);
+            buf.truncate(pos);
+            base += pos;
+            pos = 0;
+            each(Batch {
+                bytes: std::mem::replace(&mut buf, next),
+                sections: std::mem::take(&mut sections),
+            });
         }
     };
-    if !batch.sections.is_empty() {
-        each(batch);
+    if !sections.is_empty() {
+        buf.truncate(pos);
+        each(Batch {
+            bytes: buf,
+            sections,
+        });
     }
     Ok(bad)
 }
@@ -537,6 +582,81 @@ mod tests {
         assert_eq!(read_uvarint(&[0x80]), None);
         assert_eq!(read_uvarint(&[]), None);
         assert_eq!(read_uvarint(&[0xff; 12]), None);
+    }
+
+    /// A stream that hands out one byte per read, the worst a reader may do.
+    struct OneByte<'a>(&'a [u8]);
+
+    impl Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some((first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            match buf.first_mut() {
+                Some(b) => *b = *first,
+                None => return Ok(0),
+            }
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    /// Every section as (number, file offset, bytes), and how the framing ended.
+    type Framed = (Vec<(u64, usize, Vec<u8>)>, Option<BadBlock>);
+
+    fn sections_of(r: &mut impl Read, batch_bytes: usize) -> Framed {
+        let header = read_header_from(r).expect("io").expect("header");
+        let mut all = Vec::new();
+        let bad = read_sections(r, header.len, batch_bytes, |batch| {
+            for s in &batch.sections {
+                all.push((s.index, s.offset, batch.section(s).to_vec()));
+            }
+        })
+        .expect("io");
+        (all, bad)
+    }
+
+    #[test]
+    fn sections_read_alike_whatever_the_stream_hands_out() {
+        let car = crate::sources::bluesky::testrepo::fixture().to_car();
+        let mut long_varint = car.clone();
+        long_varint.extend([0xff; 12]);
+        let mut empty = car.clone();
+        empty.extend([0x00, 0x01, 0x02]);
+        for bytes in [
+            car.clone(),
+            car[..car.len() - 10].to_vec(),
+            car[..car.len() - 1].to_vec(),
+            long_varint,
+            empty,
+        ] {
+            let whole = sections_of(&mut &bytes[..], 1 << 20);
+            assert!(whole.0.len() > 10);
+            assert_eq!(sections_of(&mut OneByte(&bytes), 1), whole);
+            assert_eq!(sections_of(&mut OneByte(&bytes), 300), whole);
+            // The sections tile the file after the header.
+            let (first, last) = (&whole.0[0], whole.0.last().expect("a section"));
+            assert!(first.1 < last.1 && last.1 + last.2.len() < bytes.len() + 1);
+        }
+        let cut = sections_of(&mut &car[..car.len() - 10], 1 << 20)
+            .1
+            .expect("cut");
+        assert_eq!(cut.reason, "truncated block; the file ends inside it");
+        let mut long_varint = car.clone();
+        long_varint.extend([0xff; 12]);
+        let bad = sections_of(&mut OneByte(&long_varint), 7).1.expect("bad");
+        assert_eq!(bad.detail, "12 byte(s) left");
+        assert_eq!(bad.offset, car.len());
+        let mut empty = car.clone();
+        empty.extend([0x00, 0x01, 0x02]);
+        let bad = sections_of(&mut OneByte(&empty), 7).1.expect("bad");
+        assert_eq!(
+            (bad.reason, bad.detail.as_str()),
+            (
+                "empty block section; the rest of the file is not read",
+                "2 byte(s) left"
+            )
+        );
     }
 
     #[test]

@@ -47,8 +47,6 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use ipld_core::cid::Cid;
 use ipld_core::ipld::Ipld;
 
@@ -186,15 +184,37 @@ fn commit_of(ipld: &Ipld) -> Result<Commit, String> {
 const BATCH_BYTES: usize = 1 << 20;
 
 /// The blocks of one file by CID (the first of duplicates wins), and the sections skipped.
+/// The index holds positions in `blocks` alone (4 bytes a block where a map of keys holds
+/// 48), the keys staying beside their blocks.
 struct Blocks {
-    blocks: Vec<Block>,
-    index: HashMap<car::Key, u32>,
+    blocks: Vec<(car::Key, Block)>,
+    index: hashbrown::HashTable<u32>,
     bad: Vec<car::BadBlock>,
 }
 
 impl Blocks {
     fn get(&self, key: &car::Key) -> Option<&Block> {
-        self.index.get(key).map(|&i| &self.blocks[i as usize])
+        let at = |i: &u32| &self.blocks[*i as usize];
+        self.index
+            .find(key.hash64(), |i| at(i).0 == *key)
+            .map(|i| &at(i).1)
+    }
+
+    /// Files a block unless one of its CID is already filed.
+    fn insert(&mut self, key: car::Key, block: Block) {
+        let hash = key.hash64();
+        let blocks = &self.blocks;
+        if self
+            .index
+            .find(hash, |&i| blocks[i as usize].0 == key)
+            .is_none()
+        {
+            let blocks = &self.blocks;
+            self.index.insert_unique(hash, blocks.len() as u32, |&i| {
+                blocks[i as usize].0.hash64()
+            });
+            self.blocks.push((key, block));
+        }
     }
 }
 
@@ -236,10 +256,9 @@ fn read_blocks(
     let room = usize::try_from(size / 256).unwrap_or(0).min(1 << 26);
     let mut table = Blocks {
         blocks: Vec::with_capacity(room),
-        index: HashMap::default(),
+        index: hashbrown::HashTable::with_capacity(room),
         bad: Vec::new(),
     };
-    table.index.reserve(room);
     let framing = pipeline(
         threads,
         |send| car::read_sections(r, header_len, BATCH_BYTES, send),
@@ -247,12 +266,8 @@ fn read_blocks(
         |(blocks, bad)| {
             table.bad.extend(bad);
             table.blocks.reserve(blocks.len());
-            table.index.reserve(blocks.len());
             for (key, block) in blocks {
-                if let std::collections::hash_map::Entry::Vacant(v) = table.index.entry(key) {
-                    v.insert(table.blocks.len() as u32);
-                    table.blocks.push(block);
-                }
+                table.insert(key, block);
             }
         },
     )?;
@@ -335,7 +350,7 @@ fn read_tree(
     let source: Arc<str> = Arc::from(name);
     let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
     // Room for the records at once: every block that is not a tree node.
-    sink.reserve(car.blocks.iter().filter(|b| b.node.is_err()).count());
+    sink.reserve(car.blocks.iter().filter(|(_, b)| b.node.is_err()).count());
     // The walk hands out runs of leaves as it reaches them; other threads make their
     // activities meanwhile, handed back in key order with what each run found.
     let problems = pipeline(
