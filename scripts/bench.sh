@@ -7,6 +7,8 @@
 #   scripts/bench.sh [CASE...]     CASE = PLATFORM:N, PLATFORM one of linkedin x mastodon
 #                                  bluesky facebook instagram reddit, or linkedin-dense
 #                                  (LinkedIn with 4-word messages: more activities per MB)
+#                                  or bluesky-zip (the CAR in a zip: a CAR alone has no
+#                                  inflate floor)
 #   RUNS=5 (default) pairs per case; default cases: every platform at 10k, 100k and 1M.
 #
 # Builds the release binary and the generators (examples/gen_*.rs, seed 7), generates each export
@@ -41,6 +43,9 @@ for c in "${cases[@]}"; do
     x) f="$dir/x-$n.zip"; [ -f "$f" ] || "$ex/gen_x" --tweets "$n" --out "$f" > /dev/null 2>&1 ;;
     mastodon) f="$dir/mastodon-$n.tar.gz"; [ -f "$f" ] || "$ex/gen_mastodon" --statuses "$n" --out "$f" > /dev/null 2>&1 ;;
     bluesky) f="$dir/bluesky-$n.car"; [ -f "$f" ] || "$ex/gen_bluesky" --posts "$n" --out "$f" > /dev/null 2>&1 ;;
+    bluesky-zip)
+      car="$dir/bluesky-$n.car"; [ -f "$car" ] || "$ex/gen_bluesky" --posts "$n" --out "$car" > /dev/null 2>&1
+      f="$dir/bluesky-$n.zip"; [ -f "$f" ] || (cd "$dir" && zip -q "bluesky-$n.zip" "bluesky-$n.car") ;;
     facebook|instagram) f="$dir/$kind-$n.zip"; [ -f "$f" ] || "$ex/gen_meta" --platform "$kind" --activities "$n" --out "$f" > /dev/null 2>&1 ;;
     reddit) f="$dir/reddit-$n.zip"; [ -f "$f" ] || "$ex/gen_reddit" --activities "$n" --out "$f" > /dev/null 2>&1 ;;
     *) echo "unknown case $c" >&2; exit 2 ;;

@@ -20,8 +20,10 @@
 //! (full repository stacks, async), `rs-car-sync` (synchronous, but a little-used fork pinning
 //! its own dependency set). Importers here are synchronous and get a `Read` from the archive.
 //!
-//! The whole file is read into memory (a repository is mostly small: tens of MB for a heavy
-//! account; the archive's inflated-bytes cap still applies) and blocks are borrowed slices of it.
+//! The file is read as a stream, never whole: each block is checked against its CID and decoded
+//! once, on the other threads while the reading goes on (`block.rs`), into what it says as a
+//! record and as a tree node; its bytes are then dropped. The tree is walked when every block
+//! is in, since a block may come before or after the node that names it.
 //!
 //! ## Mapping (docs/counting.md, *Bluesky*)
 //!
