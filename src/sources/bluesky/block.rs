@@ -11,14 +11,13 @@
 //! refuses, and the root, are decoded the generic way, which gives the same message as before.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use ipld_core::cid::serde::BytesToCidVisitor;
 use ipld_core::ipld::Ipld;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::car::{self, NodeView};
+use super::car::{self, Field, Key, NodeView, RawEntries, RawEntry};
 use super::{Commit, Facts, commit_of};
 
 /// The visits of values that are neither strings nor containers, each giving `$value`.
@@ -71,21 +70,16 @@ pub(super) enum RecordView {
 pub(super) fn decode_block(data: &[u8], is_root: bool) -> Block {
     if !is_root && let Ok(top) = serde_ipld_dagcbor::from_slice::<Top<'_>>(data) {
         return match top.0 {
-            Some(f) => {
-                let mut node = BTreeMap::new();
-                node.extend(f.l.map(|l| ("l".to_string(), l)));
-                node.extend(f.e.map(|e| ("e".to_string(), e)));
-                Block {
-                    node: car::node_of(&Ipld::Map(node)),
-                    record: RecordView::Facts(Facts::from_parts(
-                        f.created_at.as_deref(),
-                        f.reply.as_ref(),
-                        f.text.as_deref(),
-                        f.facets.as_ref(),
-                    )),
-                    commit: None,
-                }
-            }
+            Some(f) => Block {
+                node: car::node_from(f.l.as_ref(), f.e),
+                record: RecordView::Facts(Facts::from_parts(
+                    f.created_at.as_deref(),
+                    f.reply.as_ref(),
+                    f.text.as_deref(),
+                    f.facets.as_ref(),
+                )),
+                commit: None,
+            },
             None => Block {
                 node: Err("not a map".into()),
                 record: RecordView::NotMap,
@@ -126,7 +120,7 @@ struct Fields<'a> {
     reply: Option<Ipld>,
     facets: Option<Ipld>,
     l: Option<Ipld>,
-    e: Option<Ipld>,
+    e: Option<RawEntries>,
 }
 
 impl<'de> Deserialize<'de> for Top<'de> {
@@ -153,7 +147,7 @@ impl<'de> Visitor<'de> for TopVisitor {
                 "reply" => f.reply = Some(map.next_value()?),
                 "facets" => f.facets = Some(map.next_value()?),
                 "l" => f.l = Some(map.next_value()?),
-                "e" => f.e = Some(map.next_value()?),
+                "e" => f.e = Some(map.next_value::<Entries>()?.0),
                 _ => {
                     map.next_value::<Checked>()?;
                 }
@@ -179,6 +173,185 @@ impl<'de> Visitor<'de> for TopVisitor {
     }
 
     scalars!(Top(None));
+}
+
+/// A tree node's `e`: its entries as found, or `NotList` (checked) for any other value.
+struct Entries(RawEntries);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Entries;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a DAG-CBOR value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                while let Some(Item(item)) = seq.next_element::<Item>()? {
+                    items.push(item);
+                }
+                Ok(Entries(RawEntries::List(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                CheckedVisitor
+                    .visit_map(map)
+                    .map(|_| Entries(RawEntries::NotList))
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                CheckedVisitor
+                    .visit_newtype_struct(d)
+                    .map(|_| Entries(RawEntries::NotList))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Entries(RawEntries::NotList))
+            }
+            scalars!(Entries(RawEntries::NotList));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One element of `e`: an entry's fields as found, or `None` (checked) when it is not a map.
+struct Item(Option<RawEntry>);
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Item;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a DAG-CBOR value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut e = RawEntry {
+                    p: Field::Absent,
+                    k: Field::Absent,
+                    v: Field::Absent,
+                    t: Field::Absent,
+                };
+                while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
+                    match &*key {
+                        "p" => e.p = map.next_value::<Found>()?.int(),
+                        "k" => e.k = map.next_value::<Found>()?.bytes(),
+                        "v" => e.v = map.next_value::<Found>()?.link(),
+                        "t" => e.t = map.next_value::<Found>()?.link_or_null(),
+                        _ => {
+                            map.next_value::<Checked>()?;
+                        }
+                    }
+                }
+                Ok(Item(Some(e)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                CheckedVisitor.visit_seq(seq).map(|_| Item(None))
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                CheckedVisitor.visit_newtype_struct(d).map(|_| Item(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Item(None))
+            }
+            scalars!(Item(None));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An entry field's value, typed as far as the tree's checks need (anything else checked).
+enum Found {
+    Int(i128),
+    Bytes(Box<[u8]>),
+    Link(Key),
+    Null,
+    Other,
+}
+
+impl Found {
+    fn int(self) -> Field<i128> {
+        match self {
+            Found::Int(i) => Field::Is(i),
+            _ => Field::Other,
+        }
+    }
+    fn bytes(self) -> Field<Box<[u8]>> {
+        match self {
+            Found::Bytes(b) => Field::Is(b),
+            _ => Field::Other,
+        }
+    }
+    fn link(self) -> Field<Key> {
+        match self {
+            Found::Link(k) => Field::Is(k),
+            _ => Field::Other,
+        }
+    }
+    fn link_or_null(self) -> Field<Option<Key>> {
+        match self {
+            Found::Link(k) => Field::Is(Some(k)),
+            Found::Null => Field::Is(None),
+            _ => Field::Other,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Found {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Found;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a DAG-CBOR value")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Found::Int(i128::from(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Found::Int(i128::from(v)))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
+                Ok(Found::Int(v))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(Found::Bytes(v.into()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Found::Null)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Found::Null)
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                let cid = d.deserialize_bytes(BytesToCidVisitor::<64>)?;
+                Ok(Found::Link(Key::of(&cid)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                CheckedVisitor.visit_map(map).map(|_| Found::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                CheckedVisitor.visit_seq(seq).map(|_| Found::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Found::Other)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Found::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Found::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A map key, borrowed where the bytes allow.
@@ -325,6 +498,17 @@ mod tests {
         let t0 = "2024-03-01T12:00:00.000Z";
         let parent = "at://did:plc:other/app.bsky.feed.post/3k";
         let repo = testrepo::fixture();
+        let link = Ipld::Link(repo.data);
+        // A node of one entry with the given `p`, `k`, `v` and `t`.
+        let entry = |p: Ipld, k: Ipld, v: Ipld, t: Ipld| {
+            map([
+                ("l", Ipld::Null),
+                (
+                    "e",
+                    Ipld::List(vec![map([("p", p), ("k", k), ("v", v), ("t", t)])]),
+                ),
+            ])
+        };
         let mut blocks: Vec<Vec<u8>> = repo.blocks.iter().map(|(_, b)| b.clone()).collect();
         for record in [
             testrepo::post("plain", t0),
@@ -344,6 +528,33 @@ mod tests {
             testrepo::with(testrepo::post("text", t0), "text", Ipld::List(vec![s("x")])),
             map([("l", Ipld::Null), ("e", Ipld::List(vec![Ipld::Integer(1)]))]),
             map([("l", s("not a link"))]),
+            map([("e", map([("p", Ipld::Integer(0))]))]),
+            entry(
+                Ipld::Integer(-1),
+                Ipld::Bytes(b"k".to_vec()),
+                link.clone(),
+                Ipld::Null,
+            ),
+            entry(s("0"), Ipld::Bytes(b"k".to_vec()), link.clone(), Ipld::Null),
+            entry(Ipld::Integer(0), s("k"), link.clone(), Ipld::Null),
+            entry(
+                Ipld::Integer(0),
+                Ipld::Bytes(b"k".to_vec()),
+                Ipld::Null,
+                Ipld::Null,
+            ),
+            entry(
+                Ipld::Integer(0),
+                Ipld::Bytes(b"k".to_vec()),
+                link.clone(),
+                s("t"),
+            ),
+            entry(
+                Ipld::Integer(2),
+                Ipld::Bytes(b"k".to_vec()),
+                link.clone(),
+                link.clone(),
+            ),
             s("a string"),
             Ipld::List(vec![Ipld::Integer(-3), Ipld::Bytes(vec![1, 2])]),
             Ipld::Null,

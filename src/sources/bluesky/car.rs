@@ -526,35 +526,104 @@ fn decode_node(bytes: &[u8]) -> NodeView {
     node_of(&ipld)
 }
 
+/// A field of a tree entry as found: absent, of the type the tree needs, or something else.
+#[derive(Debug)]
+pub(crate) enum Field<T> {
+    Absent,
+    Is(T),
+    Other,
+}
+
+/// A tree entry as found, before it is checked (`p`, `k`, `v`, `t`; `t` null is `Is(None)`).
+#[derive(Debug)]
+pub(crate) struct RawEntry {
+    pub p: Field<i128>,
+    pub k: Field<Box<[u8]>>,
+    pub v: Field<Key>,
+    pub t: Field<Option<Key>>,
+}
+
+/// A node's `e` as found: a list of entries (`None` for one that is not a map), or not a list.
+#[derive(Debug)]
+pub(crate) enum RawEntries {
+    List(Vec<Option<RawEntry>>),
+    NotList,
+}
+
 /// The tree node a decoded block holds, or why it is not one.
 pub(crate) fn node_of(ipld: &Ipld) -> NodeView {
     let Ipld::Map(map) = ipld else {
         return Err("not a map".into());
     };
-    let left = optional_link(map.get("l")).ok_or("`l` is not a CID or null")?;
-    let Some(Ipld::List(items)) = map.get("e") else {
+    let link = |v: Option<&Ipld>| match v {
+        None => Field::Absent,
+        Some(Ipld::Null) => Field::Is(None),
+        Some(Ipld::Link(cid)) => Field::Is(Some(Key::of(cid))),
+        Some(_) => Field::Other,
+    };
+    let entries = map.get("e").map(|e| match e {
+        Ipld::List(items) => RawEntries::List(
+            items
+                .iter()
+                .map(|item| {
+                    let Ipld::Map(e) = item else { return None };
+                    Some(RawEntry {
+                        p: match e.get("p") {
+                            None => Field::Absent,
+                            Some(Ipld::Integer(p)) => Field::Is(*p),
+                            Some(_) => Field::Other,
+                        },
+                        k: match e.get("k") {
+                            None => Field::Absent,
+                            Some(Ipld::Bytes(k)) => Field::Is(k.as_slice().into()),
+                            Some(_) => Field::Other,
+                        },
+                        v: match link(e.get("v")) {
+                            Field::Is(Some(key)) => Field::Is(key),
+                            Field::Absent => Field::Absent,
+                            _ => Field::Other,
+                        },
+                        t: link(e.get("t")),
+                    })
+                })
+                .collect(),
+        ),
+        _ => RawEntries::NotList,
+    });
+    node_from(map.get("l"), entries)
+}
+
+/// The tree node of a map's `l` and `e` (as found), or why they do not make one: the checks
+/// of the atproto node format, in the order they are made.
+pub(crate) fn node_from(l: Option<&Ipld>, e: Option<RawEntries>) -> NodeView {
+    let left = optional_link(l).ok_or("`l` is not a CID or null")?;
+    let Some(RawEntries::List(items)) = e else {
         return Err("no entry list `e`".into());
     };
     let mut entries = Vec::with_capacity(items.len());
     for item in items {
-        let Ipld::Map(e) = item else {
+        let Some(e) = item else {
             return Err("an entry is not a map".into());
         };
-        let prefix = match e.get("p") {
-            Some(Ipld::Integer(p)) => usize::try_from(*p).map_err(|_| "bad `p`")?,
+        let prefix = match e.p {
+            Field::Is(p) => usize::try_from(p).map_err(|_| "bad `p`")?,
             _ => return Err("an entry has no prefix length `p`".into()),
         };
-        let Some(Ipld::Bytes(suffix)) = e.get("k") else {
+        let Field::Is(suffix) = e.k else {
             return Err("an entry has no key bytes `k`".into());
         };
-        let Some(Ipld::Link(value)) = e.get("v") else {
+        let Field::Is(value) = e.v else {
             return Err("an entry has no record CID `v`".into());
         };
-        let tree = optional_link(e.get("t")).ok_or("`t` is not a CID or null")?;
+        let tree = match e.t {
+            Field::Absent => None,
+            Field::Is(t) => t,
+            Field::Other => return Err("`t` is not a CID or null".into()),
+        };
         entries.push(NodeEntry {
             prefix,
-            suffix: suffix.as_slice().into(),
-            value: Key::of(value),
+            suffix,
+            value,
             tree,
         });
     }
