@@ -261,18 +261,45 @@ fn read_blocks(
         index: hashbrown::HashTable::with_capacity(room),
         bad: Vec::new(),
     };
-    let framing = pipeline(
-        threads,
-        |send| car::read_sections(r, header_len, BATCH_BYTES, send),
-        |batch| decode_batch(&batch, root),
-        |(blocks, bad)| {
-            table.bad.extend(bad);
-            table.blocks.reserve(blocks.len());
-            for (key, block) in blocks {
-                table.insert(key, block);
+    let file = |table: &mut Blocks, (blocks, bad): Decoded| {
+        table.bad.extend(bad);
+        table.blocks.reserve(blocks.len());
+        for (key, block) in blocks {
+            table.insert(key, block);
+        }
+    };
+    if threads <= 1 {
+        let framing = pipeline(
+            threads,
+            |send| car::read_sections(r, header_len, BATCH_BYTES, send),
+            |batch| decode_batch(&batch, root),
+            |decoded| file(&mut table, decoded),
+        )?;
+        table.bad.extend(framing);
+        return Ok(table);
+    }
+    // The blocks are filed on a thread of their own: the reading thread, which also inflates a
+    // zipped CAR, is the one the others wait for.
+    let (tx, rx) = std::sync::mpsc::channel::<Decoded>();
+    let framing = std::thread::scope(|s| {
+        let filer = s.spawn(|| {
+            for decoded in rx {
+                file(&mut table, decoded);
             }
-        },
-    )?;
+        });
+        let framing = pipeline(
+            threads,
+            |send| car::read_sections(r, header_len, BATCH_BYTES, send),
+            |batch| decode_batch(&batch, root),
+            // The filer ends only when this channel closes (or on a panic, passed on below).
+            |decoded| drop(tx.send(decoded)),
+        );
+        drop(tx);
+        filer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        framing
+    })?;
     table.bad.extend(framing);
     Ok(table)
 }
