@@ -138,7 +138,9 @@ pub(crate) fn pipeline<T: Send, R: Send, P>(
         return produce(&mut |item| consume(work(item)));
     }
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, T)>(threads * 2);
-    let rx = std::sync::Mutex::new(rx);
+    // Held by the workers alone: when they have all stopped (each on a panic in its work), the
+    // channel closes and `produce` is no longer held up by a full one.
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
     let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, R)>();
     // Results that came back before their turn, by item number.
     let mut early: std::collections::BTreeMap<usize, R> = std::collections::BTreeMap::new();
@@ -154,7 +156,7 @@ pub(crate) fn pipeline<T: Send, R: Send, P>(
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let done_tx = done_tx.clone();
-                let (rx, work) = (&rx, &work);
+                let (rx, work) = (std::sync::Arc::clone(&rx), &work);
                 s.spawn(move || {
                     loop {
                         let item = rx.lock().map_or(None, |rx| rx.recv().ok());
@@ -166,10 +168,10 @@ pub(crate) fn pipeline<T: Send, R: Send, P>(
                 })
             })
             .collect();
-        drop(done_tx);
+        drop((done_tx, rx));
         let mut n = 0usize;
         let made = produce(&mut |item| {
-            // Workers stop only when the channel closes (or on a panic, passed on below).
+            // Workers stop only when the channel closes, or on a panic (passed on below).
             let _ = tx.send((n, item));
             n += 1;
             while let Ok(done) = done_rx.try_recv() {
@@ -249,6 +251,26 @@ mod tests {
             );
             assert_eq!(made, "produced");
             assert_eq!(out, (0..1000u64).map(|i| i * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn pipeline_passes_a_worker_panic_on_instead_of_hanging() {
+        for threads in [1, 2] {
+            let run = std::panic::catch_unwind(|| {
+                pipeline(
+                    threads,
+                    |send| {
+                        for i in 0..10_000u64 {
+                            send(i);
+                        }
+                    },
+                    // Every worker meets the bug.
+                    |i| assert!(i < 5, "a bug in the work"),
+                    |_| {},
+                )
+            });
+            assert!(run.is_err(), "the panic reaches the caller");
         }
     }
 }
