@@ -135,9 +135,7 @@ impl Key {
             KeyBytes::Heap(bytes) => bytes,
         }
     }
-}
 
-impl Key {
     /// A hash of the CID's last 8 bytes alone: the end of its digest, as good as random for a
     /// SHA2-256 CID (others only hash worse, never wrongly: equal keys have equal ends).
     pub fn hash64(&self) -> u64 {
