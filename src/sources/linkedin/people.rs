@@ -12,7 +12,7 @@ use super::rows::{
     Connection, InvitationRow, Message2018Row, MessageRow, Parsed, is_system_sender,
 };
 use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Platform};
-use crate::sources::common::prepend;
+use crate::sources::common::{map_in_order, prepend};
 use crate::sources::text::{name_key, normalize_linkedin_url};
 use crate::sources::{ImportOptions, Owner, Sink};
 
@@ -262,7 +262,14 @@ pub(super) fn assemble(
     resolve_invitations(&invitations, &mut head[before - invitations.len()..], &book);
     match mine {
         Some((owner, tables)) => {
-            set_message_people(&messages, message_part, owner, &book, tables);
+            set_message_people(
+                &messages,
+                message_part,
+                owner,
+                &book,
+                tables,
+                options.threads,
+            );
         }
         None => {
             skip_messages(message_part, sink);
@@ -397,13 +404,15 @@ impl<'a> Conversations<'a> {
 }
 
 /// Sets the direction, people and participants of the message activities (one per row of
-/// `messages`, in the same order).
+/// `messages`, in the same order), each step on `threads` threads over runs of rows (the
+/// participants over the conversations each thread owns).
 fn set_message_people(
     messages: &[MessageRow],
     acts: &mut [Activity],
     owner: &str,
     book: &NameBook,
     tables: Conversations<'_>,
+    threads: usize,
 ) {
     let Conversations {
         conv,
@@ -411,6 +420,10 @@ fn set_message_people(
         sender_urls,
     } = tables;
     let conversations = sender_urls.len();
+    let threads = threads.clamp(1, 16).min(messages.len() / 4096 + 1);
+    let runs: Vec<std::ops::Range<usize>> = (0..threads)
+        .map(|k| messages.len() * k / threads..messages.len() * (k + 1) / threads)
+        .collect();
     // Each row's sender and recipients as people; `low` when a name had to be resolved.
     // Recipients by URL are borrowed from the row: only a sent message copies them (into
     // its counterparts).
@@ -421,76 +434,112 @@ fn set_message_people(
         by_names: bool,
         low: bool,
     }
-    let resolved: Vec<Resolved<'_>> = messages
-        .iter()
-        .zip(&conv)
-        .map(|(m, &c)| {
-            let conv = Some(&by_conversation[c]);
-            let mut low = false;
-            let sender = match &m.sender_url {
-                Some(u) => u.clone(),
-                None => {
-                    let r = book.resolve(&m.from, conv, true);
-                    low = r.is_some();
-                    person(r, &m.from)
-                }
-            };
-            let by_names = m.recipient_urls.is_empty();
-            let recipients = if by_names {
-                low = low || !m.to.is_empty();
-                Cow::Owned(
-                    book.split_names(&m.to)
-                        .into_iter()
-                        .map(|n| person(book.resolve(&n, conv, true), &n))
-                        .filter(|p| !p.starts_with("deleted:"))
-                        .collect(),
-                )
-            } else {
-                Cow::Borrowed(&m.recipient_urls[..])
-            };
-            Resolved {
-                sender,
-                recipients,
-                by_names,
-                low,
+    let resolve = |i: usize| {
+        let m = &messages[i];
+        let conv = Some(&by_conversation[conv[i]]);
+        let mut low = false;
+        let sender = match &m.sender_url {
+            Some(u) => u.clone(),
+            None => {
+                let r = book.resolve(&m.from, conv, true);
+                low = r.is_some();
+                person(r, &m.from)
             }
-        })
-        .collect();
-    // Participants = distinct people over the whole conversation, owner included, at least 2
-    // (a conversation always has someone on the other side, if only a deleted account).
-    let participants: Vec<u32> = {
-        let mut people: Vec<HashSet<&str>> = vec![HashSet::default(); conversations];
-        for (r, &c) in resolved.iter().zip(&conv) {
-            let set = &mut people[c];
-            set.insert(&r.sender);
-            set.extend(r.recipients.iter().map(|p| &**p));
-            set.insert(owner);
-        }
-        people.iter().map(|set| (set.len() as u32).max(2)).collect()
-    };
-    for (((a, m), r), c) in acts.iter_mut().zip(messages).zip(resolved).zip(conv) {
-        let out = m.sender_url.as_deref() == Some(owner);
-        a.direction = if out { Direction::Out } else { Direction::In };
-        a.participants = participants.get(c).copied();
-        let mut counterparts: Vec<Arc<str>> = if out {
-            let mut v: Vec<Arc<str>> = r.recipients.into_owned();
-            if r.by_names {
-                // Older files name recipients only: the other senders of the conversation
-                // are the people written to, too.
-                v.extend(sender_urls[c].iter().cloned());
-            }
-            v
-        } else {
-            vec![r.sender]
         };
-        counterparts.retain(|p| is_counterpart(p, owner));
-        counterparts.sort_unstable();
-        counterparts.dedup();
-        a.counterparts = counterparts;
-        if r.low {
-            a.confidence = Confidence::Low;
+        let by_names = m.recipient_urls.is_empty();
+        let recipients = if by_names {
+            low = low || !m.to.is_empty();
+            Cow::Owned(
+                book.split_names(&m.to)
+                    .into_iter()
+                    .map(|n| person(book.resolve(&n, conv, true), &n))
+                    .filter(|p| !p.starts_with("deleted:"))
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(&m.recipient_urls[..])
+        };
+        Resolved {
+            sender,
+            recipients,
+            by_names,
+            low,
         }
+    };
+    let mut resolved: Vec<Resolved<'_>> = Vec::with_capacity(messages.len());
+    for run in map_in_order(&runs, threads, |run| {
+        run.clone().map(resolve).collect::<Vec<_>>()
+    }) {
+        resolved.extend(run);
     }
+    // Participants = distinct people over the whole conversation, owner included, at least 2
+    // (a conversation always has someone on the other side, if only a deleted account). Each
+    // thread counts the conversations whose number it owns (`c % threads`).
+    let owned: Vec<usize> = (0..threads).collect();
+    let counted = map_in_order(&owned, threads, |&k| {
+        let mut people: Vec<HashSet<&str>> =
+            vec![HashSet::default(); conversations.div_ceil(threads)];
+        for (r, &c) in resolved.iter().zip(&conv) {
+            if c % threads == k {
+                let set = &mut people[c / threads];
+                set.insert(&r.sender);
+                set.extend(r.recipients.iter().map(|p| &**p));
+                set.insert(owner);
+            }
+        }
+        people
+            .iter()
+            .map(|set| (set.len() as u32).max(2))
+            .collect::<Vec<u32>>()
+    });
+    let participants: Vec<u32> = (0..conversations)
+        .map(|c| counted[c % threads][c / threads])
+        .collect();
+    // The rows' own settings, a run of rows (and of their activities) per thread.
+    let set = |acts: &mut [Activity], first: usize, resolved: Vec<Resolved<'_>>| {
+        for (k, (a, r)) in acts.iter_mut().zip(resolved).enumerate() {
+            let (m, c) = (&messages[first + k], conv[first + k]);
+            let out = m.sender_url.as_deref() == Some(owner);
+            a.direction = if out { Direction::Out } else { Direction::In };
+            a.participants = participants.get(c).copied();
+            let mut counterparts: Vec<Arc<str>> = if out {
+                let mut v: Vec<Arc<str>> = r.recipients.into_owned();
+                if r.by_names {
+                    // Older files name recipients only: the other senders of the conversation
+                    // are the people written to, too.
+                    v.extend(sender_urls[c].iter().cloned());
+                }
+                v
+            } else {
+                vec![r.sender]
+            };
+            counterparts.retain(|p| is_counterpart(p, owner));
+            counterparts.sort_unstable();
+            counterparts.dedup();
+            a.counterparts = counterparts;
+            if r.low {
+                a.confidence = Confidence::Low;
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let mut rest_acts = acts;
+        let mut rest = resolved;
+        let mut handles = Vec::new();
+        // From the last run back, each split off the end; the first stays on this thread.
+        for run in runs.iter().skip(1).rev() {
+            let (head, tail) = std::mem::take(&mut rest_acts).split_at_mut(run.start);
+            rest_acts = head;
+            let mine = rest.split_off(run.start);
+            let set = &set;
+            handles.push(s.spawn(move || set(tail, run.start, mine)));
+        }
+        set(rest_acts, 0, rest);
+        for h in handles {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+    });
 }
 
 pub(super) fn push_messages_2018(

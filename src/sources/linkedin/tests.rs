@@ -116,6 +116,14 @@ fn comment_record_starts() {
 }
 
 fn import(files: &[(&str, &str)], me: Option<&str>) -> crate::sources::Collected {
+    import_on(files, me, 2)
+}
+
+fn import_on(
+    files: &[(&str, &str)],
+    me: Option<&str>,
+    threads: usize,
+) -> crate::sources::Collected {
     let dir = tempfile::tempdir().expect("tempdir");
     for (name, body) in files {
         let path = dir.path().join(name);
@@ -128,13 +136,15 @@ fn import(files: &[(&str, &str)], me: Option<&str>) -> crate::sources::Collected
     let mut sink = crate::sources::Collected::default();
     let options = ImportOptions {
         me: me.map(String::from).into_iter().collect(),
-        threads: 2,
+        threads,
     };
     LinkedInExport
         .read(&archive, &options, &mut sink)
         .expect("read");
     sink
 }
+
+const ME: &str = "https://www.linkedin.com/in/me";
 
 const MSG_HEADER: &str = "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,SUBJECT,CONTENT,FOLDER,ATTACHMENTS,IS MESSAGE DRAFT,IS CONVERSATION DRAFT\n";
 
@@ -489,4 +499,46 @@ fn large_file_handled_on_a_second_core_gives_what_one_pass_gives() {
         assert_eq!(one.message_acts, two.message_acts, "{handling:?}");
         assert_eq!(problems, two.diag.problems());
     }
+}
+
+#[test]
+fn message_people_set_on_several_threads_equal_one_thread() {
+    // Enough rows for several runs of rows (4096 each), in many conversations, with
+    // recipients by URL and (older files) by name only.
+    let mut csv = String::from(MSG_HEADER);
+    for i in 0..10_000 {
+        let c = i % 701;
+        let them = format!("https://www.linkedin.com/in/p{}", c % 97);
+        let (from, from_url, to, to_urls) = match i % 4 {
+            0 => ("Me", ME.to_string(), format!("P {}", c % 97), them.clone()),
+            1 => (
+                "Me",
+                ME.to_string(),
+                format!("P {}, Q {}", c % 97, c % 13),
+                String::new(),
+            ),
+            2 => ("P", them.clone(), "Me".to_string(), ME.to_string()),
+            _ => ("Q", String::new(), "Me".to_string(), String::new()),
+        };
+        csv.push_str(&format!(
+            "c{c},,{from},{from_url},\"{to}\",{to_urls},2024-01-{:02} 10:{:02}:{:02} UTC,,m{i},INBOX,,No,No\n",
+            i % 28 + 1,
+            i % 60,
+            i % 59
+        ));
+    }
+    let files = [("messages.csv", csv.as_str())];
+    let one = import_on(&files, Some(ME), 1);
+    let three = import_on(&files, Some(ME), 3);
+    assert_eq!(one.activities.len(), 10_000);
+    assert!(one.activities.iter().any(|a| a.participants > Some(2)));
+    assert!(
+        one.activities
+            .iter()
+            .any(|a| a.confidence == Confidence::Low)
+    );
+    assert_eq!(
+        format!("{:?}", one.activities),
+        format!("{:?}", three.activities)
+    );
 }
