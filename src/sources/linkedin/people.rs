@@ -421,9 +421,12 @@ fn set_message_people(
     } = tables;
     let conversations = sender_urls.len();
     let threads = threads.clamp(1, 16).min(messages.len() / 4096 + 1);
-    let runs: Vec<std::ops::Range<usize>> = (0..threads)
-        .map(|k| messages.len() * k / threads..messages.len() * (k + 1) / threads)
-        .collect();
+    let runs_of = |rows: usize| -> Vec<std::ops::Range<usize>> {
+        (0..threads)
+            .map(|k| rows * k / threads..rows * (k + 1) / threads)
+            .collect()
+    };
+    let runs = runs_of(messages.len());
     // Each row's sender and recipients as people; `low` when a name had to be resolved.
     // Recipients by URL are borrowed from the row: only a sent message copies them (into
     // its counterparts).
@@ -522,8 +525,11 @@ fn set_message_people(
             }
         }
     };
+    // One activity per row (were there ever fewer, the rows without one would be left alone).
+    resolved.truncate(acts.len());
+    let runs = runs_of(resolved.len());
     std::thread::scope(|s| {
-        let mut rest_acts = acts;
+        let mut rest_acts = &mut acts[..resolved.len()];
         let mut rest = resolved;
         let mut handles = Vec::new();
         // From the last run back, each split off the end; the first stays on this thread.
