@@ -421,17 +421,20 @@ pub(crate) fn walk_mst_each<'n>(
     root: Key,
     mut each: impl FnMut(Leaf),
 ) -> Vec<WalkProblem> {
-    let mut last: Option<String> = None;
+    // The previous leaf's key (reused, not reallocated per leaf), `None` before the first.
+    let mut last: Option<Vec<u8>> = None;
     let mut problems = Vec::new();
     let mut seen: HashSet<Key> = HashSet::default();
     let mut stack = vec![Step::Node(root, 0)];
     while let Some(step) = stack.pop() {
         let (cid, depth) = match step {
             Step::Leaf(leaf) => {
-                if last.as_ref().is_some_and(|l| *l >= leaf.key) {
+                if last.as_deref().is_some_and(|l| l >= leaf.key.as_bytes()) {
                     problems.push(WalkProblem::OutOfOrder(leaf.key.clone()));
                 }
-                last = Some(leaf.key.clone());
+                let previous = last.get_or_insert_with(Vec::new);
+                previous.clear();
+                previous.extend_from_slice(leaf.key.as_bytes());
                 each(leaf);
                 continue;
             }
@@ -465,23 +468,23 @@ pub(crate) fn walk_mst_each<'n>(
         if let Some(l) = &found.left {
             steps.push(Step::Node(l.clone(), depth + 1));
         }
+        // The previous entry's key, rebuilt in place: each entry keeps `prefix` bytes of it.
         let mut previous: Vec<u8> = Vec::new();
         for entry in &found.entries {
             match previous.get(..entry.prefix) {
-                Some(shared) => {
-                    let mut key = shared.to_vec();
-                    key.extend_from_slice(&entry.suffix);
-                    match std::str::from_utf8(&key) {
+                Some(_) => {
+                    previous.truncate(entry.prefix);
+                    previous.extend_from_slice(&entry.suffix);
+                    match std::str::from_utf8(&previous) {
                         Ok(k) => steps.push(Step::Leaf(Leaf {
                             key: k.to_string(),
                             cid: entry.value.clone(),
                         })),
                         Err(_) => problems.push(WalkProblem::BadKey(
                             cid.clone(),
-                            format!("key {} is not UTF-8", String::from_utf8_lossy(&key)),
+                            format!("key {} is not UTF-8", String::from_utf8_lossy(&previous)),
                         )),
                     }
-                    previous = key;
                 }
                 None => problems.push(WalkProblem::BadKey(
                     cid.clone(),
