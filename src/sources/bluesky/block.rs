@@ -12,43 +12,14 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use ipld_core::cid::serde::BytesToCidVisitor;
 use ipld_core::ipld::Ipld;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::car::{self, Field, Key, NodeView, RawEntries, RawEntry};
 use super::{Commit, Facts, commit_of};
-
-/// The visits of values that are neither strings nor containers, each giving `$value`.
-macro_rules! scalars {
-    ($value:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-    };
-}
 
 /// What one block says, decoded once as it is read. The block's bytes are not kept.
 #[derive(Debug)]
@@ -107,6 +78,157 @@ pub(super) fn decode_block(data: &[u8], is_root: bool) -> Block {
     }
 }
 
+/// A value read where one kind of value is wanted (a map, a list, a string, a number, …):
+/// that kind is read, and any other value is checked as decoding it into `Ipld` checks it (its
+/// links parsed as CIDs) and gives [`Wanted::other`]. Every type below is read by the one
+/// visitor [`Want`], overriding only the kind it reads.
+trait Wanted<'de>: Sized {
+    /// What a value of another kind gives.
+    fn other() -> Self;
+
+    fn map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        while map
+            .next_entry_seed(want::<Checked>(), want::<Checked>())?
+            .is_some()
+        {}
+        Ok(Self::other())
+    }
+
+    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element_seed(want::<Checked>())?.is_some() {}
+        Ok(Self::other())
+    }
+
+    fn text(_: Cow<'de, str>) -> Self {
+        Self::other()
+    }
+
+    fn scalar(_: Scalar<'_>) -> Self {
+        Self::other()
+    }
+
+    fn link(_: Key) -> Self {
+        Self::other()
+    }
+}
+
+/// A value that is neither a container, a string nor a link.
+enum Scalar<'a> {
+    Int(i128),
+    Bytes(&'a [u8]),
+    Null,
+    /// A boolean or a float.
+    Other,
+}
+
+/// The visitor (and seed) of every [`Wanted`] type.
+struct Want<T>(PhantomData<T>);
+
+fn want<T>() -> Want<T> {
+    Want(PhantomData)
+}
+
+impl<'de, T: Wanted<'de>> DeserializeSeed<'de> for Want<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Wanted<'de>> Visitor<'de> for Want<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DAG-CBOR value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::map(map)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        T::seq(seq)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<T, E> {
+        Ok(T::text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<T, E> {
+        Ok(T::text(Cow::Owned(v)))
+    }
+
+    /// Newtype structs are only used for CIDs (as in `Ipld`'s decoding).
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        let cid = d.deserialize_bytes(BytesToCidVisitor::<64>)?;
+        Ok(T::link(Key::of(&cid)))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Int(i128::from(v))))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Int(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Int(i128::from(v))))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Bytes(v)))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Null))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Null))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Other))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Ok(T::scalar(Scalar::Other))
+    }
+}
+
+/// A value not kept, only checked.
+struct Checked;
+
+impl Wanted<'_> for Checked {
+    fn other() -> Self {
+        Checked
+    }
+}
+
+/// A value kept when it is a string (borrowed where the bytes allow), else `None`. Also a
+/// map's key (always a string in DAG-CBOR).
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Wanted<'de> for Text<'de> {
+    fn other() -> Self {
+        Text(None)
+    }
+
+    fn text(v: Cow<'de, str>) -> Self {
+        Text(Some(v))
+    }
+}
+
 /// A block's top value: the fields of a map that records and nodes are read by, or `None` for
 /// anything else.
 struct Top<'a>(Option<Fields<'a>>);
@@ -125,152 +247,106 @@ struct Fields<'a> {
 
 impl<'de> Deserialize<'de> for Top<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TopVisitor)
+        want().deserialize(d)
     }
 }
 
-struct TopVisitor;
-
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Top<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a DAG-CBOR value")
+impl<'de> Wanted<'de> for Top<'de> {
+    fn other() -> Self {
+        Top(None)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut f = Fields::default();
-        while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
-            match &*key {
-                "createdAt" => f.created_at = map.next_value::<Text<'de>>()?.0,
-                "text" => f.text = map.next_value::<Text<'de>>()?.0,
-                "reply" => f.reply = Some(map.next_value()?),
-                "facets" => f.facets = Some(map.next_value()?),
-                "l" => f.l = Some(map.next_value()?),
-                "e" => f.e = Some(map.next_value::<Entries>()?.0),
+        while let Some(Text(key)) = map.next_key_seed(want::<Text<'de>>())? {
+            match key.as_deref() {
+                Some("createdAt") => f.created_at = map.next_value_seed(want::<Text<'de>>())?.0,
+                Some("text") => f.text = map.next_value_seed(want::<Text<'de>>())?.0,
+                Some("reply") => f.reply = Some(map.next_value()?),
+                Some("facets") => f.facets = Some(map.next_value()?),
+                Some("l") => f.l = Some(map.next_value()?),
+                Some("e") => f.e = Some(map.next_value_seed(want::<RawEntries>())?),
                 _ => {
-                    map.next_value::<Checked>()?;
+                    map.next_value_seed(want::<Checked>())?;
                 }
             }
         }
         Ok(Top(Some(f)))
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        CheckedVisitor.visit_seq(seq).map(|_| Top(None))
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        CheckedVisitor.visit_newtype_struct(d).map(|_| Top(None))
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        Checked::deserialize(d).map(|_| Top(None))
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Top(None))
-    }
-
-    scalars!(Top(None));
 }
 
-/// A tree node's `e`: its entries as found, or `NotList` (checked) for any other value.
-struct Entries(RawEntries);
+/// A tree node's `e`: its entries as found, or `NotList` for any other value.
+impl<'de> Wanted<'de> for RawEntries {
+    fn other() -> Self {
+        RawEntries::NotList
+    }
 
-impl<'de> Deserialize<'de> for Entries {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Entries;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a DAG-CBOR value")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-                while let Some(Item(item)) = seq.next_element::<Item>()? {
-                    items.push(item);
-                }
-                Ok(Entries(RawEntries::List(items)))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                CheckedVisitor
-                    .visit_map(map)
-                    .map(|_| Entries(RawEntries::NotList))
-            }
-            fn visit_newtype_struct<D: Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> Result<Self::Value, D::Error> {
-                CheckedVisitor
-                    .visit_newtype_struct(d)
-                    .map(|_| Entries(RawEntries::NotList))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Entries(RawEntries::NotList))
-            }
-            scalars!(Entries(RawEntries::NotList));
+    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Item(item)) = seq.next_element_seed(want::<Item>())? {
+            items.push(item);
         }
-        d.deserialize_any(V)
+        Ok(RawEntries::List(items))
     }
 }
 
-/// One element of `e`: an entry's fields as found, or `None` (checked) when it is not a map.
+/// One element of `e`: an entry's fields as found, or `None` when it is not a map.
 struct Item(Option<RawEntry>);
 
-impl<'de> Deserialize<'de> for Item {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Item;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a DAG-CBOR value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut e = RawEntry {
-                    p: Field::Absent,
-                    k: Field::Absent,
-                    v: Field::Absent,
-                    t: Field::Absent,
-                };
-                while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
-                    match &*key {
-                        "p" => e.p = map.next_value::<Found>()?.int(),
-                        "k" => e.k = map.next_value::<Found>()?.bytes(),
-                        "v" => e.v = map.next_value::<Found>()?.link(),
-                        "t" => e.t = map.next_value::<Found>()?.link_or_null(),
-                        _ => {
-                            map.next_value::<Checked>()?;
-                        }
-                    }
+impl<'de> Wanted<'de> for Item {
+    fn other() -> Self {
+        Item(None)
+    }
+
+    fn map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut e = RawEntry {
+            p: Field::Absent,
+            k: Field::Absent,
+            v: Field::Absent,
+            t: Field::Absent,
+        };
+        while let Some(Text(key)) = map.next_key_seed(want::<Text<'de>>())? {
+            let found = || want::<Found>();
+            match key.as_deref() {
+                Some("p") => e.p = map.next_value_seed(found())?.int(),
+                Some("k") => e.k = map.next_value_seed(found())?.bytes(),
+                Some("v") => e.v = map.next_value_seed(found())?.link(),
+                Some("t") => e.t = map.next_value_seed(found())?.link_or_null(),
+                _ => {
+                    map.next_value_seed(want::<Checked>())?;
                 }
-                Ok(Item(Some(e)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                CheckedVisitor.visit_seq(seq).map(|_| Item(None))
-            }
-            fn visit_newtype_struct<D: Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> Result<Self::Value, D::Error> {
-                CheckedVisitor.visit_newtype_struct(d).map(|_| Item(None))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Item(None))
-            }
-            scalars!(Item(None));
         }
-        d.deserialize_any(V)
+        Ok(Item(Some(e)))
     }
 }
 
-/// An entry field's value, typed as far as the tree's checks need (anything else checked).
+/// An entry field's value, typed as far as the tree's checks need.
 enum Found {
     Int(i128),
     Bytes(Box<[u8]>),
     Link(Key),
     Null,
     Other,
+}
+
+impl Wanted<'_> for Found {
+    fn other() -> Self {
+        Found::Other
+    }
+
+    fn scalar(v: Scalar<'_>) -> Self {
+        match v {
+            Scalar::Int(i) => Found::Int(i),
+            Scalar::Bytes(b) => Found::Bytes(b.into()),
+            Scalar::Null => Found::Null,
+            Scalar::Other => Found::Other,
+        }
+    }
+
+    fn link(key: Key) -> Self {
+        Found::Link(key)
+    }
 }
 
 impl Found {
@@ -299,185 +375,6 @@ impl Found {
             _ => Field::Other,
         }
     }
-}
-
-impl<'de> Deserialize<'de> for Found {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Found;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a DAG-CBOR value")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Found::Int(i128::from(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Found::Int(i128::from(v)))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
-                Ok(Found::Int(v))
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-                Ok(Found::Bytes(v.into()))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Found::Null)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Found::Null)
-            }
-            fn visit_newtype_struct<D: Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> Result<Self::Value, D::Error> {
-                let cid = d.deserialize_bytes(BytesToCidVisitor::<64>)?;
-                Ok(Found::Link(Key::of(&cid)))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                CheckedVisitor.visit_map(map).map(|_| Found::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                CheckedVisitor.visit_seq(seq).map(|_| Found::Other)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Found::Other)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Found::Other)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Found::Other)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A map key, borrowed where the bytes allow.
-struct Name<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Name(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Name(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// A value kept when it is a string (borrowed where the bytes allow); any other value is
-/// checked and gives `None`.
-struct Text<'a>(Option<Cow<'a, str>>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TextVisitor)
-    }
-}
-
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Text<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a DAG-CBOR value")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Text(Some(Cow::Borrowed(v))))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Text(Some(Cow::Owned(v.to_string()))))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Text(Some(Cow::Owned(v))))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        CheckedVisitor.visit_map(map).map(|_| Text(None))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        CheckedVisitor.visit_seq(seq).map(|_| Text(None))
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        CheckedVisitor.visit_newtype_struct(d).map(|_| Text(None))
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        Checked::deserialize(d).map(|_| Text(None))
-    }
-
-    scalars!(Text(None));
-}
-
-/// A value not kept, checked as decoding it into `Ipld` checks it: its links must be CIDs,
-/// its map keys strings.
-struct Checked;
-
-impl<'de> Deserialize<'de> for Checked {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(CheckedVisitor)
-    }
-}
-
-struct CheckedVisitor;
-
-impl<'de> Visitor<'de> for CheckedVisitor {
-    type Value = Checked;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a DAG-CBOR value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<Name<'de>, Checked>()?.is_some() {}
-        Ok(Checked)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<Checked>()?.is_some() {}
-        Ok(Checked)
-    }
-
-    /// Newtype structs are only used for CIDs (as in `Ipld`'s decoding).
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_bytes(BytesToCidVisitor::<64>)
-            .map(|_| Checked)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        Checked::deserialize(d)
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
-        Ok(Checked)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Checked)
-    }
-
-    fn visit_string<E: de::Error>(self, _: String) -> Result<Self::Value, E> {
-        Ok(Checked)
-    }
-
-    scalars!(Checked);
 }
 
 #[cfg(test)]
