@@ -204,18 +204,13 @@ impl Blocks {
 
     /// Files a block unless one of its CID is already filed.
     fn insert(&mut self, key: car::Key, block: Block) {
-        let hash = key.hash64();
-        let blocks = &self.blocks;
-        if self
-            .index
-            .find(hash, |&i| blocks[i as usize].0 == key)
-            .is_none()
+        let Blocks { blocks, index, .. } = self;
+        let at = |i: &u32| &blocks[*i as usize].0;
+        if let hashbrown::hash_table::Entry::Vacant(slot) =
+            index.entry(key.hash64(), |i| *at(i) == key, |i| at(i).hash64())
         {
-            let blocks = &self.blocks;
-            self.index.insert_unique(hash, blocks.len() as u32, |&i| {
-                blocks[i as usize].0.hash64()
-            });
-            self.blocks.push((key, block));
+            slot.insert(blocks.len() as u32);
+            blocks.push((key, block));
         }
     }
 }
@@ -246,8 +241,8 @@ fn decode_batch(batch: &car::Batch, root: &car::Key) -> Decoded {
 
 /// Reads every section after the header, checking and decoding the blocks on `threads` threads
 /// while this one reads on, so that the file is never held whole.
-fn read_blocks(
-    r: &mut impl Read,
+fn read_blocks<R: Read>(
+    r: &mut R,
     header_len: usize,
     size: u64,
     root: &car::Key,
@@ -268,38 +263,35 @@ fn read_blocks(
             table.insert(key, block);
         }
     };
-    if threads <= 1 {
-        let framing = pipeline(
+    let read = |r: &mut R, filed: &mut dyn FnMut(Decoded)| {
+        pipeline(
             threads,
             |send| car::read_sections(r, header_len, BATCH_BYTES, send),
             |batch| decode_batch(&batch, root),
-            |decoded| file(&mut table, decoded),
-        )?;
-        table.bad.extend(framing);
-        return Ok(table);
-    }
-    // The blocks are filed on a thread of their own: the reading thread, which also inflates a
-    // zipped CAR, is the one the others wait for.
-    let (tx, rx) = std::sync::mpsc::channel::<Decoded>();
-    let framing = std::thread::scope(|s| {
-        let filer = s.spawn(|| {
-            for decoded in rx {
-                file(&mut table, decoded);
-            }
-        });
-        let framing = pipeline(
-            threads,
-            |send| car::read_sections(r, header_len, BATCH_BYTES, send),
-            |batch| decode_batch(&batch, root),
+            filed,
+        )
+    };
+    let framing = if threads <= 1 {
+        read(r, &mut |decoded| file(&mut table, decoded))?
+    } else {
+        // The blocks are filed on a thread of their own: the reading thread, which also
+        // inflates a zipped CAR, is the one the others wait for.
+        let (tx, rx) = std::sync::mpsc::channel::<Decoded>();
+        std::thread::scope(|s| {
+            let filer = s.spawn(|| {
+                for decoded in rx {
+                    file(&mut table, decoded);
+                }
+            });
             // The filer ends only when this channel closes (or on a panic, passed on below).
-            |decoded| drop(tx.send(decoded)),
-        );
-        drop(tx);
-        filer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        framing
-    })?;
+            let framing = read(r, &mut |decoded| drop(tx.send(decoded)));
+            drop(tx);
+            filer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            framing
+        })?
+    };
     table.bad.extend(framing);
     Ok(table)
 }
