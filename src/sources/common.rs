@@ -142,7 +142,7 @@ pub(crate) fn pipeline<T: Send, R: Send, P>(
     // channel closes and `produce` is no longer held up by a full one.
     let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
     let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, R)>();
-    // Results that came back before their turn, by item number.
+    // Results that came back before their turn, by item number, and the next one due.
     let mut early: std::collections::BTreeMap<usize, R> = std::collections::BTreeMap::new();
     let mut next = 0usize;
     let mut take = |(n, r): (usize, R), consume: &mut dyn FnMut(R)| {
@@ -151,7 +151,11 @@ pub(crate) fn pipeline<T: Send, R: Send, P>(
             consume(r);
             next += 1;
         }
+        next
     };
+    // At most this many items are out (sent, not yet consumed): one slow item does not let
+    // the results after it pile up.
+    let bound = threads * 4;
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -169,13 +173,18 @@ pub(crate) fn pipeline<T: Send, R: Send, P>(
             })
             .collect();
         drop((done_tx, rx));
-        let mut n = 0usize;
+        let (mut n, mut due) = (0usize, 0usize);
         let made = produce(&mut |item| {
             // Workers stop only when the channel closes, or on a panic (passed on below).
             let _ = tx.send((n, item));
             n += 1;
             while let Ok(done) = done_rx.try_recv() {
-                take(done, &mut consume);
+                due = take(done, &mut consume);
+            }
+            while n - due > bound {
+                // Every worker gone (a panic, passed on below): nothing more will come.
+                let Ok(done) = done_rx.recv() else { break };
+                due = take(done, &mut consume);
             }
         });
         drop(tx);
@@ -252,6 +261,31 @@ mod tests {
             assert_eq!(made, "produced");
             assert_eq!(out, (0..1000u64).map(|i| i * 2).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn pipeline_holds_few_results_behind_a_slow_item() {
+        let consumed = std::cell::Cell::new(0usize);
+        let most = pipeline(
+            2,
+            |send| {
+                let mut most = 0;
+                for i in 0..200usize {
+                    send(i);
+                    most = most.max(i + 1 - consumed.get());
+                }
+                most
+            },
+            |i| {
+                if i == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                i
+            },
+            |_| consumed.set(consumed.get() + 1),
+        );
+        assert_eq!(consumed.get(), 200);
+        assert!(most <= 2 * 4, "{most} items out at once");
     }
 
     #[test]
