@@ -161,10 +161,12 @@ impl Chains<'_> {
 /// conversation left unanswered.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Threads {
-    /// Milliseconds since the previous message of its private conversation, for an owner
-    /// message in mode conversation answering a counted received message. Exact integers;
-    /// the median is taken on them (analysis).
-    pub gaps: Vec<Option<i64>>,
+    /// (position in the activities, milliseconds since the previous message of its private
+    /// conversation) for each owner message in mode conversation answering a counted
+    /// received message, in the order of the positions: few activities are answers, so the
+    /// gaps are listed, not held one per activity. Exact integers; the median is taken on
+    /// them (analysis).
+    pub gaps: Vec<(usize, i64)>,
     /// True for the latest dated counted message of a private conversation (at most
     /// `group_max` participants) when it is a received message: someone is waiting.
     pub unanswered: Vec<bool>,
@@ -173,7 +175,7 @@ pub struct Threads {
 /// Orders the messages of every conversation once and reads the gaps and the unanswered
 /// conversations off that order.
 pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
-    let mut gaps = vec![None; activities.len()];
+    let mut gaps = Vec::new();
     let mut unanswered = vec![false; activities.len()];
     let mut numbers = Numbering::default();
     // Per conversation number: its platform, its members, and the largest participants value
@@ -210,7 +212,7 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
                 && prev.is_counted_in()
                 && let (Some(t0), Some(t1)) = (prev.at, cur.at)
             {
-                gaps[w[1]] = Some(t1 - t0);
+                gaps.push((w[1], t1 - t0));
             }
         }
         let private = size[n].is_none_or(|p| p <= group_max);
@@ -225,7 +227,16 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
             unanswered[i] = true;
         }
     }
+    gaps.sort_unstable();
     Threads { gaps, unanswered }
+}
+
+impl Threads {
+    /// The response gap of the activity at `position`, if it is an answer.
+    pub fn gap(&self, position: usize) -> Option<i64> {
+        let i = self.gaps.binary_search_by_key(&position, |g| g.0).ok()?;
+        Some(self.gaps[i].1)
+    }
 }
 
 /// Numbers the shared ids of activities (people, conversations) per platform, in the order
@@ -450,7 +461,8 @@ mod tests {
         ];
         classify(&mut v, 8);
         let t = threads(&v, 8);
-        assert_eq!(t.gaps, vec![None, Some(600_000), None, None]);
+        assert_eq!(t.gaps, vec![(1, 600_000)]);
+        assert_eq!((t.gap(0), t.gap(1)), (None, Some(600_000)));
         // The owner answered last: nobody is waiting.
         assert_eq!(t.unanswered, vec![false; 4]);
     }

@@ -200,11 +200,9 @@ pub fn summarize(
     let mut g_month: Vec<i32> = Vec::new();
     let mut g_gap: Vec<i64> = Vec::new();
     let mut detail = Detail::default();
-    for ((a, g), waiting) in activities
-        .iter()
-        .zip(&threads.gaps)
-        .zip(&threads.unanswered)
-    {
+    let mut answers = threads.gaps.iter().peekable();
+    for (i, (a, waiting)) in activities.iter().zip(&threads.unanswered).enumerate() {
+        let gap = answers.next_if(|g| g.0 == i).map(|g| g.1);
         totals.activities += 1;
         if a.at.is_none() {
             totals.undated += 1;
@@ -224,7 +222,7 @@ pub fn summarize(
             None => UNDATED,
         };
         let p = platform_code(a.platform);
-        if let Some(g) = *g {
+        if let Some(g) = gap {
             detail.gaps.push((p as u8, code, g));
             g_platform.push(p);
             g_month.push(code);

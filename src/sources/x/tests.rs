@@ -202,12 +202,12 @@ fn one_to_one_dms_both_directions() {
     assert_eq!(sent.participants, Some(2));
     // Newest first in the file: the last message has the highest position.
     assert!(get(&c, &format!("{M}01")).hints.seq > get(&c, &format!("{M}04")).hints.seq);
-    let gaps = crate::classify::threads(&c.activities, 8).gaps;
+    let threads = crate::classify::threads(&c.activities, 8);
     let gap = |id: &str| {
         c.activities
             .iter()
             .position(|a| a.id == id)
-            .and_then(|i| gaps[i])
+            .and_then(|i| threads.gap(i))
     };
     assert_eq!(gap(&format!("{M}02")), Some(20 * 60_000));
     assert_eq!(gap(&format!("{M}04")), Some(30 * 60_000));
