@@ -30,8 +30,9 @@ pub(super) struct MessageRow {
     pub(super) from: Arc<str>,
     pub(super) sender_url: Option<Arc<str>>,
     /// Kept only when the row has no recipient URL (names are then all we have).
-    pub(super) to: String,
-    pub(super) recipient_urls: Vec<Arc<str>>,
+    pub(super) to: Box<str>,
+    /// Exactly as many as the row names (a collected `Vec` would hold room for four).
+    pub(super) recipient_urls: Box<[Arc<str>]>,
 }
 
 /// A 2018-generation message row.
@@ -580,17 +581,22 @@ impl Handler {
         let from_text = row.cell(Col::From);
         let from_cell = from_text.trim();
         let from = self.name_key(from_cell);
-        let recipient_urls: Vec<Arc<str>> = row
-            .cell(Col::RecipientProfileUrls)
+        let recipient_cell = row.cell(Col::RecipientProfileUrls);
+        let mut urls = recipient_cell
             .split([',', ';'])
-            .filter_map(|u| self.intern_url(u))
-            .collect();
+            .filter_map(|u| self.intern_url(u));
+        // Most rows name one recipient: held in a slice of one, not a vector's room for four.
+        let recipient_urls: Box<[Arc<str>]> = match (urls.next(), urls.next()) {
+            (None, _) => Box::new([]),
+            (Some(a), None) => Box::new([a]),
+            (Some(a), Some(b)) => [a, b].into_iter().chain(urls).collect(),
+        };
         let sender_url = self.intern_url(&row.cell(Col::SenderProfileUrl));
         // Names are kept only when there is no recipient URL (names are then all we have).
-        let to = if recipient_urls.is_empty() {
-            row.cell(Col::To).trim().to_string()
+        let to: Box<str> = if recipient_urls.is_empty() {
+            row.cell(Col::To).trim().into()
         } else {
-            String::new()
+            Box::default()
         };
         let id = self.synth_id(
             "message",
