@@ -4,33 +4,29 @@
 //! to the caller in file order. Inflating and scanning stay on the calling thread, parsing
 //! overlaps them. Must not know any platform's fields.
 
-use std::collections::BTreeMap;
+use std::cell::Cell;
 use std::io::{self, Read};
-use std::sync::mpsc;
 
 use serde::de::DeserializeOwned;
 
 use super::{Spec, StreamError, Streamed, is_cap};
+use crate::sources::common::pipeline;
 
 /// Bytes read from the source at a time.
 const READ: usize = 1 << 20;
 /// Items are sent to the parsers in batches of about this many bytes.
 const BATCH: usize = 2 << 20;
-/// Batches sent and not yet handed over, at most (bounds the memory in flight).
-const IN_FLIGHT: usize = 6;
 
 /// A batch of raw items: one buffer, the ranges of its items and where each began in the file.
 struct Batch {
-    n: u64,
     bytes: Vec<u8>,
     ranges: Vec<(usize, usize)>,
     offsets: Vec<u64>,
 }
 
 impl Batch {
-    fn new(n: u64) -> Batch {
+    fn new() -> Batch {
         Batch {
-            n,
             bytes: Vec::with_capacity(BATCH + READ),
             ranges: Vec::new(),
             offsets: Vec::new(),
@@ -40,9 +36,6 @@ impl Batch {
 
 /// An item that could not be parsed: the message and its offset in the file.
 type ItemError = (String, u64);
-
-/// Parsed items of a batch, in order.
-type Parsed<T> = (u64, Vec<Result<T, ItemError>>);
 
 /// The input, buffered so that an item's bytes can be cut out whole: the bytes from `mark` on
 /// are kept when more is read (`mark` is the start of the value being scanned).
@@ -234,49 +227,44 @@ where
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4);
-    let mut out = Delivery::<T>::default();
-    let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
-    let work_rx = std::sync::Mutex::new(work_rx);
-    let work_rx = &work_rx;
-    let scanned = std::thread::scope(|scope| {
-        let (done_tx, done_rx) = mpsc::channel::<Parsed<T>>();
-        for _ in 0..workers {
-            let done_tx = done_tx.clone();
-            scope.spawn(move || {
-                loop {
-                    let batch = match work_rx.lock().map(|rx| rx.recv()) {
-                        Ok(Ok(b)) => b,
-                        _ => return,
-                    };
-                    let items = batch
-                        .ranges
-                        .iter()
-                        .zip(&batch.offsets)
-                        .map(|(&(a, b), &at)| {
-                            serde_json::from_slice::<T>(&batch.bytes[a..b])
-                                .map_err(|e| (e.to_string(), at))
-                        })
-                        .collect();
-                    if done_tx.send((batch.n, items)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(done_tx);
-        let mut pipe = Pipe {
-            work: Some(work_tx),
-            done: done_rx,
-            sent: 0,
-            batch: Batch::new(0),
-        };
-        let scanned = scan_top(&mut input, spec, &mut pipe, &mut out, each, keep);
-        pipe.flush(&mut out, each);
-        // Closing the work channel ends the parsers.
-        pipe.work = None;
-        pipe.finish(&mut out, each);
-        scanned
-    });
+    let mut out = Delivery::default();
+    // Set when an item failed: the scanner stops at its next item.
+    let stop = Cell::new(false);
+    let scanned = pipeline(
+        workers,
+        |send| {
+            let mut batches = Batches {
+                send,
+                batch: Batch::new(),
+                stop: &stop,
+            };
+            let scanned = scan_top(&mut input, spec, &mut batches);
+            batches.send_batch();
+            scanned
+        },
+        |piece| match piece {
+            Piece::Batch(batch) => Done::Items(
+                batch
+                    .ranges
+                    .iter()
+                    .zip(&batch.offsets)
+                    .map(|(&(a, b), &at)| {
+                        serde_json::from_slice::<T>(&batch.bytes[a..b])
+                            .map_err(|e| (e.to_string(), at))
+                    })
+                    .collect(),
+            ),
+            Piece::Kept(key, value) => Done::Kept(key, value),
+        },
+        |done| match done {
+            Done::Items(items) => {
+                out.deliver(items, each);
+                stop.set(out.failed.is_some());
+            }
+            // In file order: every item before the key was handed over first.
+            Done::Kept(key, value) => keep(&key, value),
+        },
+    );
     if let Err(Fail::Io(e)) = &scanned
         && is_cap(e)
     {
@@ -305,140 +293,89 @@ where
     }
 }
 
+/// What the scanner hands to the parsers: a batch of raw items, or a kept key's value, which
+/// goes through in its place among the batches, so that it reaches the caller after the items
+/// before it.
+enum Piece {
+    Batch(Batch),
+    Kept(String, serde_json::Value),
+}
+
+/// What comes back from the parsers, in the order of the pieces.
+enum Done<T> {
+    Items(Vec<Result<T, ItemError>>),
+    Kept(String, serde_json::Value),
+}
+
 /// Items handed to the caller so far, and the first failure.
-struct Delivery<T> {
+#[derive(Default)]
+struct Delivery {
     items: u64,
     failed: Option<(u64, ItemError)>,
-    waiting: BTreeMap<u64, Vec<Result<T, ItemError>>>,
-    next: u64,
 }
 
-impl<T> Default for Delivery<T> {
-    fn default() -> Self {
-        Delivery {
-            items: 0,
-            failed: None,
-            waiting: BTreeMap::new(),
-            next: 0,
-        }
-    }
-}
-
-impl<T> Delivery<T> {
-    /// Hands over every batch that is next in order; nothing after the first failure.
-    fn deliver<F: FnMut(u64, T)>(&mut self, each: &mut F) {
-        while let Some(items) = self.waiting.remove(&self.next) {
-            self.next += 1;
-            for item in items {
-                if self.failed.is_some() {
-                    break;
+impl Delivery {
+    /// Hands over the parsed items of a batch; nothing after the first failure.
+    fn deliver<T, F: FnMut(u64, T)>(&mut self, items: Vec<Result<T, ItemError>>, each: &mut F) {
+        for item in items {
+            if self.failed.is_some() {
+                break;
+            }
+            match item {
+                Ok(t) => {
+                    each(self.items, t);
+                    self.items += 1;
                 }
-                match item {
-                    Ok(t) => {
-                        each(self.items, t);
-                        self.items += 1;
-                    }
-                    Err(e) => self.failed = Some((self.items, e)),
-                }
+                Err(e) => self.failed = Some((self.items, e)),
             }
         }
     }
 }
 
-/// The batches on their way to the parsers and back.
-struct Pipe<T> {
-    work: Option<mpsc::SyncSender<Batch>>,
-    done: mpsc::Receiver<Parsed<T>>,
-    sent: u64,
+/// The batch being filled, and where full batches go.
+struct Batches<'s> {
+    send: &'s mut dyn FnMut(Piece),
     batch: Batch,
+    stop: &'s Cell<bool>,
 }
 
-impl<T> Pipe<T> {
+impl Batches<'_> {
     fn push(&mut self, bytes: &[u8], offset: u64) {
         let a = self.batch.bytes.len();
         self.batch.bytes.extend_from_slice(bytes);
         self.batch.ranges.push((a, self.batch.bytes.len()));
         self.batch.offsets.push(offset);
-    }
-
-    fn full(&self) -> bool {
-        self.batch.bytes.len() >= BATCH
-    }
-
-    /// Takes in one parsed batch (waiting for it when `block`); false when none can come any
-    /// more (every parser is gone) or, not blocking, none is ready.
-    fn take<F: FnMut(u64, T)>(&mut self, out: &mut Delivery<T>, each: &mut F, block: bool) -> bool {
-        let got = if block {
-            self.done.recv().ok()
-        } else {
-            self.done.try_recv().ok()
-        };
-        match got {
-            Some((n, items)) => {
-                out.waiting.insert(n, items);
-                out.deliver(each);
-                true
-            }
-            None => false,
+        if self.batch.bytes.len() >= BATCH {
+            self.send_batch();
         }
     }
 
-    /// Sends the current batch (if any) and hands over what came back.
-    fn send<F: FnMut(u64, T)>(&mut self, out: &mut Delivery<T>, each: &mut F) {
-        if self.batch.ranges.is_empty() {
-            return;
-        }
-        let batch = std::mem::replace(&mut self.batch, Batch::new(self.sent + 1));
-        self.sent += 1;
-        if let Some(w) = &self.work {
-            let _ = w.send(batch);
-        }
-        // Bounded memory: no more than IN_FLIGHT batches wait to be handed over.
-        while self.sent - out.next > IN_FLIGHT as u64 {
-            if !self.take(out, each, true) {
-                break;
-            }
-        }
-        while self.take(out, each, false) {}
-    }
-
-    /// Sends what is pending and waits until every batch sent was handed over.
-    fn flush<F: FnMut(u64, T)>(&mut self, out: &mut Delivery<T>, each: &mut F) {
-        self.send(out, each);
-        while out.next < self.sent {
-            if !self.take(out, each, true) {
-                break;
-            }
+    /// Sends the current batch, if it holds any item.
+    fn send_batch(&mut self) {
+        if !self.batch.ranges.is_empty() {
+            let batch = std::mem::replace(&mut self.batch, Batch::new());
+            (self.send)(Piece::Batch(batch));
         }
     }
 
-    fn finish<F: FnMut(u64, T)>(&mut self, out: &mut Delivery<T>, each: &mut F) {
-        while let Ok((n, items)) = self.done.recv() {
-            out.waiting.insert(n, items);
-        }
-        out.deliver(each);
+    /// Sends a kept value after the items before it.
+    fn keep(&mut self, key: String, value: serde_json::Value) {
+        self.send_batch();
+        (self.send)(Piece::Kept(key, value));
     }
 }
 
 /// The top-level value: an array of items, or an object with item arrays and kept keys.
-fn scan_top<T, F, K>(
+fn scan_top(
     input: &mut Input<'_>,
     spec: Spec<'_>,
-    pipe: &mut Pipe<T>,
-    out: &mut Delivery<T>,
-    each: &mut F,
-    keep: &mut K,
-) -> Result<Streamed, Fail>
-where
-    T: DeserializeOwned,
-    F: FnMut(u64, T),
-    K: FnMut(&str, serde_json::Value),
-{
+    out: &mut Batches<'_>,
+) -> Result<Streamed, Fail> {
     match input.peek()? {
         None => Ok(Streamed::NoJson),
         Some(b'[') => {
             input.pos += 1;
-            scan_items(input, pipe, out, each)?;
+            scan_items(input, out)?;
             Ok(Streamed::Complete { found: true })
         }
         Some(b'{') => {
@@ -467,7 +404,7 @@ where
                     found = true;
                     if input.peek()? == Some(b'[') {
                         input.pos += 1;
-                        scan_items(input, pipe, out, each)?;
+                        scan_items(input, out)?;
                     } else {
                         input.value()?;
                     }
@@ -475,9 +412,7 @@ where
                     let start = input.value()?;
                     let v: serde_json::Value = serde_json::from_slice(&input.buf[start..input.pos])
                         .map_err(|e| Fail::Json(input.offset(), e.to_string()))?;
-                    // Everything before this key is handed over first: order is kept.
-                    pipe.flush(out, each);
-                    keep(&key, v);
+                    out.keep(key, v);
                 } else {
                     input.value()?;
                 }
@@ -499,29 +434,17 @@ where
 }
 
 /// The elements of an array whose `[` was consumed, into batches.
-fn scan_items<T, F>(
-    input: &mut Input<'_>,
-    pipe: &mut Pipe<T>,
-    out: &mut Delivery<T>,
-    each: &mut F,
-) -> Result<(), Fail>
-where
-    T: DeserializeOwned,
-    F: FnMut(u64, T),
-{
+fn scan_items(input: &mut Input<'_>, out: &mut Batches<'_>) -> Result<(), Fail> {
     if input.peek()? == Some(b']') {
         input.pos += 1;
         return Ok(());
     }
     loop {
-        if out.failed.is_some() {
+        if out.stop.get() {
             return Ok(());
         }
         let start = input.value()?;
-        pipe.push(&input.buf[start..input.pos], input.base + start as u64);
-        if pipe.full() {
-            pipe.send(out, each);
-        }
+        out.push(&input.buf[start..input.pos], input.base + start as u64);
         match input.peek()? {
             Some(b',') => input.pos += 1,
             Some(b']') => {
