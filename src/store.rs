@@ -27,7 +27,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Platform};
+use crate::model::{Activity, Confidence, Direction, Exclusion, Hints, Kind, Mode, Platform};
 
 /// The store of every fetched account.
 #[derive(Debug, Clone)]
@@ -568,7 +568,7 @@ pub fn activities_frame(activities: &[Activity]) -> PolarsResult<DataFrame> {
                 "leading_mentions".into(),
                 activities
                     .iter()
-                    .map(|a| a.hints.leading_mentions)
+                    .map(|a| a.hints.leading_mentions.map(u32::from))
                     .collect::<Vec<_>>(),
             ),
             Column::new(
@@ -721,7 +721,7 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
         hints.set_parent(parent[i].clone());
         hints.parent_is_owner = parent_is_owner[i].unwrap_or(false);
         hints.set_parent_author(parent_author[i].clone());
-        hints.leading_mentions = leading[i];
+        hints.leading_mentions = leading[i].and_then(|n| Hints::mentions(n as usize));
         hints.addressed = addressed[i].unwrap_or(false);
         hints.seq = seq[i].unwrap_or(i as u64);
         out.push(a);

@@ -59,7 +59,7 @@ use super::text::parse_datetime;
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Hints, Kind, Platform};
 
 /// The Bluesky repository (CAR) importer.
 pub struct BlueskyRepo;
@@ -714,7 +714,7 @@ fn map_post(
             }
         }
         PostFacts::Mentions(dids) => {
-            activity.hints.leading_mentions = Some(dids.len() as u32);
+            activity.hints.leading_mentions = Hints::mentions(dids.len());
             let mut people: Vec<Arc<str>> = Vec::with_capacity(dids.len());
             for did in dids {
                 if **did != *owner && !people.iter().any(|p| **p == **did) {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Hints, Kind, Platform};
 use crate::sources::common::Interner;
 use crate::sources::text::parse_datetime;
 
@@ -118,7 +118,7 @@ pub(crate) fn status_activity(
             a.conversation = s.conversation.map(|c| people.get(&c));
         }
         None if s.parent.is_none() && !s.leading.is_empty() => {
-            a.hints.leading_mentions = Some(s.leading.len() as u32);
+            a.hints.leading_mentions = Hints::mentions(s.leading.len());
             for token in &s.leading {
                 if let Some(href) = mention_href(token, &s.mentions)
                     && Some(href) != owner

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Hints, Kind, Platform};
 use crate::sources::common::Interner;
 use crate::sources::text::parse_datetime;
 
@@ -72,7 +72,7 @@ pub(crate) fn tweet_activity(
     } else {
         let handles = leading_mentions(&text);
         if !handles.is_empty() {
-            a.hints.leading_mentions = Some(handles.len() as u32);
+            a.hints.leading_mentions = Hints::mentions(handles.len());
             // Counterparts are numeric user ids only: a handle without its `user_mentions`
             // entity still addresses someone, but nobody known (docs/counting.md, *X / Twitter*).
             for h in handles {
