@@ -195,7 +195,7 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
         if let Some(p) = a.participants {
             size[n] = Some(size[n].unwrap_or(0).max(p));
         }
-        if a.at.is_none() || a.hints.excluded == Some(Exclusion::Draft) {
+        if a.at().is_none() || a.hints.excluded == Some(Exclusion::Draft) {
             continue;
         }
         by_conversation[n].1.push(i);
@@ -210,7 +210,7 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
             if cur.direction == Direction::Out
                 && cur.mode == Some(Mode::Conversation)
                 && prev.is_counted_in()
-                && let (Some(t0), Some(t1)) = (prev.at, cur.at)
+                && let (Some(t0), Some(t1)) = (prev.at(), cur.at())
             {
                 gaps.push((w[1], t1 - t0));
             }
@@ -280,7 +280,7 @@ impl<'a> Numbering<'a> {
 /// earlier message; Reddit chats keep file order; elsewhere the message id decides (numbers
 /// as numbers, Reddit's base-36 ids by length then text).
 pub fn message_order(platform: Platform, a: &Activity, b: &Activity) -> std::cmp::Ordering {
-    a.at.cmp(&b.at).then_with(|| match platform {
+    a.at().cmp(&b.at()).then_with(|| match platform {
         Platform::LinkedIn | Platform::Facebook | Platform::Instagram => {
             b.hints.seq.cmp(&a.hints.seq)
         }
@@ -486,7 +486,7 @@ mod tests {
         let mut sponsored = mk("s", "a", 50, Direction::In, 0, 2);
         sponsored.hints.excluded = Some(Exclusion::SystemSender);
         let mut undated = mk("u", "a", 0, Direction::Out, 9, 2);
-        undated.at = None;
+        undated.set_at(None);
         let mut v = vec![
             // a: answered, then written to again (the sponsored row and the undated owner
             // message do not count): waiting at "a2".

@@ -3,6 +3,7 @@
 //! exports, no Polars; depends on no other module of rapport.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use chrono::{Datelike, TimeZone};
@@ -266,6 +267,26 @@ impl Hints {
     }
 }
 
+/// A time in milliseconds since the Unix epoch, kept with its sign bit flipped in a
+/// `NonZeroU64`, so that `Option<Stamp>` takes 8 bytes (a million activities: 8 MB less).
+/// The zero it cannot hold is `i64::MIN` ms, 292 million years before the epoch: no platform's
+/// date is near it (dates past year ±262 143 are no dates to chrono), and it is stored as
+/// `i64::MIN + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp(NonZeroU64);
+
+impl Stamp {
+    const SIGN: u64 = 1 << 63;
+
+    fn new(ms: i64) -> Stamp {
+        Stamp(NonZeroU64::new(ms as u64 ^ Self::SIGN).unwrap_or(NonZeroU64::MIN))
+    }
+
+    fn get(self) -> i64 {
+        (self.0.get() ^ Self::SIGN) as i64
+    }
+}
+
 /// One act, either direction (docs/counting.md, *Activities*).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
@@ -273,8 +294,8 @@ pub struct Activity {
     pub platform: Platform,
     /// The platform's stable id of the act (synthesized from content where the export has none).
     pub id: String,
-    /// When it happened, as milliseconds since the Unix epoch (UTC); `None` when undated.
-    pub at: Option<i64>,
+    /// When it happened ([`Activity::at`]); 8 bytes, where an `Option<i64>` takes 16.
+    at: Option<Stamp>,
     /// out = the owner did it; in = done to the owner.
     pub direction: Direction,
     /// The raw act.
@@ -308,7 +329,7 @@ impl Activity {
         Activity {
             platform,
             id,
-            at,
+            at: at.map(Stamp::new),
             direction,
             kind,
             mode: None,
@@ -319,6 +340,16 @@ impl Activity {
             source,
             hints: Hints::default(),
         }
+    }
+
+    /// When it happened, as milliseconds since the Unix epoch (UTC); `None` when undated.
+    pub fn at(&self) -> Option<i64> {
+        self.at.map(Stamp::get)
+    }
+
+    /// Sets (or clears) when it happened (see [`Activity::at`]).
+    pub fn set_at(&mut self, at: Option<i64>) {
+        self.at = at.map(Stamp::new);
     }
 
     /// True for `in` activities that count as received (not excluded).
@@ -475,6 +506,49 @@ mod tests {
         assert_eq!(Hints::mentions(65_536), Some(u16::MAX));
         assert_eq!(Hints::mentions(65_537), Some(u16::MAX));
         assert_eq!(std::mem::size_of::<Hints>(), 24);
+    }
+
+    #[test]
+    fn activity_times_come_back_as_given_across_the_epoch_and_the_extremes() {
+        let mut a = Activity::new(
+            Platform::X,
+            "1".into(),
+            None,
+            Direction::Out,
+            Kind::Post,
+            Arc::from("tweets.js"),
+        );
+        assert_eq!(a.at(), None);
+        for ms in [
+            0,
+            1,
+            -1,
+            1_704_445_200_000,
+            -62_135_596_800_000,
+            i64::MAX,
+            i64::MIN + 1,
+        ] {
+            a.set_at(Some(ms));
+            assert_eq!(a.at(), Some(ms));
+            assert_eq!(
+                Activity::new(
+                    Platform::X,
+                    "1".into(),
+                    Some(ms),
+                    Direction::Out,
+                    Kind::Post,
+                    Arc::from("t")
+                )
+                .at(),
+                Some(ms)
+            );
+        }
+        // The one value the niche cannot hold is kept a millisecond later, still a date.
+        a.set_at(Some(i64::MIN));
+        assert_eq!(a.at(), Some(i64::MIN + 1));
+        a.set_at(None);
+        assert_eq!(a.at(), None);
+        assert_eq!(std::mem::size_of::<Option<Stamp>>(), 8);
     }
 
     #[test]

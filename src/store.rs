@@ -509,7 +509,7 @@ pub fn activities_frame(activities: &[Activity]) -> PolarsResult<DataFrame> {
         Series::new("counterparts".into(), counterparts)
             .cast(&DataType::List(Box::new(DataType::String)))?
     };
-    let at: Vec<Option<i64>> = activities.iter().map(|a| a.at).collect();
+    let at: Vec<Option<i64>> = activities.iter().map(|a| a.at()).collect();
     let at =
         Series::new("at".into(), at).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
     DataFrame::new(
@@ -739,7 +739,7 @@ pub fn export_partitioned(
 ) -> Result<Vec<PathBuf>, StoreError> {
     let mut groups: BTreeMap<(&'static str, i32), Vec<Activity>> = BTreeMap::new();
     for a in activities {
-        let month = a.at.map_or(crate::model::UNDATED, |ms| zone.month_of(ms));
+        let month = a.at().map_or(crate::model::UNDATED, |ms| zone.month_of(ms));
         groups
             .entry((a.platform.as_str(), month))
             .or_default()

@@ -83,12 +83,12 @@ pub fn findings(
     let now = summary.period(None, current);
     let before = previous.map(|p| summary.period(None, p));
     let trend = trend(&now, before.as_ref());
-    let month = |a: &Activity| a.at.map_or(UNDATED, |ms| options.zone.month_of(ms));
+    let month = |a: &Activity| a.at().map_or(UNDATED, |ms| options.zone.month_of(ms));
     let mut waiting: Vec<(i64, &Activity)> = activities
         .iter()
         .zip(unanswered)
         .filter(|(a, w)| **w && current.contains(month(a)))
-        .filter_map(|(a, _)| Some((a.at?, a)))
+        .filter_map(|(a, _)| Some((a.at()?, a)))
         .collect();
     waiting.sort_by(|x, y| {
         y.0.cmp(&x.0)

@@ -204,7 +204,7 @@ pub fn summarize(
     for (i, (a, waiting)) in activities.iter().zip(&threads.unanswered).enumerate() {
         let gap = answers.next_if(|g| g.0 == i).map(|g| g.1);
         totals.activities += 1;
-        if a.at.is_none() {
+        if a.at().is_none() {
             totals.undated += 1;
         }
         if a.mode == Some(Mode::Excluded) || a.hints.excluded.is_some() {
@@ -217,7 +217,7 @@ pub fn summarize(
         } else if let Some(md) = a.mode {
             mode_counts[mode_code(Some(md)) as usize] += 1;
         }
-        let code = match a.at {
+        let code = match a.at() {
             Some(ms) => options.zone.month_of(ms),
             None => UNDATED,
         };

@@ -672,14 +672,14 @@ mod tests {
         assert_eq!(messages.len(), 2);
         assert_eq!(messages[1].direction, crate::model::Direction::Out);
         assert_eq!(messages[0].participants, Some(2));
-        assert!(messages[1].at.is_some(), "epoch milliseconds are a date");
+        assert!(messages[1].at().is_some(), "epoch milliseconds are a date");
         let comments: Vec<&Activity> = sink
             .activities
             .iter()
             .filter(|a| a.kind == crate::model::Kind::Comment)
             .collect();
         assert_eq!(comments.len(), 2);
-        assert!(comments.iter().all(|c| c.at.is_some()));
+        assert!(comments.iter().all(|c| c.at().is_some()));
     }
 
     #[test]

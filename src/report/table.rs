@@ -133,7 +133,7 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
         line.push(b',');
         push_field(line, a.id.as_bytes());
         line.push(b',');
-        if let Some(ms) = a.at {
+        if let Some(ms) = a.at() {
             push_utc(line, ms);
         }
         line.push(b',');

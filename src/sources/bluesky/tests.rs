@@ -169,7 +169,7 @@ fn fixture_modes() {
         (like.kind, like.mode),
         (Kind::Reaction, Some(Mode::Passive))
     );
-    assert!(like.at.is_some());
+    assert!(like.at().is_some());
     let repost_own = find(&c, &own(REPOST, "2024-01-07T12:00:00.000Z"));
     assert_eq!(
         (repost_own.kind, repost_own.mode),
@@ -216,7 +216,7 @@ fn fixture_modes() {
     );
     // Undated reply to Dee.
     let undated = find(&c, &post_id("2024-03-04T09:00:00.000Z"));
-    assert_eq!(undated.at, None);
+    assert_eq!(undated.at(), None);
     assert_eq!(
         (undated.mode, people(undated)),
         (Some(Mode::Conversation), vec![DEE])
@@ -586,7 +586,7 @@ fn reply_edge_cases() {
     assert!(problem(&c, "not an at:// URI").is_some());
     assert!(problem(&c, "without a parent URI").is_some());
     let m = find(&c, &id(6));
-    assert_eq!(m.at, None);
+    assert_eq!(m.at(), None);
     assert_eq!(m.hints.leading_mentions, Some(2));
     assert_eq!(people(m), vec![ANA]);
     assert!(problem(&c, "no createdAt").is_some());
@@ -719,7 +719,7 @@ fn reads_a_repository_written_by_the_reference_implementation() {
         .map(|(k, kind, mode, p)| (k.to_string(), kind, Some(mode), p))
         .collect();
     assert_eq!(got, want);
-    assert!(c.activities.iter().all(|a| a.at.is_some()));
+    assert!(c.activities.iter().all(|a| a.at().is_some()));
 }
 
 #[test]

@@ -263,7 +263,7 @@ fn broken_comment_records_and_identical_rows() {
     assert!(
         c.activities
             .iter()
-            .all(|a| a.kind == Kind::Comment && a.at.is_some())
+            .all(|a| a.kind == Kind::Comment && a.at().is_some())
     );
     assert_ne!(c.activities[1].id, c.activities[2].id);
     assert!(c.diagnostics.is_empty());
@@ -278,7 +278,7 @@ fn unparseable_and_blank_dates_are_undated_with_warnings() {
         )],
         None,
     );
-    let undated = c.activities.iter().filter(|a| a.at.is_none()).count();
+    let undated = c.activities.iter().filter(|a| a.at().is_none()).count();
     assert_eq!(undated, 2);
     let problems = c.diagnostics.problems();
     assert_eq!(problems.len(), 2);

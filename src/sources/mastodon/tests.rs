@@ -111,7 +111,7 @@ fn public_unlisted_and_followers_only_are_broadcast() {
         assert_eq!(a.direction, Direction::Out);
         assert_eq!(&*a.source, "outbox.json");
     }
-    assert_eq!(st(&c, 101).at, ms("2024-03-02T09:00:00Z"));
+    assert_eq!(st(&c, 101).at(), ms("2024-03-02T09:00:00Z"));
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn direct_reply_is_private_before_reply_rules() {
     assert_eq!(a.hints.parent_author(), Some(SAM));
     assert!(!a.hints.parent_is_owner);
     assert_eq!(a.mode, Some(Mode::Conversation));
-    assert_eq!(a.at, ms("2024-03-07T12:00:00Z"));
+    assert_eq!(a.at(), ms("2024-03-07T12:00:00Z"));
 }
 
 #[test]
@@ -222,11 +222,11 @@ fn boosts_are_amplification_uri_or_inlined() {
     let uri = get(&c, &format!("{}/activity", status(114)));
     assert_eq!(uri.kind, Kind::Repost);
     assert_eq!(uri.mode, Some(Mode::Amplification));
-    assert_eq!(uri.at, ms("2024-04-05T08:00:00Z"));
+    assert_eq!(uri.at(), ms("2024-04-05T08:00:00Z"));
     let own = get(&c, &format!("{}/activity", status(115)));
     assert_eq!(own.kind, Kind::Repost);
     assert_eq!(own.mode, Some(Mode::Amplification));
-    assert_eq!(own.at, ms("2024-04-06T08:00:00Z"));
+    assert_eq!(own.at(), ms("2024-04-06T08:00:00Z"));
     // The inlined status is not counted again.
     assert_eq!(
         c.activities.iter().filter(|a| a.id == status(103)).count(),
@@ -240,7 +240,7 @@ fn poll_with_own_context_is_broadcast() {
     let a = st(&c, 116);
     assert_eq!(a.kind, Kind::Post);
     assert_eq!(a.mode, Some(Mode::Broadcast));
-    assert_eq!(a.at, ms("2024-04-07T08:00:00Z"));
+    assert_eq!(a.at(), ms("2024-04-07T08:00:00Z"));
 }
 
 #[test]
@@ -263,8 +263,8 @@ fn addressed_mentions() {
 #[test]
 fn dates_from_activity_else_status_else_undated_with_warning() {
     let c = load("archive");
-    assert_eq!(st(&c, 121).at, ms("2024-05-03T08:00:00Z"));
-    assert_eq!(st(&c, 119).at, None);
+    assert_eq!(st(&c, 121).at(), ms("2024-05-03T08:00:00Z"));
+    assert_eq!(st(&c, 119).at(), None);
     assert_eq!(st(&c, 119).mode, Some(Mode::Broadcast));
     let p = problem(&c, "unparseable date").expect("warned");
     assert_eq!(p.outcome, Outcome::Kept);
@@ -282,7 +282,7 @@ fn likes_are_passive_and_undated_bookmarks_ignored() {
         .filter(|a| a.kind == Kind::Reaction)
         .collect();
     assert_eq!(likes.len(), 3);
-    assert!(likes.iter().all(|a| a.at.is_none()
+    assert!(likes.iter().all(|a| a.at().is_none()
         && a.mode == Some(Mode::Passive)
         && a.id.starts_with("like:https://")
         && &*a.source == "likes.json"));
@@ -327,9 +327,10 @@ fn monthly_table_counted_by_hand() {
         let mut table: BTreeMap<(String, &str), usize> = BTreeMap::new();
         let mut people: BTreeMap<String, HashSet<String>> = BTreeMap::new();
         for a in &c.activities {
-            let month =
-                a.at.and_then(chrono::DateTime::from_timestamp_millis)
-                    .map_or("undated".to_string(), |d| d.format("%Y-%m").to_string());
+            let month = a
+                .at()
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map_or("undated".to_string(), |d| d.format("%Y-%m").to_string());
             let mode = a.mode.map_or("none", Mode::as_str);
             *table.entry((month.clone(), mode)).or_default() += 1;
             if a.mode == Some(Mode::Conversation) && a.kind == Kind::Message {

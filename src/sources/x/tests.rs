@@ -178,9 +178,9 @@ fn reply_to_another_user_and_dedup_across_parts() {
 fn dates_parsed() {
     let c = load("ytd");
     // Fri Jan 05 09:00:00 +0000 2024
-    assert_eq!(get(&c, &format!("{T}01")).at, Some(1_704_445_200_000));
+    assert_eq!(get(&c, &format!("{T}01")).at(), Some(1_704_445_200_000));
     // 2024-01-10T15:00:00.000Z
-    assert_eq!(get(&c, &format!("{M}01")).at, Some(1_704_898_800_000));
+    assert_eq!(get(&c, &format!("{M}01")).at(), Some(1_704_898_800_000));
 }
 
 #[test]
@@ -249,7 +249,7 @@ fn likes_are_passive_and_undated() {
         .collect();
     assert_eq!(likes.len(), 2);
     for l in likes {
-        assert_eq!(l.at, None);
+        assert_eq!(l.at(), None);
         assert_eq!(l.mode, Some(Mode::Passive));
         assert!(l.id.starts_with("like:173000000000000000"));
     }
@@ -361,7 +361,7 @@ fn csv_first_generation_without_owner() {
             .any(|p| p.reason.starts_with("owner not identified"))
     );
     let first = get(&c, "460000000000000001");
-    assert_eq!(first.at, Some(1_398_938_400_000)); // 2014-05-01 10:00:00 +0000
+    assert_eq!(first.at(), Some(1_398_938_400_000)); // 2014-05-01 10:00:00 +0000
     assert_eq!(first.mode, Some(Mode::Broadcast));
     let reply = get(&c, "460000000000000002");
     assert_eq!(reply.mode, Some(Mode::Conversation));
@@ -388,7 +388,7 @@ fn csv_second_generation_with_user_details() {
     assert_eq!(mode(&c, "700000000000000002"), Some(Mode::SelfThread));
     assert_eq!(mode(&c, "700000000000000003"), Some(Mode::Amplification));
     assert_eq!(mode(&c, "700000000000000004"), Some(Mode::Conversation));
-    assert_eq!(get(&c, "700000000000000003").at, Some(1_454_403_600_000)); // 2016-02-02 09:00
+    assert_eq!(get(&c, "700000000000000003").at(), Some(1_454_403_600_000)); // 2016-02-02 09:00
 }
 
 #[test]
@@ -411,7 +411,7 @@ fn grailbird_and_csv_describe_the_same_tweets() {
     assert_eq!(mode(&c, "460000000000000003"), Some(Mode::Amplification));
     assert_eq!(mode(&c, "460000000000000006"), Some(Mode::SelfThread));
     assert_eq!(mode(&c, "460000000000000002"), Some(Mode::Conversation));
-    assert_eq!(get(&c, "460000000000000001").at, Some(1_398_938_400_000));
+    assert_eq!(get(&c, "460000000000000001").at(), Some(1_398_938_400_000));
 }
 
 #[test]
@@ -478,7 +478,7 @@ fn wrappers_bad_items_and_bad_dates() {
     let first = get(&c, "11");
     assert_eq!(first.hints.leading_mentions, Some(1));
     assert!(cps(first).is_empty());
-    assert_eq!(first.at, None);
+    assert_eq!(first.at(), None);
     assert_eq!(get(&c, "12").kind, Kind::Post);
     let reasons: Vec<(String, Option<u64>)> = c
         .diagnostics
