@@ -23,7 +23,7 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
             .iter()
             .enumerate()
             .filter(|(_, a)| a.direction == Direction::Out)
-            .map(|(i, a)| ((a.platform, a.id.as_str()), i))
+            .map(|(i, a)| ((a.platform, &*a.id), i))
             .filter(|(key, _)| wanted.contains(key))
             .collect()
     } else {
@@ -506,7 +506,7 @@ mod tests {
             .iter()
             .zip(&t.unanswered)
             .filter(|(_, w)| **w)
-            .map(|(a, _)| a.id.as_str())
+            .map(|(a, _)| &*a.id)
             .collect();
         assert_eq!(waiting, vec!["a2", "b-in"]);
     }

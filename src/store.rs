@@ -516,7 +516,7 @@ pub fn activities_frame(activities: &[Activity]) -> PolarsResult<DataFrame> {
         n,
         vec![
             Column::new("platform".into(), s(&|a| Some(a.platform.as_str().into()))),
-            Column::new("id".into(), s(&|a| Some(a.id.clone()))),
+            Column::new("id".into(), s(&|a| Some(a.id.to_string()))),
             at.into_column(),
             Column::new(
                 "direction".into(),

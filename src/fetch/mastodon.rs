@@ -959,7 +959,7 @@ mod tests {
         assert!(v[1].hints.parent_is_owner);
         assert_eq!(v[2].hints.parent_author(), Some("https://o/users/sam"));
         assert_eq!(v[4].participants, Some(2));
-        assert_eq!(v[5].id, "like:https://o/users/sam/statuses/88");
+        assert_eq!(&*v[5].id, "like:https://o/users/sam/statuses/88");
         assert_eq!(v[5].at(), None);
         assert_eq!(v[6].direction, Direction::In);
         assert_eq!(v[4].conversation, v[6].conversation);

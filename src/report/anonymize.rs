@@ -105,7 +105,7 @@ pub fn anonymize(activities: &mut [Activity], summary: &mut Summary, info: &mut 
         for c in &mut a.counterparts {
             *c = names.person(platform, c);
         }
-        a.id = names.hash(platform, &a.id);
+        a.id = names.hash(platform, &a.id).into_boxed_str();
         if let Some(c) = &a.conversation {
             a.conversation = Some(Arc::from(names.conversation(c)));
         }

@@ -207,7 +207,7 @@ async fn reddit_token_login_listings_inbox_and_increments() {
         .and_then(|a| a.read_activities())
         .expect("stored");
     acts.sort_by(|a, b| a.id.cmp(&b.id));
-    let ids: Vec<&str> = acts.iter().map(|a| a.id.as_str()).collect();
+    let ids: Vec<&str> = acts.iter().map(|a| &*a.id).collect();
     assert_eq!(
         ids,
         [
@@ -215,7 +215,7 @@ async fn reddit_token_login_listings_inbox_and_increments() {
         ]
     );
     use rapport::model::{Direction, Kind};
-    let by = |id: &str| acts.iter().find(|a| a.id == id).expect(id);
+    let by = |id: &str| acts.iter().find(|a| &*a.id == id).expect(id);
     // Comments keep the export's rule: counterpart unknown.
     assert!(by("t1_c1").counterparts.is_empty());
     assert_eq!(by("t1_r1").direction, Direction::In);

@@ -332,7 +332,7 @@ async fn x_token_login_paging_increments_and_mentions_received() {
     assert_eq!(acts.len(), TWEETS.len() + 1 + DMS.len(), "{acts:?}");
     let received = acts
         .iter()
-        .find(|a| a.id == "1760000000000000100")
+        .find(|a| &*a.id == "1760000000000000100")
         .expect("the mention");
     assert_eq!(received.direction, rapport::model::Direction::In);
     assert_eq!(received.counterparts.len(), 1);

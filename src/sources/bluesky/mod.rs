@@ -694,7 +694,7 @@ fn map_post(
                     name,
                     line,
                     "reply without a parent URI; counterpart unknown",
-                    activity.id.clone(),
+                    activity.id.to_string(),
                 );
                 return;
             };

@@ -52,7 +52,7 @@ fn post_id(iso: &str) -> String {
 fn find<'a>(c: &'a Collected, id: &str) -> &'a Activity {
     c.activities
         .iter()
-        .find(|a| a.id == id)
+        .find(|a| &*a.id == id)
         .unwrap_or_else(|| panic!("no activity {id}"))
 }
 
@@ -157,8 +157,8 @@ fn fixture_modes() {
     let s1 = find(&c, &post_id("2024-01-05T08:00:00.000Z"));
     assert_eq!(s1.mode, Some(Mode::SelfThread));
     assert!(s1.hints.parent_is_owner);
-    assert_eq!(s1.hints.parent(), Some(p1.id.as_str()));
-    assert_eq!(s1.conversation.as_deref(), Some(p1.id.as_str()));
+    assert_eq!(s1.hints.parent(), Some(&*p1.id));
+    assert_eq!(s1.conversation.as_deref(), Some(&*p1.id));
     assert!(s1.counterparts.is_empty());
     assert_eq!(
         mode(&post_id("2024-01-05T08:05:00.000Z")),
@@ -372,7 +372,7 @@ fn truncated_car_keeps_what_is_readable() {
     assert!(
         !c.activities
             .iter()
-            .any(|a| &a.id == uris.last().expect("uri"))
+            .any(|a| &*a.id == uris.last().expect("uri").as_str())
     );
     let cut = problem(&c, "truncated block").expect("reported");
     assert_eq!(cut.outcome, Outcome::Skipped);

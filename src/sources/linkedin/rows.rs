@@ -418,10 +418,20 @@ impl Handler {
         let kind = self.kind;
         number_repeats(std::mem::take(&mut self.made), |i, repeat| {
             let id = match kind {
-                FileKind::Messages { .. } => out.message_acts.get_mut(i).map(|a| &mut a.id),
+                FileKind::Messages { .. } => {
+                    if let Some(a) = out.message_acts.get_mut(i) {
+                        a.suffix_id(repeat);
+                    }
+                    return;
+                }
                 FileKind::Messages2018 => out.messages_2018.get_mut(i).map(|m| &mut m.id),
                 FileKind::Invitations => out.invitations.get_mut(i).map(|m| &mut m.id),
-                _ => out.activities.get_mut(i).map(|a| &mut a.id),
+                _ => {
+                    if let Some(a) = out.activities.get_mut(i) {
+                        a.suffix_id(repeat);
+                    }
+                    return;
+                }
             };
             if let Some(id) = id {
                 id.push_str(repeat);

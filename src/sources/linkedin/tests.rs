@@ -420,7 +420,7 @@ fn identical_rows_stay_distinct_acts_numbered_in_file_order() {
             .activities
             .iter()
             .filter(|a| a.kind == kind)
-            .map(|a| (a.hints.seq, a.id.clone()))
+            .map(|a| (a.hints.seq, a.id.to_string()))
             .collect();
         v.sort();
         v.into_iter().map(|(_, id)| id).collect()

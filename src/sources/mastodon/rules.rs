@@ -83,7 +83,7 @@ pub(crate) fn status_activity(
     a.hints.seq = s.seq;
     if s.boost {
         a.kind = Kind::Repost;
-        a.id = s.id;
+        a.id = s.id.into_boxed_str();
         return a;
     }
     if let Some(p) = &s.parent {
@@ -130,7 +130,7 @@ pub(crate) fn status_activity(
         }
         None => {}
     }
-    a.id = s.id;
+    a.id = s.id.into_boxed_str();
     a
 }
 

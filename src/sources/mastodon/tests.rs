@@ -54,7 +54,7 @@ fn status(n: u32) -> String {
 fn get<'a>(c: &'a Collected, id: &str) -> &'a Activity {
     c.activities
         .iter()
-        .find(|a| a.id == id)
+        .find(|a| &*a.id == id)
         .unwrap_or_else(|| panic!("no activity {id}"))
 }
 
@@ -229,7 +229,7 @@ fn boosts_are_amplification_uri_or_inlined() {
     assert_eq!(own.at(), ms("2024-04-06T08:00:00Z"));
     // The inlined status is not counted again.
     assert_eq!(
-        c.activities.iter().filter(|a| a.id == status(103)).count(),
+        c.activities.iter().filter(|a| *a.id == status(103)).count(),
         1
     );
 }
@@ -287,7 +287,7 @@ fn likes_are_passive_and_undated_bookmarks_ignored() {
         && a.id.starts_with("like:https://")
         && &*a.source == "likes.json"));
     assert_eq!(
-        likes[0].id,
+        &*likes[0].id,
         "like:https://other.example/users/sam/statuses/1000"
     );
     assert!(!c.activities.iter().any(|a| a.id.contains("1001")));

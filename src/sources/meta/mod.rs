@@ -382,7 +382,7 @@ impl Ids {
     pub fn finish(self, acts: &mut [Activity]) {
         number_repeats(self.made, |i, repeat| {
             if let Some(a) = acts.get_mut(i) {
-                a.id.push_str(repeat);
+                a.suffix_id(repeat);
             }
         });
     }
@@ -549,9 +549,9 @@ mod tests {
         make(&mut b, &mut second, "hello");
         a.finish(&mut first);
         b.finish(&mut second);
-        let x = &second[0].id;
+        let x = &*second[0].id;
         assert!(x.starts_with("fb-post:"));
-        let ids: Vec<&str> = first.iter().map(|a| a.id.as_str()).collect();
+        let ids: Vec<&str> = first.iter().map(|a| &*a.id).collect();
         assert_eq!(ids[0], x);
         assert_eq!(ids[2], format!("{x}#2"));
         assert_eq!(ids[3], format!("{x}#3"));

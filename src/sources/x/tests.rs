@@ -38,7 +38,7 @@ fn load_path(path: &std::path::Path) -> Collected {
 fn get<'a>(c: &'a Collected, id: &str) -> &'a Activity {
     c.activities
         .iter()
-        .find(|a| a.id == id)
+        .find(|a| &*a.id == id)
         .unwrap_or_else(|| panic!("no activity {id}"))
 }
 
@@ -63,7 +63,7 @@ fn zip_and_folder_read_the_same() {
     assert_eq!(zip.activities.len(), 26);
     assert_eq!(folder.activities.len(), 26);
     let ids = |c: &Collected| {
-        let mut v: Vec<String> = c.activities.iter().map(|a| a.id.clone()).collect();
+        let mut v: Vec<String> = c.activities.iter().map(|a| a.id.to_string()).collect();
         v.sort();
         v
     };
@@ -144,7 +144,7 @@ fn reply_to_another_user_and_dedup_across_parts() {
     let tens: Vec<_> = c
         .activities
         .iter()
-        .filter(|a| a.id == format!("{T}10"))
+        .filter(|a| *a.id == format!("{T}10"))
         .collect();
     assert_eq!(tens.len(), 1);
     assert_eq!(&*tens[0].source, "data/tweets.js");
@@ -164,7 +164,7 @@ fn reply_to_another_user_and_dedup_across_parts() {
     );
     assert_eq!(mode(&c, &format!("{T}12")), Some(Mode::Broadcast));
     assert!(
-        !c.activities.iter().any(|a| a.id == format!("{T}99")),
+        !c.activities.iter().any(|a| *a.id == format!("{T}99")),
         "deleted tweets are not read"
     );
     let tweets = c
@@ -206,7 +206,7 @@ fn one_to_one_dms_both_directions() {
     let gap = |id: &str| {
         c.activities
             .iter()
-            .position(|a| a.id == id)
+            .position(|a| &*a.id == id)
             .and_then(|i| threads.gap(i))
     };
     assert_eq!(gap(&format!("{M}02")), Some(20 * 60_000));
@@ -271,7 +271,7 @@ fn numeric_ids_above_2_pow_53_stay_exact() {
 #[test]
 fn truncated_file_keeps_earlier_tweets_and_warns() {
     let c = load("truncated");
-    let ids: Vec<&str> = c.activities.iter().map(|a| a.id.as_str()).collect();
+    let ids: Vec<&str> = c.activities.iter().map(|a| &*a.id).collect();
     assert_eq!(ids, vec!["1780000000000000001", "1780000000000000002"]);
     let problems = c.diagnostics.problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -336,7 +336,7 @@ fn leading_handle_without_user_mentions_entity_adds_no_counterpart() {
 fn grailbird_month_files_recognised_by_first_line_anywhere() {
     let c = load("grailbird-elsewhere");
     assert_eq!(c.owners[0].id.as_deref(), Some(OWNER));
-    let mut ids: Vec<&str> = c.activities.iter().map(|a| a.id.as_str()).collect();
+    let mut ids: Vec<&str> = c.activities.iter().map(|a| &*a.id).collect();
     ids.sort_unstable();
     assert_eq!(
         ids,
@@ -471,7 +471,7 @@ fn wrappers_bad_items_and_bad_dates() {
         ),
     ]);
     let c = load_path(dir.path());
-    let ids: Vec<&str> = c.activities.iter().map(|a| a.id.as_str()).collect();
+    let ids: Vec<&str> = c.activities.iter().map(|a| &*a.id).collect();
     assert_eq!(ids, vec!["11", "12"]);
     // "&#64;x" is "@x" after unescaping: one leading mention; without a user_mentions
     // entity it names nobody (counterparts are numeric ids only).
@@ -530,7 +530,7 @@ fn json_error_in_one_part_keeps_the_other_parts() {
         ),
     ]);
     let c = load_path(dir.path());
-    let mut ids: Vec<&str> = c.activities.iter().map(|a| a.id.as_str()).collect();
+    let mut ids: Vec<&str> = c.activities.iter().map(|a| &*a.id).collect();
     ids.sort();
     assert_eq!(ids, vec!["1", "2", "3", "4"]);
     let problems = c.diagnostics.problems();
