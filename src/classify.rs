@@ -42,7 +42,7 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
     for (a, (mode, counterpart)) in activities.iter_mut().zip(decided) {
         a.mode = mode;
         if let Some(c) = counterpart {
-            a.counterparts = vec![c];
+            a.counterparts = vec![c].into();
         }
     }
 }
@@ -364,9 +364,9 @@ mod tests {
         assert_eq!(modes[2], Some(Mode::SelfThread));
         assert_eq!(modes[3], Some(Mode::Conversation));
         assert_eq!(modes[4], Some(Mode::Conversation));
-        assert_eq!(v[4].counterparts, vec![Arc::<str>::from("u9")]);
+        assert_eq!(*v[4].counterparts, vec![Arc::<str>::from("u9")]);
         assert_eq!(modes[5], Some(Mode::Conversation));
-        assert_eq!(v[5].counterparts, vec![Arc::<str>::from("u9")]);
+        assert_eq!(*v[5].counterparts, vec![Arc::<str>::from("u9")]);
         assert_eq!(modes[6], Some(Mode::SelfThread));
     }
 
@@ -388,7 +388,7 @@ mod tests {
         }
         classify(&mut w, 8);
         assert!(w.iter().all(|a| a.mode == Some(Mode::Conversation)));
-        assert_eq!(w[n - 1].counterparts, vec![Arc::<str>::from("u7")]);
+        assert_eq!(*w[n - 1].counterparts, vec![Arc::<str>::from("u7")]);
     }
 
     #[test]

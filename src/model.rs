@@ -302,8 +302,9 @@ pub struct Activity {
     pub kind: Kind,
     /// The classification; filled by `classify`, `None` for counted `in` activities.
     pub mode: Option<Mode>,
-    /// Stable ids of the other people addressed; empty when unknown.
-    pub counterparts: Vec<Arc<str>>,
+    /// Stable ids of the other people addressed; empty when unknown. A boxed slice, exact: a
+    /// `Vec` takes 8 bytes more here and, grown by pushes, room for four on the heap.
+    pub counterparts: Box<[Arc<str>]>,
     /// DM conversation id or thread root.
     pub conversation: Option<Arc<str>>,
     /// People in a private conversation, owner included.
@@ -334,7 +335,7 @@ impl Activity {
             direction,
             kind,
             mode: None,
-            counterparts: Vec::new(),
+            counterparts: Box::default(),
             conversation: None,
             participants: None,
             confidence: Confidence::High,

@@ -784,7 +784,7 @@ mod tests {
             Kind::Reply,
             Arc::from("api:statuses"),
         );
-        a.counterparts = vec![Arc::from("https://o/users/sam")];
+        a.counterparts = vec![Arc::from("https://o/users/sam")].into();
         a.hints.set_parent(Some("p".into()));
         a.hints
             .set_parent_author(Some("https://o/users/sam".into()));

@@ -526,7 +526,7 @@ pub fn normalize(
                 kind,
                 source.clone(),
             );
-            a.counterparts = vec![Arc::from(author)];
+            a.counterparts = vec![Arc::from(author)].into();
             a.hints.seq = seq;
             seq += 1;
             out.push(a);
@@ -580,7 +580,7 @@ mod tests {
             ]
         );
         assert!(v[1].hints.parent_is_owner);
-        assert_eq!(v[2].counterparts, vec![Arc::<str>::from("did:plc:bob")]);
+        assert_eq!(*v[2].counterparts, vec![Arc::<str>::from("did:plc:bob")]);
         assert_eq!(v[4].direction, Direction::In);
     }
 
@@ -664,6 +664,6 @@ mod tests {
         let mut diag = Diagnostics::default();
         let v = normalize(me, &[("posts", vec![body(&posts)])], &[], &mut diag);
         assert_eq!(v[0].hints.leading_mentions, Some(2));
-        assert_eq!(v[0].counterparts, vec![Arc::<str>::from("did:plc:bob")]);
+        assert_eq!(*v[0].counterparts, vec![Arc::<str>::from("did:plc:bob")]);
     }
 }

@@ -853,7 +853,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
             kind,
             source_in.clone(),
         );
-        a.counterparts = vec![people.get(&sender)];
+        a.counterparts = vec![people.get(&sender)].into();
         if direct {
             let others: BTreeSet<String> = mentions_of(s)
                 .into_iter()
@@ -979,7 +979,7 @@ mod tests {
             &Pages::from_bodies(&[body(&page)], &[], &[], &[body(&account)]),
         );
         assert_eq!(
-            v[0].counterparts,
+            *v[0].counterparts,
             vec![Arc::<str>::from("https://n.example/ap/users/9")]
         );
     }
@@ -996,7 +996,7 @@ mod tests {
         let v = normalize(&state(), &Pages::from_bodies(&[body(&page)], &[], &[], &[]));
         assert_eq!(v[0].hints.leading_mentions, Some(1));
         assert_eq!(
-            v[0].counterparts,
+            *v[0].counterparts,
             vec![Arc::<str>::from("https://o/users/sam")]
         );
     }

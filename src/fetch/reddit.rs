@@ -411,7 +411,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
                         source.clone(),
                     );
                     a.counterparts = author
-                        .map(|u| vec![Arc::from(format!("u:{u}"))])
+                        .map(|u| Box::new([Arc::from(format!("u:{u}"))]) as Box<[_]>)
                         .unwrap_or_default();
                     acts.push(a);
                 }

@@ -441,7 +441,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
             mentions_source.clone(),
         );
         if is_user_id(author) {
-            a.counterparts = vec![people.get(author)];
+            a.counterparts = vec![people.get(author)].into();
         }
         sink.activities.push(a);
     }

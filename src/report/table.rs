@@ -438,7 +438,7 @@ mod tests {
             Arc::from("messages.csv"),
         );
         a.mode = Some(Mode::Conversation);
-        a.counterparts = vec![Arc::from("https://www.linkedin.com/in/a"), Arc::from("b")];
+        a.counterparts = vec![Arc::from("https://www.linkedin.com/in/a"), Arc::from("b")].into();
         let b = Activity::new(
             Platform::X,
             "2".into(),

@@ -252,7 +252,7 @@ pub(crate) fn thread_reply(a: &mut Activity, to: Option<&str>, owner: Option<&st
         Some(u) if Some(u.as_str()) == owner => a.hints.parent_is_owner = true,
         Some(u) => {
             let who = format!("threads:{u}");
-            a.counterparts = vec![Arc::from(who.as_str())];
+            a.counterparts = vec![Arc::from(who.as_str())].into();
             a.hints.set_parent_author(Some(who));
         }
         None => {}
@@ -297,7 +297,7 @@ fn read_comments(
                 );
                 a.hints.seq = i;
                 if let Some(o) = media_owner.filter(|o| Some(o.as_str()) != username) {
-                    a.counterparts = vec![Arc::from(format!("ig:{o}"))];
+                    a.counterparts = vec![Arc::from(format!("ig:{o}"))].into();
                     a.confidence = Confidence::High;
                 }
                 acts.push(a);

@@ -504,7 +504,7 @@ pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Arc<s
     let other = if out { person(m.to) } else { person(m.from) };
     a.counterparts = other
         .filter(|p| *p != format!("u:{owner}"))
-        .map(|p| vec![Arc::from(p.as_str())])
+        .map(|p| Box::new([Arc::from(p.as_str())]) as Box<[_]>)
         .unwrap_or_default();
     a.participants = Some(2);
     a.conversation = Some(Arc::from(format!("reddit-thread:{conversation}")));
@@ -622,7 +622,7 @@ fn chat(
                 .collect()
         } else {
             sender
-                .map(|u| vec![Arc::from(format!("u:{u}"))])
+                .map(|u| Box::new([Arc::from(format!("u:{u}"))]) as Box<[_]>)
                 .unwrap_or_default()
         };
         a.participants = Some(participants);

@@ -703,7 +703,7 @@ fn map_post(
                 Some(did) if did == owner => activity.hints.parent_is_owner = true,
                 Some(did) => {
                     activity.hints.set_parent_author(Some(did.to_string()));
-                    activity.counterparts = vec![Arc::from(did)];
+                    activity.counterparts = vec![Arc::from(did)].into();
                 }
                 None => diag.warn(
                     name,
@@ -721,7 +721,7 @@ fn map_post(
                     people.push(Arc::from(&**did));
                 }
             }
-            activity.counterparts = people;
+            activity.counterparts = people.into();
         }
     }
 }

@@ -309,7 +309,7 @@ fn invitation_activity(inv: &InvitationRow) -> Activity {
         inv.source.clone(),
     );
     if let Some(u) = other_url {
-        a.counterparts.push(Arc::from(u.as_str()));
+        a.counterparts = Box::new([Arc::from(u.as_str())]);
     }
     a.hints.with_note = inv.note;
     a.hints.seq = inv.seq;
@@ -333,7 +333,7 @@ fn resolve_invitations(invitations: &[InvitationRow], acts: &mut [Activity], boo
         if other_url.is_none()
             && let Some(u) = book.resolve(other_name, None, false)
         {
-            a.counterparts.push(u);
+            a.counterparts = Box::new([u]);
             a.confidence = Confidence::Low;
         }
     }
@@ -519,7 +519,7 @@ fn set_message_people(
             counterparts.retain(|p| is_counterpart(p, owner));
             counterparts.sort_unstable();
             counterparts.dedup();
-            a.counterparts = counterparts;
+            a.counterparts = counterparts.into();
             if r.low {
                 a.confidence = Confidence::Low;
             }
@@ -583,14 +583,16 @@ pub(super) fn push_messages_2018(
         } else {
             vec![&m.from]
         };
+        let mut counterparts: Vec<Arc<str>> = Vec::new();
         for n in others {
             // Counterparts only through Connections.csv (the file has no URLs at all).
             if let Some(u) = book.resolve(n, None, false)
-                && !a.counterparts.contains(&u)
+                && !counterparts.contains(&u)
             {
-                a.counterparts.push(u);
+                counterparts.push(u);
             }
         }
+        a.counterparts = counterparts.into();
         a.hints.seq = m.seq;
         if is_system_sender(&m.from, None) && !m.outgoing {
             a.hints.excluded = Some(Exclusion::SystemSender);

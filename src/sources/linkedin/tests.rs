@@ -169,7 +169,7 @@ fn notes_preamble_is_skipped_and_names_resolve() {
     let a = &c.activities[0];
     assert_eq!(a.direction, Direction::Out);
     assert_eq!(
-        a.counterparts,
+        *a.counterparts,
         vec![Arc::<str>::from("https://www.linkedin.com/in/kim-doe")]
     );
     assert_eq!(a.confidence, Confidence::Low);

@@ -105,7 +105,7 @@ pub(crate) fn status_activity(
                         .cloned()
                 });
             if let Some(who) = author {
-                a.counterparts = vec![people.get(&who)];
+                a.counterparts = vec![people.get(&who)].into();
                 a.hints.set_parent_author(Some(who));
             }
         }
@@ -119,14 +119,16 @@ pub(crate) fn status_activity(
         }
         None if s.parent.is_none() && !s.leading.is_empty() => {
             a.hints.leading_mentions = Hints::mentions(s.leading.len());
+            let mut counterparts: Vec<Arc<str>> = Vec::new();
             for token in &s.leading {
                 if let Some(href) = mention_href(token, &s.mentions)
                     && Some(href) != owner
-                    && !a.counterparts.iter().any(|c| **c == *href)
+                    && !counterparts.iter().any(|c| **c == *href)
                 {
-                    a.counterparts.push(people.get(href));
+                    counterparts.push(people.get(href));
                 }
             }
+            a.counterparts = counterparts.into();
         }
         None => {}
     }

@@ -480,7 +480,7 @@ fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut V
         Some(i) => persons[i].clone(),
         None => name_person(key),
     };
-    let others: Vec<Arc<str>> = people
+    let others: Box<[Arc<str>]> = people
         .iter()
         .filter(|p| **p != owner)
         .map(|p| person(p))
@@ -512,7 +512,7 @@ fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut V
         } else {
             persons
                 .get(row.sender as usize)
-                .map(|p| vec![p.clone()])
+                .map(|p| Box::new([p.clone()]) as Box<[_]>)
                 .unwrap_or_default()
         };
         a.confidence = Confidence::Low;

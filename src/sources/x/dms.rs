@@ -19,6 +19,9 @@ use crate::sources::common::Interner;
 use crate::sources::json::{Id, Lenient, List, Shape, Text, deserialize_shape};
 use crate::sources::text::parse_datetime;
 
+/// The people of a conversation but the owner, as an activity holds them.
+type People = Box<[Arc<str>]>;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct DmItem {
@@ -215,9 +218,9 @@ pub(crate) fn push_dms(
     };
     let owner = Some(owner_id);
     // Per conversation: participants (owner included) and everyone but the owner.
-    let mut conversations: HashMap<Arc<str>, (u32, Vec<Arc<str>>)> = HashMap::new();
+    let mut conversations: HashMap<Arc<str>, (u32, People)> = HashMap::new();
     for (conv, ids) in &seen {
-        let others: Vec<Arc<str>> = ids
+        let others: Box<[Arc<str>]> = ids
             .iter()
             .filter(|p| Some(p.as_str()) != owner)
             .map(|p| people.get(p))
@@ -271,7 +274,7 @@ pub(crate) fn push_dms(
         } else {
             row.sender
                 .as_deref()
-                .map(|s| vec![people.get(s)])
+                .map(|s| Box::new([people.get(s)]) as Box<[_]>)
                 .unwrap_or_default()
         };
         sink.push(a);

@@ -171,6 +171,13 @@ pub(super) fn mark_self_replies(tweets: &mut [Activity], owner: &str) {
             a.hints.parent_is_owner = true;
             a.hints.set_parent_author(None);
         }
-        a.counterparts.retain(|c| &**c != owner);
+        if a.counterparts.iter().any(|c| &**c == owner) {
+            a.counterparts = a
+                .counterparts
+                .iter()
+                .filter(|c| &***c != owner)
+                .cloned()
+                .collect();
+        }
     }
 }

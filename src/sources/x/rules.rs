@@ -67,7 +67,7 @@ pub(crate) fn tweet_activity(
         a.hints.parent_is_owner = to_owner;
         if !to_owner && let Some(u) = t.reply_user.filter(|u| is_user_id(u)) {
             a.hints.set_parent_author(Some(u.to_string()));
-            a.counterparts = vec![people.get(u)];
+            a.counterparts = vec![people.get(u)].into();
         }
     } else {
         let handles = leading_mentions(&text);
@@ -75,6 +75,7 @@ pub(crate) fn tweet_activity(
             a.hints.leading_mentions = Hints::mentions(handles.len());
             // Counterparts are numeric user ids only: a handle without its `user_mentions`
             // entity still addresses someone, but nobody known (docs/counting.md, *X / Twitter*).
+            let mut counterparts: Vec<Arc<str>> = Vec::new();
             for h in handles {
                 let who = t
                     .mentions
@@ -84,11 +85,12 @@ pub(crate) fn tweet_activity(
                     .filter(|id| is_user_id(id));
                 if let Some(who) = who
                     && Some(who) != owner
-                    && !a.counterparts.iter().any(|c| **c == *who)
+                    && !counterparts.iter().any(|c| **c == *who)
                 {
-                    a.counterparts.push(people.get(who));
+                    counterparts.push(people.get(who));
                 }
             }
+            a.counterparts = counterparts.into();
         }
     }
     a
