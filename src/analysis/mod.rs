@@ -185,11 +185,10 @@ pub fn summarize(
     // counted_in, unanswered) with how many activities share it (`n`); a million activities
     // fall into a few thousand such rows, and every count column is a weighted sum of them.
     let mut facts: rustc_hash::FxHashMap<Fact, i64> = Default::default();
-    // Edges: one row per (activity, counterpart) for engaged people and received senders.
-    let mut e_platform = Vec::new();
-    let mut e_month = Vec::new();
-    let mut e_person: Vec<u32> = Vec::new();
-    let mut e_engaged = Vec::new();
+    // Edges: one (month, person) key per (activity, counterpart), per platform, engaged
+    // people [1] apart from received senders [0]; each list is sorted and deduplicated before
+    // Polars sees it (8 bytes per edge, where four columns took 13 and `unique` its tables).
+    let mut edges: [[Vec<u64>; 2]; Platform::ALL.len()] = Default::default();
     // Person ids are interned per platform (ids are kept per platform, §4).
     let mut people = crate::classify::Numbering::default();
     let mut months_seen: BTreeMap<i32, Option<(MonthCode, MonthCode)>> = BTreeMap::new();
@@ -253,10 +252,7 @@ pub fn summarize(
         if engaged || a.is_counted_in() {
             for c in &a.counterparts {
                 let id = people.number(a.platform, c);
-                e_platform.push(p);
-                e_month.push(code);
-                e_person.push(id);
-                e_engaged.push(engaged);
+                edges[p as usize][usize::from(engaged)].push(edge_key(code, id));
             }
         }
     }
@@ -302,15 +298,6 @@ pub fn summarize(
             Column::new("platform".into(), g_platform),
             Column::new("month".into(), g_month),
             Column::new("gap".into(), g_gap),
-        ],
-    )?;
-    let edges = DataFrame::new(
-        e_person.len(),
-        vec![
-            Column::new("platform".into(), e_platform),
-            Column::new("month".into(), e_month),
-            Column::new("person".into(), e_person),
-            Column::new("engaged".into(), e_engaged),
         ],
     )?;
 
@@ -379,21 +366,12 @@ pub fn summarize(
     .collect()?;
 
     // People: distinct engaged counterparts, and those who also sent a counted `in` act.
-    let edges = edges.lazy();
-    let engaged = edges
-        .clone()
-        .filter(col("engaged"))
-        .select([col("platform"), col("month"), col("person")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    let senders = edges
-        .filter(col("engaged").not())
-        .select([col("platform"), col("month"), col("person")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    detail.engaged = triples(&engaged)?;
-    detail.senders = triples(&senders)?;
-    let (engaged, senders) = (engaged.lazy(), senders.lazy());
+    detail.engaged = distinct_triples(&mut edges, 1);
+    detail.senders = distinct_triples(&mut edges, 0);
+    let (engaged, senders) = (
+        triples_frame(&detail.engaged)?.lazy(),
+        triples_frame(&detail.senders)?.lazy(),
+    );
     // New people: each person counts in the first month they were engaged on their platform
     // (the undated code sorts after every month, so undated-only people land there).
     let first_seen = engaged
@@ -549,15 +527,46 @@ pub fn summarize(
 }
 
 /// `(platform, month, person)` triples of a frame with those columns.
-fn triples(frame: &DataFrame) -> PolarsResult<Vec<(u8, MonthCode, u32)>> {
-    let p = frame.column("platform")?.i32()?;
-    let m = frame.column("month")?.i32()?;
-    let who = frame.column("person")?.u32()?;
-    Ok(p.iter()
-        .zip(m.iter())
-        .zip(who.iter())
-        .filter_map(|((p, m), who)| Some((p? as u8, m?, who?)))
-        .collect())
+/// An edge's (month, person) as one sortable number: the month's bits above the person's.
+fn edge_key(month: MonthCode, person: u32) -> u64 {
+    (u64::from(month as u32) << 32) | u64::from(person)
+}
+
+/// The distinct `(platform index, month, person)` of one side of the edges (`side` 1: engaged,
+/// 0: senders), each list sorted, deduplicated and freed on the way.
+fn distinct_triples(edges: &mut [[Vec<u64>; 2]], side: usize) -> Vec<(u8, MonthCode, u32)> {
+    let mut out = Vec::new();
+    for (p, sides) in edges.iter_mut().enumerate() {
+        let mut keys = std::mem::take(&mut sides[side]);
+        keys.sort_unstable();
+        keys.dedup();
+        out.extend(
+            keys.iter()
+                .map(|&k| (p as u8, (k >> 32) as u32 as MonthCode, k as u32)),
+        );
+    }
+    out
+}
+
+/// The frame (platform, month, person) of distinct triples.
+fn triples_frame(triples: &[(u8, MonthCode, u32)]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        triples.len(),
+        vec![
+            Column::new(
+                "platform".into(),
+                triples.iter().map(|t| i32::from(t.0)).collect::<Vec<i32>>(),
+            ),
+            Column::new(
+                "month".into(),
+                triples.iter().map(|t| t.1).collect::<Vec<i32>>(),
+            ),
+            Column::new(
+                "person".into(),
+                triples.iter().map(|t| t.2).collect::<Vec<u32>>(),
+            ),
+        ],
+    )
 }
 
 /// The 3-month rolling ratio of every dated row: the ratio of the sums over the row and the
