@@ -34,16 +34,24 @@ pub fn classify(activities: &mut [Activity], group_max: u32) {
         index: &index,
         memo: FxHashMap::default(),
     };
-    let mut decided: Vec<(Option<Mode>, Option<Arc<str>>)> = Vec::with_capacity(activities.len());
+    // The decisions are kept apart until all are made (the rules read the activities): a byte
+    // per activity for the mode, and the few continued turns' counterparts by position, where
+    // a (mode, counterpart) pair per activity took 24 bytes.
+    let mut modes: Vec<Option<Mode>> = Vec::with_capacity(activities.len());
+    let mut turns: Vec<(usize, Arc<str>)> = Vec::new();
     for i in 0..activities.len() {
-        decided.push(decide(i, &mut chain_ends, group_max));
+        let (mode, counterpart) = decide(i, &mut chain_ends, group_max);
+        modes.push(mode);
+        if let Some(c) = counterpart {
+            turns.push((i, c));
+        }
     }
     drop(chain_ends);
-    for (a, (mode, counterpart)) in activities.iter_mut().zip(decided) {
+    for (a, mode) in activities.iter_mut().zip(modes) {
         a.mode = mode;
-        if let Some(c) = counterpart {
-            a.counterparts = vec![c].into();
-        }
+    }
+    for (i, c) in turns {
+        activities[i].counterparts = Box::new([c]);
     }
 }
 

@@ -45,7 +45,7 @@ pub trait Sink {
 /// Drops every activity whose (platform, id) an earlier one had: the same act from two
 /// downloads of one account counts once. Returns how many were dropped. Each thread takes the
 /// ids of a share of the hashes, sorts (hash, position) pairs and compares the ids of equal
-/// hashes only: 16 bytes per activity, where a set of the ids took 50.
+/// hashes only: 16 bytes per activity (its hash and its pair), where a set of the ids took 50.
 pub fn drop_duplicates(activities: &mut Vec<Activity>, threads: usize) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     let before = activities.len();
@@ -58,23 +58,36 @@ pub fn drop_duplicates(activities: &mut Vec<Activity>, threads: usize) -> u64 {
         h.finish()
     };
     let acts: &[Activity] = activities;
-    let hashes: Vec<u64> = common::map_in_order(
-        &acts.chunks(64 * 1024).collect::<Vec<_>>(),
-        threads,
-        |chunk| chunk.iter().map(key_hash).collect::<Vec<u64>>(),
-    )
-    .concat();
+    // Hashed in place, a share of the activities per thread (no per-chunk vectors to join).
+    let mut hashes = vec![0u64; acts.len()];
+    let share = acts.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        for (out, chunk) in hashes.chunks_mut(share).zip(acts.chunks(share)) {
+            s.spawn(move || {
+                for (h, a) in out.iter_mut().zip(chunk) {
+                    *h = key_hash(a);
+                }
+            });
+        }
+    });
     let same =
         |i: usize, j: usize| acts[i].platform == acts[j].platform && acts[i].id == acts[j].id;
     let parts_list: Vec<u64> = (0..parts).collect();
-    // Each part finds the repeats among the activities of its hashes.
+    // Each part finds the repeats among the activities of its hashes. A part holds (low half
+    // of the hash, position) pairs, 8 bytes each, in a vector of the exact size: the high half
+    // chose the part, and equal low halves are told apart by their ids.
     let repeats: Vec<Vec<usize>> = common::map_in_order(&parts_list, threads, |&part| {
-        let mut mine: Vec<(u64, usize)> = hashes
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| (**h >> 32) % parts == part)
-            .map(|(i, h)| (*h, i))
-            .collect();
+        let ours = |h: &u64| (*h >> 32) % parts == part;
+        let mut mine: Vec<(u32, u32)> =
+            Vec::with_capacity(hashes.iter().filter(|h| ours(h)).count());
+        // Positions fit in 32 bits: four billion activities would not fit in memory.
+        mine.extend(
+            hashes
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| ours(h))
+                .map(|(i, h)| (*h as u32, i as u32)),
+        );
         // By hash, then position: within a hash, the first occurrence comes first.
         mine.sort_unstable();
         let mut repeats = Vec::new();
@@ -82,6 +95,7 @@ pub fn drop_duplicates(activities: &mut Vec<Activity>, threads: usize) -> u64 {
             // Ids of one hash, kept so far (almost always one).
             let mut kept: Vec<usize> = Vec::new();
             for &(_, i) in run {
+                let i = i as usize;
                 if kept.iter().any(|&k| same(k, i)) {
                     repeats.push(i);
                 } else {
