@@ -76,7 +76,7 @@ fn decide(i: usize, chains: &mut Chains<'_>, group_max: u32) -> (Option<Mode>, O
     }
     // 4. private conversation; a conversation with only the owner falls through.
     if a.kind == Kind::Message {
-        match a.participants {
+        match a.participants() {
             None | Some(2) => return (Some(Mode::Conversation), None),
             Some(p) if p >= 3 && p <= group_max => return (Some(Mode::Conversation), None),
             Some(p) if p > group_max => return (Some(Mode::Broadcast), None),
@@ -200,7 +200,7 @@ pub fn threads(activities: &[Activity], group_max: u32) -> Threads {
             by_conversation.push((a.platform, Vec::new()));
             size.push(None);
         }
-        if let Some(p) = a.participants {
+        if let Some(p) = a.participants() {
             size[n] = Some(size[n].unwrap_or(0).max(p));
         }
         if a.at().is_none() || a.hints.excluded == Some(Exclusion::Draft) {
@@ -413,7 +413,7 @@ mod tests {
             .iter()
             .map(|p| {
                 let mut a = act(&format!("m{p}"), Kind::Message, Direction::Out);
-                a.participants = Some(*p);
+                a.set_participants(Some(*p));
                 a
             })
             .collect();
@@ -434,11 +434,11 @@ mod tests {
     #[test]
     fn direct_reply_to_nobody_falls_through_to_public_conversation() {
         let mut reply = act("m", Kind::Message, Direction::Out);
-        reply.participants = Some(1);
+        reply.set_participants(Some(1));
         reply.hints.set_parent(Some("p".into()));
         reply.hints.set_parent_author(Some("u".into()));
         let mut alone = act("n", Kind::Message, Direction::Out);
-        alone.participants = Some(1);
+        alone.set_participants(Some(1));
         let mut v = vec![reply, alone];
         classify(&mut v, 8);
         assert_eq!(v[0].mode, Some(Mode::Conversation));
@@ -457,7 +457,7 @@ mod tests {
                 Arc::from("m"),
             );
             a.conversation = Some(Arc::from("c"));
-            a.participants = Some(2);
+            a.set_participants(Some(2));
             a.hints.seq = seq;
             a
         };
@@ -487,7 +487,7 @@ mod tests {
                 Arc::from("m"),
             );
             a.conversation = Some(Arc::from(conv));
-            a.participants = Some(people);
+            a.set_participants(Some(people));
             a.hints.seq = seq;
             a
         };

@@ -287,6 +287,9 @@ impl Stamp {
     }
 }
 
+/// [`Activity::participants`] when unknown.
+const NO_PARTICIPANTS: u16 = u16::MAX;
+
 /// One act, either direction (docs/counting.md, *Activities*).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
@@ -307,8 +310,9 @@ pub struct Activity {
     pub counterparts: Box<[Arc<str>]>,
     /// DM conversation id or thread root.
     pub conversation: Option<Arc<str>>,
-    /// People in a private conversation, owner included.
-    pub participants: Option<u32>,
+    /// People in a private conversation, owner included ([`Activity::participants`]); two
+    /// bytes, so that the small fields share one word.
+    participants: u16,
     /// Low where a heuristic decided.
     pub confidence: Confidence,
     /// The file or endpoint the act came from.
@@ -337,7 +341,7 @@ impl Activity {
             mode: None,
             counterparts: Box::default(),
             conversation: None,
-            participants: None,
+            participants: NO_PARTICIPANTS,
             confidence: Confidence::High,
             source,
             hints: Hints::default(),
@@ -354,6 +358,22 @@ impl Activity {
         self.at = at.map(Stamp::new);
     }
 
+    /// People in a private conversation, owner included; `None` when unknown. Counts above
+    /// 65 534 are kept as 65 534 (docs/counting.md, *Activities*).
+    pub fn participants(&self) -> Option<u32> {
+        (self.participants != NO_PARTICIPANTS).then_some(u32::from(self.participants))
+    }
+
+    /// Sets (or clears) the people of the conversation (see [`Activity::participants`]).
+    pub fn set_participants(&mut self, people: Option<u32>) {
+        self.participants = match people {
+            Some(n) => u16::try_from(n)
+                .unwrap_or(u16::MAX)
+                .min(NO_PARTICIPANTS - 1),
+            None => NO_PARTICIPANTS,
+        };
+    }
+
     /// Appends `suffix` to the id (the `#n` of a repeated record).
     pub fn suffix_id(&mut self, suffix: &str) {
         self.id = [&*self.id, suffix].concat().into_boxed_str();
@@ -367,7 +387,7 @@ impl Activity {
     /// True for a message of a private conversation: kind message with at least 2
     /// participants (the owner and someone else, if only a deleted account).
     pub fn is_private_message(&self) -> bool {
-        self.kind == Kind::Message && self.participants.is_none_or(|p| p >= 2)
+        self.kind == Kind::Message && self.participants().is_none_or(|p| p >= 2)
     }
 }
 
@@ -556,6 +576,32 @@ mod tests {
         a.set_at(None);
         assert_eq!(a.at(), None);
         assert_eq!(std::mem::size_of::<Option<Stamp>>(), 8);
+    }
+
+    #[test]
+    fn participants_round_trip_and_saturate_below_the_unknown_marker() {
+        let mut a = Activity::new(
+            Platform::X,
+            "1".into(),
+            None,
+            Direction::Out,
+            Kind::Message,
+            Arc::from("direct-messages.js"),
+        );
+        assert_eq!(a.participants(), None);
+        for n in [0, 1, 2, 50, 65_534] {
+            a.set_participants(Some(n));
+            assert_eq!(a.participants(), Some(n));
+        }
+        // Too many to hold: the largest count, never "unknown" (which would make it private).
+        for n in [65_535, 65_536, u32::MAX] {
+            a.set_participants(Some(n));
+            assert_eq!(a.participants(), Some(65_534));
+        }
+        a.set_participants(None);
+        assert_eq!(a.participants(), None);
+        // The small fields share one word: a million activities take 104 MB, not 112.
+        assert_eq!(std::mem::size_of::<Activity>(), 104);
     }
 
     #[test]

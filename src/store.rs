@@ -533,7 +533,7 @@ pub fn activities_frame(activities: &[Activity]) -> PolarsResult<DataFrame> {
                 "participants".into(),
                 activities
                     .iter()
-                    .map(|a| a.participants)
+                    .map(|a| a.participants())
                     .collect::<Vec<_>>(),
             ),
             Column::new(
@@ -699,7 +699,7 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
             a.counterparts = list.str()?.iter().flatten().map(&mut intern).collect();
         }
         a.conversation = conversation[i].as_deref().map(&mut intern);
-        a.participants = participants[i];
+        a.set_participants(participants[i]);
         a.confidence = if confidence[i].as_deref() == Some("low") {
             Confidence::Low
         } else {
@@ -798,7 +798,7 @@ mod tests {
             Kind::Reaction,
             Arc::from("api:likes"),
         );
-        b.participants = Some(2);
+        b.set_participants(Some(2));
         b.conversation = Some(Arc::from("c"));
         b.hints.seq = 7;
         vec![a, b]

@@ -671,7 +671,7 @@ mod tests {
             .collect();
         assert_eq!(messages.len(), 2);
         assert_eq!(messages[1].direction, crate::model::Direction::Out);
-        assert_eq!(messages[0].participants, Some(2));
+        assert_eq!(messages[0].participants(), Some(2));
         assert!(messages[1].at().is_some(), "epoch milliseconds are a date");
         let comments: Vec<&Activity> = sink
             .activities

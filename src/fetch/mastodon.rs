@@ -861,7 +861,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
                 .chain([sender.clone()])
                 .filter(|p| *p != owner)
                 .collect();
-            a.participants = Some(others.len() as u32 + 1);
+            a.set_participants(Some(others.len() as u32 + 1));
             a.conversation = Some(conversation_key(&owner, others.iter().map(|p| p.as_str())));
         }
         a.hints.seq = (pages.statuses.len() + pages.favourites.len() + seq) as u64;
@@ -958,7 +958,7 @@ mod tests {
         assert_eq!(v[1].hints.parent(), Some("https://h/users/me/statuses/10"));
         assert!(v[1].hints.parent_is_owner);
         assert_eq!(v[2].hints.parent_author(), Some("https://o/users/sam"));
-        assert_eq!(v[4].participants, Some(2));
+        assert_eq!(v[4].participants(), Some(2));
         assert_eq!(&*v[5].id, "like:https://o/users/sam/statuses/88");
         assert_eq!(v[5].at(), None);
         assert_eq!(v[6].direction, Direction::In);

@@ -506,7 +506,7 @@ pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Arc<s
         .filter(|p| *p != format!("u:{owner}"))
         .map(|p| Box::new([Arc::from(p.as_str())]) as Box<[_]>)
         .unwrap_or_default();
-    a.participants = Some(2);
+    a.set_participants(Some(2));
     a.conversation = Some(Arc::from(format!("reddit-thread:{conversation}")));
     a.hints.seq = m.seq;
     a
@@ -625,7 +625,7 @@ fn chat(
                 .map(|u| Box::new([Arc::from(format!("u:{u}"))]) as Box<[_]>)
                 .unwrap_or_default()
         };
-        a.participants = Some(participants);
+        a.set_participants(Some(participants));
         a.conversation = Some(Arc::from(format!("reddit-chat:{channel}")));
         a.hints.seq = i as u64;
         share(&mut a, shared);

@@ -504,7 +504,7 @@ fn set_message_people(
             let (m, c) = (&messages[first + k], conv[first + k]);
             let out = m.sender_url.as_deref() == Some(owner);
             a.direction = if out { Direction::Out } else { Direction::In };
-            a.participants = participants.get(c).copied();
+            a.set_participants(participants.get(c).copied());
             let mut counterparts: Vec<Arc<str>> = if out {
                 let mut v: Vec<Arc<str>> = r.recipients.into_owned();
                 if r.by_names {
@@ -576,7 +576,7 @@ pub(super) fn push_messages_2018(
             m.source.clone(),
         );
         a.conversation = Some(Arc::from(names.join(" | ").as_str()));
-        a.participants = Some((names.len() as u32).max(2));
+        a.set_participants(Some((names.len() as u32).max(2)));
         a.confidence = Confidence::Low;
         let others: Vec<&str> = if m.outgoing {
             to.iter().map(String::as_str).collect()

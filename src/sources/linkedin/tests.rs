@@ -173,7 +173,7 @@ fn notes_preamble_is_skipped_and_names_resolve() {
         vec![Arc::<str>::from("https://www.linkedin.com/in/kim-doe")]
     );
     assert_eq!(a.confidence, Confidence::Low);
-    assert_eq!(a.participants, Some(2));
+    assert_eq!(a.participants(), Some(2));
 }
 
 #[test]
@@ -313,7 +313,7 @@ d1,,,,Me,https://www.linkedin.com/in/me,2024-03-01 08:00:00 UTC,,question,INBOX,
     crate::classify::classify(&mut c.activities, 8);
     let answer = &c.activities[0];
     assert_eq!(answer.direction, Direction::Out);
-    assert_eq!(answer.participants, Some(2));
+    assert_eq!(answer.participants(), Some(2));
     assert_eq!(answer.mode, Some(crate::model::Mode::Conversation));
     assert!(answer.is_private_message());
     assert!(answer.counterparts.is_empty());
@@ -372,7 +372,7 @@ c1,Cy,https://www.linkedin.com/in/cy,Me,2024-01-01 09:00:00 UTC,first\n";
         ]
     );
     // me, ada, cy and Bob Roe (a name without a URL: a participant, not a counterpart).
-    assert_eq!(mine.participants, Some(4));
+    assert_eq!(mine.participants(), Some(4));
     assert_eq!(mine.confidence, Confidence::Low);
 }
 
@@ -531,7 +531,7 @@ fn message_people_set_on_several_threads_equal_one_thread() {
     let one = import_on(&files, Some(ME), 1);
     let three = import_on(&files, Some(ME), 3);
     assert_eq!(one.activities.len(), 10_000);
-    assert!(one.activities.iter().any(|a| a.participants > Some(2)));
+    assert!(one.activities.iter().any(|a| a.participants() > Some(2)));
     assert!(
         one.activities
             .iter()

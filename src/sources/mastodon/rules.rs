@@ -113,7 +113,7 @@ pub(crate) fn status_activity(
     match s.private_to.filter(|to| !to.is_empty()) {
         Some(to) => {
             a.kind = Kind::Message;
-            a.participants = Some(1 + to.len() as u32);
+            a.set_participants(Some(1 + to.len() as u32));
             a.counterparts = to.iter().map(|r| people.get(r)).collect();
             a.conversation = s.conversation.map(|c| people.get(&c));
         }

@@ -107,7 +107,7 @@ fn public_unlisted_and_followers_only_are_broadcast() {
         let a = st(&c, n);
         assert_eq!(a.kind, Kind::Post, "{n}");
         assert_eq!(a.mode, Some(Mode::Broadcast), "{n}");
-        assert_eq!(a.participants, None);
+        assert_eq!(a.participants(), None);
         assert_eq!(a.direction, Direction::Out);
         assert_eq!(&*a.source, "outbox.json");
     }
@@ -119,7 +119,7 @@ fn direct_to_one_person() {
     let c = load("archive");
     let a = st(&c, 104);
     assert_eq!(a.kind, Kind::Message);
-    assert_eq!(a.participants, Some(2));
+    assert_eq!(a.participants(), Some(2));
     assert_eq!(cps(a), vec![SAM]);
     assert_eq!(a.conversation.as_deref(), Some(DM));
     assert_eq!(a.mode, Some(Mode::Conversation));
@@ -132,7 +132,7 @@ fn direct_to_two_people_uses_context() {
     let c = load("archive");
     let a = st(&c, 105);
     assert_eq!(a.kind, Kind::Message);
-    assert_eq!(a.participants, Some(3));
+    assert_eq!(a.participants(), Some(3));
     assert_eq!(cps(a), vec![SAM, KIM]);
     assert_eq!(
         a.conversation.as_deref(),
@@ -146,7 +146,7 @@ fn direct_to_nobody_is_neither_private_nor_a_message() {
     let c = load("archive");
     let a = st(&c, 106);
     assert_eq!(a.kind, Kind::Post);
-    assert_eq!(a.participants, None);
+    assert_eq!(a.participants(), None);
     assert!(a.counterparts.is_empty());
     assert_eq!(a.conversation, None);
     assert_eq!(a.mode, Some(Mode::Broadcast));
@@ -158,7 +158,7 @@ fn direct_reply_is_private_before_reply_rules() {
     let c = load("archive");
     let a = st(&c, 120);
     assert_eq!(a.kind, Kind::Message);
-    assert_eq!(a.participants, Some(2));
+    assert_eq!(a.participants(), Some(2));
     assert_eq!(cps(a), vec![SAM]);
     assert_eq!(a.conversation.as_deref(), Some(DM));
     assert_eq!(
@@ -412,14 +412,14 @@ fn owner_fallback_is_the_most_frequent_actor() {
                 a.kind,
                 a.mode,
                 &a.counterparts,
-                a.participants,
+                a.participants(),
                 &a.conversation
             ),
             (
                 b.kind,
                 b.mode,
                 &b.counterparts,
-                b.participants,
+                b.participants(),
                 &b.conversation
             ),
             "{}",

@@ -505,7 +505,7 @@ fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut V
             Kind::Message,
             t.source.clone(),
         );
-        a.participants = Some(participants);
+        a.set_participants(Some(participants));
         a.conversation = Some(conversation.clone());
         a.counterparts = if out {
             others.clone()

@@ -267,7 +267,7 @@ pub(crate) fn push_dms(
                     ((set.len() as u32).max(2), others)
                 }
             };
-        a.participants = Some(participants);
+        a.set_participants(Some(participants));
         a.conversation = row.conversation;
         a.counterparts = if out {
             others

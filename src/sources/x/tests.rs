@@ -190,7 +190,7 @@ fn one_to_one_dms_both_directions() {
     assert_eq!(received.direction, Direction::In);
     assert_eq!(received.mode, None);
     assert_eq!(cps(received), vec![SAM]);
-    assert_eq!(received.participants, Some(2));
+    assert_eq!(received.participants(), Some(2));
     assert_eq!(
         received.conversation.as_deref(),
         Some("1000000001-2000000002")
@@ -199,7 +199,7 @@ fn one_to_one_dms_both_directions() {
     assert_eq!(sent.direction, Direction::Out);
     assert_eq!(sent.mode, Some(Mode::Conversation));
     assert_eq!(cps(sent), vec![SAM]);
-    assert_eq!(sent.participants, Some(2));
+    assert_eq!(sent.participants(), Some(2));
     // Newest first in the file: the last message has the highest position.
     assert!(get(&c, &format!("{M}01")).hints.seq > get(&c, &format!("{M}04")).hints.seq);
     let threads = crate::classify::threads(&c.activities, 8);
@@ -220,16 +220,16 @@ fn one_to_one_dms_both_directions() {
 fn group_dms_below_and_above_group_max() {
     let c = load("ytd");
     let small = get(&c, &format!("{M}13"));
-    assert_eq!(small.participants, Some(3));
+    assert_eq!(small.participants(), Some(3));
     assert_eq!(small.mode, Some(Mode::Conversation));
     assert_eq!(cps(small), vec![SAM, KIM]);
     assert_eq!(get(&c, &format!("{M}12")).direction, Direction::In);
     assert_eq!(cps(get(&c, &format!("{M}12"))), vec![KIM]);
     let big = get(&c, &format!("{M}22"));
-    assert_eq!(big.participants, Some(10));
+    assert_eq!(big.participants(), Some(10));
     assert_eq!(big.counterparts.len(), 9);
     assert_eq!(big.mode, Some(Mode::Broadcast));
-    assert_eq!(get(&c, &format!("{M}21")).participants, Some(10));
+    assert_eq!(get(&c, &format!("{M}21")).participants(), Some(10));
     // Non-message events (join, leave, rename, reaction) are not activities.
     let messages = c
         .activities
@@ -299,7 +299,7 @@ fn owner_from_dms_when_account_js_missing() {
     assert_eq!(get(&c, &format!("{M}32")).direction, Direction::Out);
     assert_eq!(get(&c, &format!("{M}31")).direction, Direction::In);
     assert_eq!(get(&c, &format!("{M}33")).direction, Direction::In);
-    assert_eq!(get(&c, &format!("{M}33")).participants, Some(2));
+    assert_eq!(get(&c, &format!("{M}33")).participants(), Some(2));
 }
 
 #[test]
