@@ -344,7 +344,14 @@ mod tests {
     }
 
     fn act(id: &str, kind: Kind, dir: Direction) -> Activity {
-        Activity::new(Platform::X, id.into(), Some(0), dir, kind, Arc::from("t"))
+        Activity::new(
+            Platform::X,
+            id.into(),
+            Some(0),
+            dir,
+            kind,
+            crate::model::Source::from("t"),
+        )
     }
 
     fn reply(id: &str, parent: &str, to_owner: bool, author: Option<&str>) -> Activity {
@@ -454,7 +461,7 @@ mod tests {
                 Some(min * 60_000),
                 dir,
                 Kind::Message,
-                Arc::from("m"),
+                crate::model::Source::from("m"),
             );
             a.conversation = Some(Arc::from("c"));
             a.set_participants(Some(2));
@@ -484,7 +491,7 @@ mod tests {
                 Some(min * 60_000),
                 dir,
                 Kind::Message,
-                Arc::from("m"),
+                crate::model::Source::from("m"),
             );
             a.conversation = Some(Arc::from(conv));
             a.set_participants(Some(people));

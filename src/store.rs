@@ -27,7 +27,9 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::model::{Activity, Confidence, Direction, Exclusion, Hints, Kind, Mode, Platform};
+use crate::model::{
+    Activity, Confidence, Direction, Exclusion, Hints, Kind, Mode, Platform, Source,
+};
 
 /// The store of every fetched account.
 #[derive(Debug, Clone)]
@@ -670,6 +672,9 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
             .or_insert_with(|| Arc::from(s))
             .clone()
     };
+    // Sources are shared as the import shares them: one per distinct name.
+    let mut sources: std::collections::HashMap<String, Source> = Default::default();
+    let mut last_source: Option<Source> = None;
     for (i, cps) in lists.series_iter().enumerate() {
         let p = platform[i]
             .as_deref()
@@ -684,13 +689,22 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
             .as_deref()
             .and_then(|k| parse_enum(&KINDS, k, Kind::as_str))
             .ok_or_else(|| bad("kind"))?;
+        let source = src[i].as_deref().unwrap_or("");
+        let source = match &last_source {
+            Some(s) if **s == *source => s.clone(),
+            _ => sources
+                .entry(source.to_string())
+                .or_insert_with(|| Source::from(source))
+                .clone(),
+        };
+        last_source = Some(source.clone());
         let mut a = Activity::new(
             p,
             id[i].clone().ok_or_else(|| bad("id"))?,
             at[i],
             d,
             k,
-            intern(src[i].as_deref().unwrap_or("")),
+            source,
         );
         a.mode = mode[i]
             .as_deref()
@@ -782,7 +796,7 @@ mod tests {
             Some(1_700_000_000_000),
             Direction::Out,
             Kind::Reply,
-            Arc::from("api:statuses"),
+            Source::from("api:statuses"),
         );
         a.counterparts = vec![Arc::from("https://o/users/sam")].into();
         a.hints.set_parent(Some("p".into()));
@@ -796,7 +810,7 @@ mod tests {
             None,
             Direction::In,
             Kind::Reaction,
-            Arc::from("api:likes"),
+            Source::from("api:likes"),
         );
         b.set_participants(Some(2));
         b.conversation = Some(Arc::from("c"));

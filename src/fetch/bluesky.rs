@@ -25,7 +25,7 @@ use super::{
 };
 use crate::diag::Diagnostics;
 use crate::error::FetchError;
-use crate::model::{Activity, Direction, Kind, Platform, Secret};
+use crate::model::{Activity, Direction, Kind, Platform, Secret, Source};
 use crate::sources::bluesky::{Place, is_counted_collection, record_activity};
 use crate::store::{AccountState, AccountStore};
 
@@ -438,7 +438,7 @@ pub fn normalize(
     let mut seen = HashSet::new();
     let mut seq = 0u64;
     for (endpoint, pages) in records {
-        let source: Arc<str> = Arc::from(format!("bluesky API: listRecords {endpoint}"));
+        let source: Source = Source::from(format!("bluesky API: listRecords {endpoint}"));
         for page in pages {
             let Ok(body) = serde_json::from_slice::<Value>(page) else {
                 continue;
@@ -480,7 +480,7 @@ pub fn normalize(
             }
         }
     }
-    let source: Arc<str> = Arc::from("bluesky API: listNotifications");
+    let source: Source = Source::from("bluesky API: listNotifications");
     let mut received = HashSet::new();
     for page in notifications {
         let Ok(body) = serde_json::from_slice::<Value>(page) else {

@@ -24,7 +24,7 @@ use super::{
     id_cmp, join, link_param, parse_time,
 };
 use crate::error::FetchError;
-use crate::model::{Activity, Direction, Kind, Platform, Secret};
+use crate::model::{Activity, Direction, Kind, Platform, Secret, Source};
 use crate::sources::common::Interner;
 use crate::sources::mastodon::{StatusFacts, leading_tokens, status_activity};
 use crate::store::{AccountState, AccountStore};
@@ -734,9 +734,9 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
         .iter()
         .filter_map(|s| str_of(s, "id").map(|id| (id, uri_of(s))))
         .collect();
-    let source_out: Arc<str> = Arc::from("mastodon API: account statuses");
-    let source_fav: Arc<str> = Arc::from("mastodon API: favourites");
-    let source_in: Arc<str> = Arc::from("mastodon API: mention notifications");
+    let source_out: Source = Source::from("mastodon API: account statuses");
+    let source_fav: Source = Source::from("mastodon API: favourites");
+    let source_in: Source = Source::from("mastodon API: mention notifications");
     let mut people = Interner::default();
     let mut out = Vec::new();
     let mut seen = HashSet::new();

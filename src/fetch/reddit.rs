@@ -19,7 +19,7 @@ use super::{
 };
 use crate::config::OAuthApp;
 use crate::error::FetchError;
-use crate::model::{Activity, Direction, Kind, Platform, Secret};
+use crate::model::{Activity, Direction, Kind, Platform, Secret, Source};
 use crate::sources::reddit::{MessageFacts, message_activity, own_item, user};
 use crate::store::{AccountState, AccountStore};
 
@@ -369,11 +369,11 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
     let owner = state.owner.clone().unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     let mut acts = Vec::new();
-    let sources: [Arc<str>; 4] = [
-        Arc::from("reddit API: user/submitted"),
-        Arc::from("reddit API: user/comments"),
-        Arc::from("reddit API: message/inbox"),
-        Arc::from("reddit API: message/sent"),
+    let sources: [Source; 4] = [
+        Source::from("reddit API: user/submitted"),
+        Source::from("reddit API: user/comments"),
+        Source::from("reddit API: message/inbox"),
+        Source::from("reddit API: message/sent"),
     ];
     for (k, (pages, source)) in pages.listings.iter().zip(&sources).enumerate() {
         for (i, (kind, d)) in things(pages).enumerate() {

@@ -7,7 +7,6 @@
 //! Polars. Facts and sources: docs/apis.md, *Threads*.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -19,7 +18,7 @@ use super::{
 };
 use crate::config::OAuthApp;
 use crate::error::FetchError;
-use crate::model::{Activity, Direction, Kind, Platform, Secret};
+use crate::model::{Activity, Direction, Kind, Platform, Secret, Source};
 use crate::sources::instagram::thread_reply;
 use crate::store::{AccountState, AccountStore};
 
@@ -502,9 +501,9 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
     let authors = parent_authors(pages);
     let mut seen = HashSet::new();
     let mut acts = Vec::new();
-    let sources: [Arc<str>; 2] = [
-        Arc::from("threads API: me/threads"),
-        Arc::from("threads API: me/replies"),
+    let sources: [Source; 2] = [
+        Source::from("threads API: me/threads"),
+        Source::from("threads API: me/replies"),
     ];
     for (k, (list, source)) in [&pages.threads, &pages.replies]
         .into_iter()

@@ -408,7 +408,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
     let mut people = Interner::default();
     let mut seen = std::collections::HashSet::new();
     let mut sink = Collected::default();
-    let tweets_source: std::sync::Arc<str> = std::sync::Arc::from("x API: users/:id/tweets");
+    let tweets_source: crate::model::Source = crate::model::Source::from("x API: users/:id/tweets");
     for (i, t) in data_items(&pages.tweets).enumerate() {
         let Some(f) = facts(t) else { continue };
         if !seen.insert(f.id.to_string()) {
@@ -422,7 +422,8 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
             &mut people,
         ));
     }
-    let mentions_source: std::sync::Arc<str> = std::sync::Arc::from("x API: users/:id/mentions");
+    let mentions_source: crate::model::Source =
+        crate::model::Source::from("x API: users/:id/mentions");
     for t in data_items(&pages.mentions) {
         let (Some(id), Some(author)) = (str_of(t, "id"), str_of(t, "author_id")) else {
             continue;
@@ -446,7 +447,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
         sink.activities.push(a);
     }
     let mut dms = DmStore::default();
-    let dm_source: std::sync::Arc<str> = std::sync::Arc::from("x API: dm_events");
+    let dm_source: crate::model::Source = crate::model::Source::from("x API: dm_events");
     for (seq, e) in data_items(&pages.dm_events).enumerate() {
         let Some(conv) = str_of(e, "dm_conversation_id") else {
             continue;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::RunInfo;
 use crate::analysis::Summary;
-use crate::model::{Activity, Platform};
+use crate::model::{Activity, Platform, Source};
 
 /// Pseudonyms of one run.
 struct Names {
@@ -100,6 +100,8 @@ pub fn anonymize(activities: &mut [Activity], summary: &mut Summary, info: &mut 
             }
         }
     }
+    // One anonymized source per source, shared as the original was.
+    let mut last_source: Option<(Source, Source)> = None;
     for a in activities.iter_mut() {
         let platform = a.platform;
         for c in &mut a.counterparts {
@@ -109,7 +111,12 @@ pub fn anonymize(activities: &mut [Activity], summary: &mut Summary, info: &mut 
         if let Some(c) = &a.conversation {
             a.conversation = Some(Arc::from(names.conversation(c)));
         }
-        a.source = Arc::from(names.path(&a.source));
+        let source = match &last_source {
+            Some((from, to)) if Source::ptr_eq(from, &a.source) => to.clone(),
+            _ => Source::from(names.path(&a.source)),
+        };
+        last_source = Some((a.source.clone(), source.clone()));
+        a.source = source;
     }
     if let Some(f) = &mut summary.findings {
         for w in &mut f.waiting {

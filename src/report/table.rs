@@ -125,7 +125,7 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
     const CHUNK: usize = 1 << 20;
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
     buf.extend_from_slice(b"platform,id,at,direction,kind,mode,counterparts,confidence,source\n");
-    let mut last_source: Option<std::sync::Arc<str>> = None;
+    let mut last_source: Option<crate::model::Source> = None;
     let mut source_field: Vec<u8> = Vec::new();
     for a in activities {
         let line = &mut buf;
@@ -161,7 +161,7 @@ pub fn activities_csv<W: std::io::Write>(activities: &[Activity], mut out: W) ->
         // Thousands of rows share one source: its field is made once per run of them.
         if !last_source
             .as_ref()
-            .is_some_and(|s| std::sync::Arc::ptr_eq(s, &a.source))
+            .is_some_and(|s| crate::model::Source::ptr_eq(s, &a.source))
         {
             source_field.clear();
             push_field(&mut source_field, a.source.as_bytes());
@@ -435,7 +435,7 @@ mod tests {
             Some(1_709_371_500_000),
             Direction::Out,
             Kind::Message,
-            Arc::from("messages.csv"),
+            crate::model::Source::from("messages.csv"),
         );
         a.mode = Some(Mode::Conversation);
         a.counterparts = vec![Arc::from("https://www.linkedin.com/in/a"), Arc::from("b")].into();
@@ -445,7 +445,7 @@ mod tests {
             None,
             Direction::In,
             Kind::Reply,
-            Arc::from("data/odd\rname.js"),
+            crate::model::Source::from("data/odd\rname.js"),
         );
         let bytes = activities_csv(&[a, b], Vec::new()).unwrap_or_default();
         let mut r = csv::Reader::from_reader(&bytes[..]);

@@ -7,8 +7,6 @@
 //! with Instagram (`sources::meta`). Must not classify modes, touch Polars, the network or
 //! stdout.
 
-use std::sync::Arc;
-
 use serde::Deserialize;
 
 use super::archive::{Archive, Entry};
@@ -17,7 +15,7 @@ use super::meta::{self, Ids, MetaFile, MetaFiles, Owners, repair};
 use super::{ImportOptions, Importer, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Kind, Platform, Source};
 
 /// The Facebook export importer.
 pub struct FacebookExport;
@@ -161,7 +159,7 @@ fn read_file(
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let mut undated = 0u64;
     let streamed = archive.read(entry, |r| {
         stream_items(

@@ -17,7 +17,7 @@ use super::meta::{self, Ids, MetaFile, MetaFiles, Owners, repair};
 use super::{ImportOptions, Importer, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Confidence, Direction, Kind, Platform};
+use crate::model::{Activity, Confidence, Direction, Kind, Platform, Source};
 
 /// The Instagram (and Threads) export importer.
 pub struct InstagramExport;
@@ -188,7 +188,7 @@ fn read_media(
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let streamed = archive.read(entry, |r| {
         stream_items(
             r,
@@ -268,7 +268,7 @@ fn read_comments(
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let streamed = archive.read(entry, |r| {
         stream_items(
             r,
@@ -318,7 +318,7 @@ fn read_likes(
     acts: &mut Vec<Activity>,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let streamed = archive.read(entry, |r| {
         stream_items(
             r,

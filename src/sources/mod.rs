@@ -261,12 +261,18 @@ pub fn detect(
 mod tests {
     use super::*;
     use crate::model::{Direction, Kind};
-    use std::sync::Arc;
 
     #[test]
     fn drop_duplicates_keeps_the_first_of_each_platform_and_id() {
         let act = |p: Platform, id: String, seq: u64| {
-            let mut a = Activity::new(p, id, None, Direction::Out, Kind::Post, Arc::from("t"));
+            let mut a = Activity::new(
+                p,
+                id,
+                None,
+                Direction::Out,
+                Kind::Post,
+                crate::model::Source::from("t"),
+            );
             a.hints.seq = seq;
             a
         };

@@ -15,7 +15,7 @@ use super::text::{decode, fnv64, parse_datetime};
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Kind, Platform, Source};
 
 /// The Reddit export importer.
 pub struct RedditExport;
@@ -230,7 +230,7 @@ impl Importer for RedditExport {
 
 /// One CSV: its column keys and rows (with their lines), the source name.
 struct Table {
-    source: Arc<str>,
+    source: Source,
     columns: Vec<String>,
     rows: Vec<(u64, csv::StringRecord)>,
 }
@@ -254,7 +254,7 @@ fn for_each_row(
     diag: &mut Diagnostics,
     mut each: impl FnMut(&Table, u64, &csv::StringRecord, &mut Diagnostics),
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     archive.read(entry, |r| {
         let mut buffered = std::io::BufReader::with_capacity(256 * 1024, r);
         // A UTF-8 BOM before the header.
@@ -311,7 +311,7 @@ fn read_table(
     diag: &mut Diagnostics,
 ) -> Result<Table, SourceError> {
     let mut table = Table {
-        source: Arc::from(entry.name.as_str()),
+        source: Source::from(entry.name.as_str()),
         columns: Vec::new(),
         rows: Vec::new(),
     };
@@ -455,12 +455,7 @@ fn post(
 /// The owner's post (broadcast) or comment (public conversation, counterpart unknown: the
 /// export does not say whose content it was under), by its fullname (`t3_…`, `t1_…`). Shared
 /// by the export and the API (docs/counting.md, *Reddit*).
-pub(crate) fn own_item(
-    kind: Kind,
-    fullname: String,
-    at: Option<i64>,
-    source: &Arc<str>,
-) -> Activity {
+pub(crate) fn own_item(kind: Kind, fullname: String, at: Option<i64>, source: &Source) -> Activity {
     Activity::new(
         Platform::Reddit,
         fullname,
@@ -490,7 +485,7 @@ pub(crate) struct MessageFacts<'a> {
 /// A private message (docs/counting.md, *Reddit*): out when the owner sent it (a subreddit
 /// never is the owner), the other side as the counterpart, 2 participants, the conversation
 /// `reddit-thread:<first message id>`.
-pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Arc<str>) -> Activity {
+pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Source) -> Activity {
     let out = user(m.from).as_deref() == Some(owner) && !m.from.trim().starts_with("/r/");
     let conversation = if m.thread.is_empty() { m.id } else { m.thread };
     let mut a = Activity::new(

@@ -59,7 +59,7 @@ use super::text::parse_datetime;
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Hints, Kind, Platform};
+use crate::model::{Activity, Direction, Hints, Kind, Platform, Source};
 
 /// The Bluesky repository (CAR) importer.
 pub struct BlueskyRepo;
@@ -368,7 +368,7 @@ fn read_tree(
             commit.data
         ));
     }
-    let source: Arc<str> = Arc::from(name);
+    let source: Source = Source::from(name);
     let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
     // Room for the records at once: every block that is not a tree node.
     sink.reserve(car.blocks.iter().filter(|(_, b)| b.node.is_err()).count());
@@ -437,7 +437,7 @@ struct LeavesRead {
 /// and the records of other collections counted.
 fn read_leaves(
     name: &str,
-    source: &Arc<str>,
+    source: &Source,
     did: &str,
     car: &Blocks,
     first: usize,
@@ -510,7 +510,7 @@ pub(crate) fn is_counted_collection(collection: &str) -> bool {
 /// Where a record came from, for the activity's source and problem reports.
 pub(crate) struct Place<'a> {
     /// The file or endpoint.
-    pub source: &'a Arc<str>,
+    pub source: &'a Source,
     /// Position, for ties.
     pub seq: u64,
     /// The record number reported with problems.

@@ -4,9 +4,9 @@
 //! the row handlers (`rows.rs`) — for a large file in batches on both cores, joined in file
 //! order, while one core also inflates and splits records; no format rules of its own.
 
+use crate::model::Source;
 use std::borrow::Cow;
 use std::io::{self, BufRead};
-use std::sync::Arc;
 
 use super::FileKind;
 use super::Layout;
@@ -72,7 +72,7 @@ pub(super) fn parse_records(
     reader: impl BufRead,
     skipped: (u64, bool),
     (layout, bytes): (&Layout, u64),
-    source: &Arc<str>,
+    source: &Source,
     seq_base: u64,
     out: &mut Parsed,
 ) -> io::Result<()> {
@@ -89,7 +89,7 @@ pub(super) fn parse_records_by(
     reader: impl BufRead,
     (lines_before, crlf): (u64, bool),
     (layout, handling): (&Layout, Handling),
-    source: &Arc<str>,
+    source: &Source,
     seq_base: u64,
     out: &mut Parsed,
 ) -> io::Result<()> {

@@ -18,15 +18,14 @@ mod rows;
 mod tests;
 
 use std::io::BufReader;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::archive::{Archive, Entry};
 use super::text::{decode, is_utf16};
 use super::{ImportOptions, Importer, Sink};
 use crate::error::SourceError;
-use crate::model::Activity;
 use crate::model::Platform;
+use crate::model::{Activity, Source};
 use csv::{parse_records, skip_lines};
 use people::assemble;
 pub use rows::{Col, Record, RowKind};
@@ -330,7 +329,7 @@ fn parse_file(
     layout: &Layout,
     file_idx: u64,
 ) -> Result<Parsed, SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     if layout.kind == FileKind::Article {
         let mut parsed = Parsed::default();
         let html = archive.read(entry, |r| {
@@ -388,7 +387,7 @@ impl RowSet {
         source: &str,
         records: impl IntoIterator<Item = &'r dyn Record>,
     ) {
-        let mut handler = Handler::new(kind.file_kind(), Arc::from(source), self.files << 40);
+        let mut handler = Handler::new(kind.file_kind(), Source::from(source), self.files << 40);
         self.files += 1;
         let mut parsed = Parsed::default();
         for r in records {

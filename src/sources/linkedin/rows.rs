@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::FileKind;
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Exclusion, Kind, Platform};
+use crate::model::{Activity, Direction, Exclusion, Kind, Platform, Source};
 use crate::sources::archive::Entry;
 use crate::sources::common::number_repeats;
 use crate::sources::text::{
@@ -45,7 +45,7 @@ pub(super) struct Message2018Row {
     pub(super) outgoing: bool,
     pub(super) id: String,
     pub(super) seq: u64,
-    pub(super) source: Arc<str>,
+    pub(super) source: Source,
 }
 
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub(super) struct InvitationRow {
     pub(super) invitee_url: Option<String>,
     pub(super) id: String,
     pub(super) seq: u64,
-    pub(super) source: Arc<str>,
+    pub(super) source: Source,
 }
 
 #[derive(Debug, Clone)]
@@ -305,7 +305,7 @@ pub trait Record {
 /// Column indices of one file and the per-row logic.
 pub(super) struct Handler {
     pub(super) kind: FileKind,
-    pub(super) source: Arc<str>,
+    pub(super) source: Source,
     pub(super) seq_base: u64,
     pub(super) seq: u64,
     /// The hash of each synthesized id and the index of its row in the file's vector (see
@@ -319,7 +319,7 @@ pub(super) struct Handler {
 }
 
 impl Handler {
-    pub(super) fn new(kind: FileKind, source: Arc<str>, seq_base: u64) -> Self {
+    pub(super) fn new(kind: FileKind, source: Source, seq_base: u64) -> Self {
         Handler {
             kind,
             source,
@@ -754,7 +754,7 @@ pub(super) fn is_system_sender(key: &str, url: Option<&str>) -> bool {
 }
 
 /// Articles carry no date; the canonical URL (`<h1><a href=".../pulse/...">`) is the id.
-pub(super) fn article_activity(html: &[u8], entry: &Entry, source: Arc<str>) -> Activity {
+pub(super) fn article_activity(html: &[u8], entry: &Entry, source: Source) -> Activity {
     let text = String::from_utf8_lossy(html);
     let id = text
         .find("linkedin.com/pulse/")

@@ -3,8 +3,9 @@
 use super::csv::*;
 use super::people::*;
 use super::*;
-use crate::model::{Confidence, Direction, Exclusion, Kind};
+use crate::model::{Confidence, Direction, Exclusion, Kind, Source};
 use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
 
 fn cols(s: &str) -> Vec<String> {
     header_cells(s, ',')
@@ -470,7 +471,7 @@ fn large_file_handled_on_a_second_core_gives_what_one_pass_gives() {
         columns: cols(MSG_HEADER.trim_end()),
         utf16: false,
     };
-    let source: Arc<str> = Arc::from("messages.csv");
+    let source: Source = Source::from("messages.csv");
     let parse = |handling: Handling| {
         let mut reader = std::io::BufReader::new(&file[..]);
         let skipped = skip_lines(&mut reader, 1).expect("in memory");

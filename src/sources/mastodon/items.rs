@@ -4,14 +4,13 @@
 //! (`rules.rs`) or read other files.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::owner::Me;
 use super::rules::{StatusFacts, is_public, leading_tokens, status_activity, status_date};
 use crate::error::SourceError;
-use crate::model::{Activity, Platform};
+use crate::model::{Activity, Platform, Source};
 use crate::sources::archive::{Archive, Entry};
 use crate::sources::common::Interner;
 use serde::de::{self, MapAccess};
@@ -177,14 +176,14 @@ pub(super) struct State {
     /// own statuses".
     pub(super) ids: HashSet<u128>,
     /// Statuses decided after the whole outbox was read.
-    pub(super) pending: Vec<(Status, Arc<str>)>,
+    pub(super) pending: Vec<(Status, Source)>,
     /// `actor` counts, only while the owner is unknown.
     pub(super) actors: HashMap<String, u64>,
     pub(super) people: Interner,
     pub(super) ignored_types: BTreeMap<String, u64>,
     pub(super) duplicates: u64,
     /// Sources read, for the notes.
-    pub(super) sources: Vec<Arc<str>>,
+    pub(super) sources: Vec<Source>,
 }
 
 impl State {
@@ -203,7 +202,7 @@ impl State {
     }
 
     /// Takes one outbox item (its fields are moved, not copied, into the compact [`Status`]).
-    pub(super) fn take(&mut self, item: RawItem, seq: u64, source: &Arc<str>, sink: &mut dyn Sink) {
+    pub(super) fn take(&mut self, item: RawItem, seq: u64, source: &Source, sink: &mut dyn Sink) {
         let line = seq + 1;
         let RawItem {
             id: activity_id,
@@ -334,7 +333,7 @@ impl State {
     }
 
     /// Pushes the status now, or keeps it until the outbox is read when something is unknown.
-    pub(super) fn place(&mut self, s: Status, source: &Arc<str>, sink: &mut dyn Sink) {
+    pub(super) fn place(&mut self, s: Status, source: &Source, sink: &mut dyn Sink) {
         let Some(me) = self.me.as_ref() else {
             self.pending.push((s, source.clone()));
             return;
@@ -485,7 +484,7 @@ pub(super) fn activity(
     people: &mut Interner,
     parent_own: bool,
     conversation: Option<String>,
-    source: &Arc<str>,
+    source: &Source,
 ) -> Activity {
     let private_to = s
         .is_private(me)
@@ -512,7 +511,7 @@ pub(super) fn read_outbox(
     state: &mut State,
     sink: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     state.sources.push(source.clone());
     let streamed = archive.read(entry, |r| {
         stream_items::<RawItem, _, _>(

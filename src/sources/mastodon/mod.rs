@@ -34,13 +34,12 @@ mod rules;
 mod tests;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use super::archive::{Archive, Entry};
 use super::json::{Ref, report_stream, stream_items};
 use super::{ImportOptions, Importer, Sink};
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Kind, Platform, Source};
 use items::{State, hash128, read_outbox};
 use owner::{Me, read_actor};
 pub(crate) use rules::{StatusFacts, leading_tokens, status_activity};
@@ -178,7 +177,7 @@ fn read_likes(
     seen: &mut HashSet<u128>,
     sink: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let streamed = archive.read(entry, |r| {
         let each = |seq, Ref(uri)| {
             let Some(uri) = uri else {

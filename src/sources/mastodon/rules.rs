@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Hints, Kind, Platform};
+use crate::model::{Activity, Direction, Hints, Kind, Platform, Source};
 use crate::sources::common::Interner;
 use crate::sources::text::parse_datetime;
 
@@ -70,7 +70,7 @@ pub(crate) fn status_activity(
     s: StatusFacts,
     owner: Option<&str>,
     people: &mut Interner,
-    source: &Arc<str>,
+    source: &Source,
 ) -> Activity {
     let mut a = Activity::new(
         Platform::Mastodon,

@@ -538,7 +538,7 @@ mod tests {
                 None,
                 crate::model::Direction::Out,
                 crate::model::Kind::Post,
-                Arc::from("t"),
+                crate::model::Source::from("t"),
             ));
         };
         let (mut a, mut b) = (Ids::default(), Ids::default());

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{Ids, MetaFile, MetaFiles, Owners, content_id, name_key, name_person, thread_platform};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Confidence, Direction, Kind, Platform};
+use crate::model::{Activity, Confidence, Direction, Kind, Platform, Source};
 use crate::sources::archive::{Archive, Entry};
 use crate::sources::common::map_in_order;
 use crate::sources::json::{Flag, Int, Spec, Streamed, Text, report_stream, stream_items};
@@ -64,7 +64,7 @@ pub(crate) struct Thread {
     /// Name keys seen (participants and senders); rows point into it.
     names: Vec<String>,
     rows: Vec<Row>,
-    source: Arc<str>,
+    source: Source,
 }
 
 impl Thread {
@@ -253,7 +253,7 @@ pub(crate) fn read_all(
                             participants: read.participants,
                             names: read.names,
                             rows: read.rows,
-                            source: Arc::from(entry.name.as_str()),
+                            source: Source::from(entry.name.as_str()),
                         },
                         None,
                     ));
@@ -533,7 +533,7 @@ mod tests {
             participants: participants.iter().map(|p| name_key(p)).collect(),
             names: Vec::new(),
             rows: Vec::new(),
-            source: Arc::from("x"),
+            source: Source::from("x"),
         }
     }
 

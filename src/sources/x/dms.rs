@@ -12,7 +12,7 @@ use super::tweets::IdSet;
 use super::{report_stream, stream_array};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Kind, Platform, Source};
 use crate::sources::Sink;
 use crate::sources::archive::{Archive, Entry};
 use crate::sources::common::Interner;
@@ -109,7 +109,7 @@ pub(crate) struct DmRow {
     pub(crate) recipient: Option<String>,
     pub(crate) at: Option<i64>,
     pub(crate) seq: u64,
-    pub(crate) source: Arc<str>,
+    pub(crate) source: Source,
 }
 
 /// Every message row, and the people seen per conversation (over all files or pages).
@@ -125,7 +125,7 @@ pub(super) fn read_dms(
     store: &mut DmStore,
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let mut seq = 0u64;
     let streamed = archive.read(entry, |r| {
         stream_array(r, |i, item: Lenient<DmItem>| {

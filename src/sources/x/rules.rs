@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Hints, Kind, Platform};
+use crate::model::{Activity, Direction, Hints, Kind, Platform, Source};
 use crate::sources::common::Interner;
 use crate::sources::text::parse_datetime;
 
@@ -44,7 +44,7 @@ pub struct TweetFacts<'a> {
 pub(crate) fn tweet_activity(
     t: &TweetFacts<'_>,
     owner: Option<&str>,
-    source: &Arc<str>,
+    source: &Source,
     seq: u64,
     people: &mut Interner,
 ) -> Activity {

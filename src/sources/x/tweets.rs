@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -12,7 +11,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use super::rules::{MentionFact, TweetFacts, tweet_activity, tweet_date};
 use super::{report_stream, stream_array};
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform};
+use crate::model::{Activity, Direction, Kind, Platform, Source};
 use crate::sources::Sink;
 use crate::sources::archive::{Archive, Entry};
 use crate::sources::common::{Interner, drain_seq};
@@ -273,7 +272,7 @@ impl TweetState<'_> {
     pub(super) fn take(
         &mut self,
         t: RawTweet,
-        source: &Arc<str>,
+        source: &Source,
         seq: u64,
         line: u64,
         sink: &mut dyn Sink,
@@ -305,7 +304,7 @@ pub(super) fn read_tweets_js(
     state: &mut TweetState<'_>,
     sink: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let streamed = archive.read(entry, |r| {
         stream_array(r, |i, item: TweetItem| match item.0 {
             Some(t) => state.take(t, &source, i, i + 1, sink),
@@ -337,7 +336,7 @@ pub(super) fn read_tweets_csv(
     state: &mut TweetState<'_>,
     sink: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     archive.read(entry, |r| {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -442,7 +441,7 @@ pub(super) fn read_likes(
     seen: &mut IdSet,
     sink: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let source: Arc<str> = Arc::from(entry.name.as_str());
+    let source: Source = Source::from(entry.name.as_str());
     let streamed = archive.read(entry, |r| {
         stream_array(r, |i, item: Lenient<LikeItem>| {
             let tweet = item
