@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
-use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Platform};
+use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Mode, Name, Platform};
 
 /// Sets `mode` (and, for continued turns, counterparts) on every activity, in the rule order
 /// of docs/counting.md (*Modes*). `in` activities get `None` unless excluded.
@@ -259,10 +259,36 @@ pub struct Numbering<'a> {
     last: Option<(Platform, usize, u32)>,
 }
 
+/// A shared id [`Numbering`] can key by where its text lives (clones share it).
+pub trait SharedId {
+    /// The address of the shared text.
+    fn address(&self) -> usize;
+    /// The text.
+    fn text(&self) -> &str;
+}
+
+impl SharedId for Arc<str> {
+    fn address(&self) -> usize {
+        Arc::as_ptr(self) as *const u8 as usize
+    }
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl SharedId for Name {
+    fn address(&self) -> usize {
+        Name::address(self)
+    }
+    fn text(&self) -> &str {
+        self
+    }
+}
+
 impl<'a> Numbering<'a> {
     /// The number of `id` on `platform` (a new one for an id not seen before).
-    pub fn number(&mut self, platform: Platform, id: &'a Arc<str>) -> u32 {
-        let address = Arc::as_ptr(id) as *const u8 as usize;
+    pub fn number(&mut self, platform: Platform, id: &'a impl SharedId) -> u32 {
+        let address = id.address();
         if let Some((p, a, n)) = self.last
             && p == platform
             && a == address
@@ -273,7 +299,7 @@ impl<'a> Numbering<'a> {
             Some(&n) => n,
             None => {
                 let next = self.by_text.len() as u32;
-                let n = *self.by_text.entry((platform, &**id)).or_insert(next);
+                let n = *self.by_text.entry((platform, id.text())).or_insert(next);
                 self.by_address.insert((platform, address), n);
                 n
             }
@@ -463,7 +489,7 @@ mod tests {
                 Kind::Message,
                 crate::model::Source::from("m"),
             );
-            a.conversation = Some(Arc::from("c"));
+            a.conversation = Some(Name::from("c"));
             a.set_participants(Some(2));
             a.hints.seq = seq;
             a
@@ -493,7 +519,7 @@ mod tests {
                 Kind::Message,
                 crate::model::Source::from("m"),
             );
-            a.conversation = Some(Arc::from(conv));
+            a.conversation = Some(Name::from(conv));
             a.set_participants(Some(people));
             a.hints.seq = seq;
             a

@@ -309,7 +309,7 @@ pub struct Activity {
     /// `Vec` takes 8 bytes more here and, grown by pushes, room for four on the heap.
     pub counterparts: Box<[Arc<str>]>,
     /// DM conversation id or thread root.
-    pub conversation: Option<Arc<str>>,
+    pub conversation: Option<Name>,
     /// People in a private conversation, owner included ([`Activity::participants`]); two
     /// bytes, so that the small fields share one word.
     participants: u16,
@@ -492,51 +492,65 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// The file or endpoint an activity came from, shared by all of its activities. A pointer of
-/// 8 bytes (an `Arc<str>` takes 16 in every activity); the name behind it is one allocation
-/// more per file, not per activity.
+/// A name many activities share (the file an activity came from, a conversation), in one
+/// pointer of 8 bytes where an `Arc<str>` takes 16 in every activity; the text behind it is
+/// one allocation more per name, not per activity.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Source(Arc<Box<str>>);
+pub struct Name(Arc<Box<str>>);
 
-impl Source {
+/// The file or endpoint an activity came from.
+pub type Source = Name;
+
+impl Name {
     /// True when both are the same shared name (not merely equal text).
-    pub fn ptr_eq(a: &Source, b: &Source) -> bool {
+    pub fn ptr_eq(a: &Name, b: &Name) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    /// Where the text lives: equal for clones of one name, the cheap key of a name seen again.
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
 }
 
-impl std::ops::Deref for Source {
+impl std::ops::Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
         &self.0
     }
 }
 
-impl AsRef<str> for Source {
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
         &self.0
     }
 }
 
-impl From<&str> for Source {
-    fn from(name: &str) -> Source {
-        Source(Arc::new(name.into()))
+impl From<&str> for Name {
+    fn from(name: &str) -> Name {
+        Name(Arc::new(name.into()))
     }
 }
 
-impl From<String> for Source {
-    fn from(name: String) -> Source {
-        Source(Arc::new(name.into_boxed_str()))
+impl From<String> for Name {
+    fn from(name: String) -> Name {
+        Name(Arc::new(name.into_boxed_str()))
     }
 }
 
-impl fmt::Debug for Source {
+impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self.0, f)
     }
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -650,8 +664,8 @@ mod tests {
         }
         a.set_participants(None);
         assert_eq!(a.participants(), None);
-        // The small fields share one word and the source is one pointer: 96 bytes.
-        assert_eq!(std::mem::size_of::<Activity>(), 96);
+        // The small fields share one word, the source and the conversation are one pointer each.
+        assert_eq!(std::mem::size_of::<Activity>(), 88);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 use crate::model::{
-    Activity, Confidence, Direction, Exclusion, Hints, Kind, Mode, Platform, Source,
+    Activity, Confidence, Direction, Exclusion, Hints, Kind, Mode, Name, Platform, Source,
 };
 
 /// The store of every fetched account.
@@ -674,6 +674,7 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
     };
     // Sources are shared as the import shares them: one per distinct name.
     let mut sources: std::collections::HashMap<String, Source> = Default::default();
+    let mut conversations: std::collections::HashMap<String, Name> = Default::default();
     let mut last_source: Option<Source> = None;
     for (i, cps) in lists.series_iter().enumerate() {
         let p = platform[i]
@@ -712,7 +713,12 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
         if let Some(list) = cps {
             a.counterparts = list.str()?.iter().flatten().map(&mut intern).collect();
         }
-        a.conversation = conversation[i].as_deref().map(&mut intern);
+        a.conversation = conversation[i].as_deref().map(|c| {
+            conversations
+                .entry(c.to_string())
+                .or_insert_with(|| Name::from(c))
+                .clone()
+        });
         a.set_participants(participants[i]);
         a.confidence = if confidence[i].as_deref() == Some("low") {
             Confidence::Low
@@ -813,7 +819,7 @@ mod tests {
             Source::from("api:likes"),
         );
         b.set_participants(Some(2));
-        b.conversation = Some(Arc::from("c"));
+        b.conversation = Some(Name::from("c"));
         b.hints.seq = 7;
         vec![a, b]
     }

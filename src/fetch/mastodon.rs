@@ -13,7 +13,6 @@
 //! stops (with a note) when a server hands out a cursor twice or one that does not move.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -24,7 +23,7 @@ use super::{
     id_cmp, join, link_param, parse_time,
 };
 use crate::error::FetchError;
-use crate::model::{Activity, Direction, Kind, Platform, Secret, Source};
+use crate::model::{Activity, Direction, Kind, Name, Platform, Secret, Source};
 use crate::sources::common::Interner;
 use crate::sources::mastodon::{StatusFacts, leading_tokens, status_activity};
 use crate::store::{AccountState, AccountStore};
@@ -871,10 +870,10 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
 }
 
 /// The API gives a status no conversation id: a private conversation is its set of people.
-fn conversation_key<'a>(owner: &str, others: impl Iterator<Item = &'a str>) -> Arc<str> {
+fn conversation_key<'a>(owner: &str, others: impl Iterator<Item = &'a str>) -> Name {
     let mut people: BTreeSet<&str> = others.collect();
     people.insert(owner);
-    Arc::from(format!(
+    Name::from(format!(
         "mastodon-dm:{}",
         people.into_iter().collect::<Vec<_>>().join(" ")
     ))
@@ -883,6 +882,7 @@ fn conversation_key<'a>(owner: &str, others: impl Iterator<Item = &'a str>) -> A
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn actor_uris() {

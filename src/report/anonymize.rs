@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::RunInfo;
 use crate::analysis::Summary;
-use crate::model::{Activity, Platform, Source};
+use crate::model::{Activity, Name, Platform, Source};
 
 /// Pseudonyms of one run.
 struct Names {
@@ -109,7 +109,7 @@ pub fn anonymize(activities: &mut [Activity], summary: &mut Summary, info: &mut 
         }
         a.id = names.hash(platform, &a.id).into_boxed_str();
         if let Some(c) = &a.conversation {
-            a.conversation = Some(Arc::from(names.conversation(c)));
+            a.conversation = Some(Name::from(names.conversation(c)));
         }
         let source = match &last_source {
             Some((from, to)) if Source::ptr_eq(from, &a.source) => to.clone(),

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::model::Name;
+
 use serde::de::{IgnoredAny, MapAccess, SeqAccess};
 
 /// Drains a sequence the caller does not want.
@@ -18,20 +20,33 @@ pub(crate) fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Err
     Ok(())
 }
 
-/// One `Arc` per person or conversation id, shared by every activity that names it.
+/// One shared copy per person id ([`Interner::get`]) or conversation id ([`Interner::name`]),
+/// shared by every activity that names it.
 #[derive(Debug, Default)]
-pub(crate) struct Interner(HashMap<String, Arc<str>>);
+pub(crate) struct Interner {
+    people: HashMap<String, Arc<str>>,
+    names: HashMap<String, Name>,
+}
 
 impl Interner {
-    /// The shared copy of `id`.
+    /// The shared copy of the person id `id`.
     pub(crate) fn get(&mut self, id: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(id) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(id);
-        self.0.insert(id.to_string(), a.clone());
-        a
+        shared(&mut self.people, id)
     }
+
+    /// The shared copy of the conversation id `id`.
+    pub(crate) fn name(&mut self, id: &str) -> Name {
+        shared(&mut self.names, id)
+    }
+}
+
+fn shared<T: Clone + for<'a> From<&'a str>>(map: &mut HashMap<String, T>, id: &str) -> T {
+    if let Some(a) = map.get(id) {
+        return a.clone();
+    }
+    let a = T::from(id);
+    map.insert(id.to_string(), a.clone());
+    a
 }
 
 /// Numbers repeated content ids: `made` holds each id's content hash and the position of its

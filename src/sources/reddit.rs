@@ -15,7 +15,7 @@ use super::text::{decode, fnv64, parse_datetime};
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform, Source};
+use crate::model::{Activity, Direction, Kind, Name, Platform, Source};
 
 /// The Reddit export importer.
 pub struct RedditExport;
@@ -502,7 +502,7 @@ pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Sourc
         .map(|p| Box::new([Arc::from(p.as_str())]) as Box<[_]>)
         .unwrap_or_default();
     a.set_participants(Some(2));
-    a.conversation = Some(Arc::from(format!("reddit-thread:{conversation}")));
+    a.conversation = Some(Name::from(format!("reddit-thread:{conversation}")));
     a.hints.seq = m.seq;
     a
 }
@@ -565,7 +565,7 @@ fn message_row(
 /// One copy of each conversation and person id for all the activities that name it (a
 /// million messages name a few thousand).
 fn share(a: &mut Activity, shared: &mut Interner) {
-    a.conversation = a.conversation.take().map(|c| shared.get(&c));
+    a.conversation = a.conversation.take().map(|c| shared.name(&c));
     for p in &mut a.counterparts {
         *p = shared.get(p);
     }
@@ -621,7 +621,7 @@ fn chat(
                 .unwrap_or_default()
         };
         a.set_participants(Some(participants));
-        a.conversation = Some(Arc::from(format!("reddit-chat:{channel}")));
+        a.conversation = Some(Name::from(format!("reddit-chat:{channel}")));
         a.hints.seq = i as u64;
         share(&mut a, shared);
         acts.push(a);

@@ -59,7 +59,7 @@ use super::text::parse_datetime;
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Hints, Kind, Platform, Source};
+use crate::model::{Activity, Direction, Hints, Kind, Name, Platform, Source};
 
 /// The Bluesky repository (CAR) importer.
 pub struct BlueskyRepo;
@@ -687,7 +687,7 @@ fn map_post(
         PostFacts::Reply { root, parent } => {
             activity.kind = Kind::Reply;
             if let Some(root) = root {
-                activity.conversation = Some(Arc::from(&**root));
+                activity.conversation = Some(Name::from(&**root));
             }
             let Some(parent) = parent else {
                 diag.warn(

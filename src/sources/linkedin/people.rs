@@ -12,7 +12,7 @@ use super::rows::{
     Connection, InvitationRow, Message2018Row, MessageRow, Parsed, is_system_sender,
 };
 use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Platform};
-use crate::sources::common::{map_in_order, prepend};
+use crate::sources::common::{Interner, map_in_order, prepend};
 use crate::sources::text::{name_key, normalize_linkedin_url};
 use crate::sources::{ImportOptions, Owner, Sink};
 
@@ -553,6 +553,7 @@ pub(super) fn push_messages_2018(
     book: &NameBook,
     sink: &mut dyn Sink,
 ) {
+    let mut conversations = Interner::default();
     for m in messages {
         let to = book.split_names(&m.to);
         // The conversation is the set of names in From + To.
@@ -575,7 +576,7 @@ pub(super) fn push_messages_2018(
             Kind::Message,
             m.source.clone(),
         );
-        a.conversation = Some(Arc::from(names.join(" | ").as_str()));
+        a.conversation = Some(conversations.name(&names.join(" | ")));
         a.set_participants(Some((names.len() as u32).max(2)));
         a.confidence = Confidence::Low;
         let others: Vec<&str> = if m.outgoing {

@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::FileKind;
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Exclusion, Kind, Platform, Source};
+use crate::model::{Activity, Direction, Exclusion, Kind, Name, Platform, Source};
 use crate::sources::archive::Entry;
 use crate::sources::common::number_repeats;
 use crate::sources::text::{
@@ -24,7 +24,7 @@ use crate::sources::text::{
 /// position of [`Parsed::message_acts`].
 #[derive(Debug, Clone)]
 pub(super) struct MessageRow {
-    pub(super) conversation: Arc<str>,
+    pub(super) conversation: Name,
     /// The sender's name key (`text::name_key`), shared by the sender's rows; empty for a
     /// deleted account.
     pub(super) from: Arc<str>,
@@ -311,8 +311,10 @@ pub(super) struct Handler {
     /// The hash of each synthesized id and the index of its row in the file's vector (see
     /// [`Handler::finish`]), so identical rows stay distinct acts.
     pub(super) made: Vec<(u64, usize)>,
-    /// One shared copy of each profile URL and conversation id (they repeat on every row).
+    /// One shared copy of each profile URL (they repeat on every row).
     pub(super) interned: HashSet<Arc<str>>,
+    /// One shared copy of each conversation id.
+    pub(super) conversations: HashSet<Name>,
     /// Name keys of the raw names seen (a name repeats on every row of its conversations;
     /// normalizing it is the costly part).
     pub(super) names: HashMap<String, Arc<str>>,
@@ -327,6 +329,7 @@ impl Handler {
             seq: 0,
             made: Vec::new(),
             interned: HashSet::default(),
+            conversations: HashSet::default(),
             names: HashMap::default(),
         }
     }
@@ -358,6 +361,16 @@ impl Handler {
         }
         let a: Arc<str> = Arc::from(s);
         self.interned.insert(a.clone());
+        a
+    }
+
+    /// The shared copy of the conversation id `s`.
+    pub(super) fn conversation(&mut self, s: &str) -> Name {
+        if let Some(a) = self.conversations.get(s) {
+            return a.clone();
+        }
+        let a = Name::from(s);
+        self.conversations.insert(a.clone());
         a
     }
 
@@ -620,7 +633,7 @@ impl Handler {
             ],
             out.messages.len(),
         );
-        let conversation = self.intern(conversation);
+        let conversation = self.conversation(conversation);
         let mut a = Activity::new(
             Platform::LinkedIn,
             id,

@@ -115,7 +115,7 @@ pub(crate) fn status_activity(
             a.kind = Kind::Message;
             a.set_participants(Some(1 + to.len() as u32));
             a.counterparts = to.iter().map(|r| people.get(r)).collect();
-            a.conversation = s.conversation.map(|c| people.get(&c));
+            a.conversation = s.conversation.map(|c| people.name(&c));
         }
         None if s.parent.is_none() && !s.leading.is_empty() => {
             a.hints.leading_mentions = Hints::mentions(s.leading.len());

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{Ids, MetaFile, MetaFiles, Owners, content_id, name_key, name_person, thread_platform};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Confidence, Direction, Kind, Platform, Source};
+use crate::model::{Activity, Confidence, Direction, Kind, Name, Platform, Source};
 use crate::sources::archive::{Archive, Entry};
 use crate::sources::common::map_in_order;
 use crate::sources::json::{Flag, Int, Spec, Streamed, Text, report_stream, stream_items};
@@ -485,7 +485,7 @@ fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut V
         .filter(|p| **p != owner)
         .map(|p| person(p))
         .collect();
-    let conversation: Arc<str> = Arc::from(format!("{}:{}", t.platform, t.key));
+    let conversation = Name::from(format!("{}:{}", t.platform, t.key));
     for (row, place) in t.rows.iter().zip(places) {
         let sender = t.names.get(row.sender as usize).map(String::as_str);
         at.clear();

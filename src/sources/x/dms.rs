@@ -12,7 +12,7 @@ use super::tweets::IdSet;
 use super::{report_stream, stream_array};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Kind, Platform, Source};
+use crate::model::{Activity, Direction, Kind, Name, Platform, Source};
 use crate::sources::Sink;
 use crate::sources::archive::{Archive, Entry};
 use crate::sources::common::Interner;
@@ -104,7 +104,7 @@ impl<'de> Deserialize<'de> for DmEntry {
 #[derive(Debug)]
 pub(crate) struct DmRow {
     pub(crate) id: String,
-    pub(crate) conversation: Option<Arc<str>>,
+    pub(crate) conversation: Option<Name>,
     pub(crate) sender: Option<String>,
     pub(crate) recipient: Option<String>,
     pub(crate) at: Option<i64>,
@@ -116,7 +116,7 @@ pub(crate) struct DmRow {
 #[derive(Debug, Default)]
 pub(crate) struct DmStore {
     pub(crate) rows: Vec<DmRow>,
-    pub(crate) people: HashMap<Arc<str>, BTreeSet<String>>,
+    pub(crate) people: HashMap<Name, BTreeSet<String>>,
 }
 
 pub(super) fn read_dms(
@@ -138,7 +138,7 @@ pub(super) fn read_dms(
                 );
                 return;
             };
-            let key: Option<Arc<str>> = conv.conversation_id.0.as_deref().map(Arc::from);
+            let key: Option<Name> = conv.conversation_id.0.as_deref().map(Name::from);
             let mut seen: BTreeSet<String> = BTreeSet::new();
             for event in conv.messages.0 {
                 for other in &event.others {
@@ -218,7 +218,7 @@ pub(crate) fn push_dms(
     };
     let owner = Some(owner_id);
     // Per conversation: participants (owner included) and everyone but the owner.
-    let mut conversations: HashMap<Arc<str>, (u32, People)> = HashMap::new();
+    let mut conversations: HashMap<Name, (u32, People)> = HashMap::new();
     for (conv, ids) in &seen {
         let others: Box<[Arc<str>]> = ids
             .iter()
