@@ -1,5 +1,6 @@
 //! Small helpers shared by the importers: serde drains for unwanted values, an interner for
-//! person ids and an in-order parallel map over files. No format knowledge, no I/O of its own.
+//! person and conversation ids and an in-order parallel map over files. No format knowledge,
+//! no I/O of its own.
 
 use std::collections::HashMap;
 use std::sync::Arc;
