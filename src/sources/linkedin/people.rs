@@ -469,12 +469,11 @@ fn set_message_people(
             low,
         }
     };
-    let mut resolved: Vec<Resolved<'_>> = Vec::with_capacity(messages.len());
-    for run in map_in_order(&runs, threads, |run| {
+    // Kept as the runs made them: each run's rows are set by one thread below, so they are
+    // never joined into one vector (a copy of every row's people) nor split again.
+    let resolved: Vec<Vec<Resolved<'_>>> = map_in_order(&runs, threads, |run| {
         run.clone().map(resolve).collect::<Vec<_>>()
-    }) {
-        resolved.extend(run);
-    }
+    });
     // Participants = distinct people over the whole conversation, owner included, at least 2
     // (a conversation always has someone on the other side, if only a deleted account). Each
     // thread counts the conversations whose number it owns (`c % threads`).
@@ -482,7 +481,7 @@ fn set_message_people(
     let counted = map_in_order(&owned, threads, |&k| {
         let mut people: Vec<HashSet<&str>> =
             vec![HashSet::default(); conversations.div_ceil(threads)];
-        for (r, &c) in resolved.iter().zip(&conv) {
+        for (r, &c) in resolved.iter().flatten().zip(&conv) {
             if c % threads == k {
                 let set = &mut people[c / threads];
                 set.insert(&r.sender);
@@ -525,22 +524,27 @@ fn set_message_people(
             }
         }
     };
-    // One activity per row (were there ever fewer, the rows without one would be left alone).
-    resolved.truncate(acts.len());
-    let runs = runs_of(resolved.len());
+    // One activity per row (were there ever fewer, the rows without one would be left alone:
+    // `set` stops at the shorter of its run's rows and activities).
+    let mut pieces = Vec::with_capacity(runs.len());
+    let mut rest_acts = &mut acts[..];
+    for (run, mine) in runs.iter().zip(resolved) {
+        let n = run.len().min(rest_acts.len());
+        let (head, tail) = std::mem::take(&mut rest_acts).split_at_mut(n);
+        rest_acts = tail;
+        pieces.push((head, run.start, mine));
+    }
     std::thread::scope(|s| {
-        let mut rest_acts = &mut acts[..resolved.len()];
-        let mut rest = resolved;
-        let mut handles = Vec::new();
-        // From the last run back, each split off the end; the first stays on this thread.
-        for run in runs.iter().skip(1).rev() {
-            let (head, tail) = std::mem::take(&mut rest_acts).split_at_mut(run.start);
-            rest_acts = head;
-            let mine = rest.split_off(run.start);
-            let set = &set;
-            handles.push(s.spawn(move || set(tail, run.start, mine)));
+        let mut pieces = pieces.into_iter();
+        let first = pieces.next();
+        let set = &set;
+        // Every run but the first on a thread of its own; the first on this one.
+        let handles: Vec<_> = pieces
+            .map(|(acts, start, mine)| s.spawn(move || set(acts, start, mine)))
+            .collect();
+        if let Some((acts, start, mine)) = first {
+            set(acts, start, mine);
         }
-        set(rest_acts, 0, rest);
         for h in handles {
             h.join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
