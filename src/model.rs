@@ -1,12 +1,13 @@
 //! The normalized `Activity` (docs/counting.md, *Activities*), its enums and the small types
-//! every layer shares (the owner, months and time zones). Pure types: no I/O, no parsing of
-//! exports, no Polars; depends on no other module of rapport.
+//! every layer shares (the owner, shared names and their interner, months and time zones). Pure
+//! types: no I/O, no parsing of exports, no Polars; depends on no other module of rapport.
 
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use chrono::{Datelike, TimeZone};
+use rustc_hash::FxHashSet as HashSet;
 
 /// A platform rapport can read. The declaration order is row order of metrics.csv
 /// (linkedin, x, mastodon, bluesky, facebook, instagram, threads, reddit), so `Ord` sorts rows
@@ -554,6 +555,40 @@ impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// One shared copy per person id ([`Interner::get`]) or shared name ([`Interner::name`]: a
+/// conversation, a source), for every activity that names it: the importers, the fetchers and
+/// the store's reader hand out the same copy instead of one per activity.
+#[derive(Debug, Default)]
+pub struct Interner {
+    people: HashSet<Arc<str>>,
+    names: HashSet<Name>,
+}
+
+impl Interner {
+    /// The shared copy of the person id `id`.
+    pub fn get(&mut self, id: &str) -> Arc<str> {
+        shared(&mut self.people, id)
+    }
+
+    /// The shared copy of the name `id` (a conversation id, a source).
+    pub fn name(&mut self, id: &str) -> Name {
+        shared(&mut self.names, id)
+    }
+}
+
+/// The copy of `id` in `set`, made on first sight (the set holds each text once, in its copy).
+fn shared<T>(set: &mut HashSet<T>, id: &str) -> T
+where
+    T: Clone + Eq + std::hash::Hash + std::borrow::Borrow<str> + for<'a> From<&'a str>,
+{
+    if let Some(a) = set.get(id) {
+        return a.clone();
+    }
+    let a = T::from(id);
+    set.insert(a.clone());
+    a
 }
 
 /// A token, password or client secret. Its `Debug` never shows the value and it has no

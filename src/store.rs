@@ -21,14 +21,13 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 use crate::model::{
-    Activity, Confidence, Direction, Exclusion, Hints, Kind, Mode, Name, Platform, Source,
+    Activity, Confidence, Direction, Exclusion, Hints, Interner, Kind, Mode, Platform,
 };
 
 /// The store of every fetched account.
@@ -665,17 +664,8 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
     };
     let lists = df.column("counterparts")?.list()?.clone();
     let mut out = Vec::with_capacity(df.height());
-    let mut interned: std::collections::HashMap<String, Arc<str>> = Default::default();
-    let mut intern = |s: &str| -> Arc<str> {
-        interned
-            .entry(s.to_string())
-            .or_insert_with(|| Arc::from(s))
-            .clone()
-    };
-    // Sources are shared as the import shares them: one per distinct name.
-    let mut sources: std::collections::HashMap<String, Source> = Default::default();
-    let mut conversations: std::collections::HashMap<String, Name> = Default::default();
-    let mut last_source: Option<Source> = None;
+    // People, conversations and sources are shared as the import shares them.
+    let mut shared = Interner::default();
     for (i, cps) in lists.series_iter().enumerate() {
         let p = platform[i]
             .as_deref()
@@ -690,35 +680,26 @@ pub fn activities_from_parquet(bytes: &[u8], source: &str) -> PolarsResult<Vec<A
             .as_deref()
             .and_then(|k| parse_enum(&KINDS, k, Kind::as_str))
             .ok_or_else(|| bad("kind"))?;
-        let source = src[i].as_deref().unwrap_or("");
-        let source = match &last_source {
-            Some(s) if **s == *source => s.clone(),
-            _ => sources
-                .entry(source.to_string())
-                .or_insert_with(|| Source::from(source))
-                .clone(),
-        };
-        last_source = Some(source.clone());
         let mut a = Activity::new(
             p,
             id[i].clone().ok_or_else(|| bad("id"))?,
             at[i],
             d,
             k,
-            source,
+            shared.name(src[i].as_deref().unwrap_or("")),
         );
         a.mode = mode[i]
             .as_deref()
             .and_then(|m| parse_enum(&MODES, m, Mode::as_str));
         if let Some(list) = cps {
-            a.counterparts = list.str()?.iter().flatten().map(&mut intern).collect();
+            a.counterparts = list
+                .str()?
+                .iter()
+                .flatten()
+                .map(|c| shared.get(c))
+                .collect();
         }
-        a.conversation = conversation[i].as_deref().map(|c| {
-            conversations
-                .entry(c.to_string())
-                .or_insert_with(|| Name::from(c))
-                .clone()
-        });
+        a.conversation = conversation[i].as_deref().map(|c| shared.name(c));
         a.set_participants(participants[i]);
         a.confidence = if confidence[i].as_deref() == Some("low") {
             Confidence::Low
@@ -794,6 +775,8 @@ pub fn export_partitioned(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Name, Source};
+    use std::sync::Arc;
 
     fn sample() -> Vec<Activity> {
         let mut a = Activity::new(

@@ -19,9 +19,9 @@ use super::{
 };
 use crate::config::OAuthApp;
 use crate::error::FetchError;
+use crate::model::Interner;
 use crate::model::{Activity, Direction, Kind, Platform, Secret};
 use crate::sources::Collected;
-use crate::sources::common::Interner;
 use crate::sources::x::dms::{DmRow, DmStore, push_dms};
 use crate::sources::x::rules::{MentionFact, TweetFacts, is_user_id, tweet_activity};
 use crate::store::{AccountState, AccountStore};

@@ -1,11 +1,6 @@
-//! Small helpers shared by the importers: serde drains for unwanted values, an interner for
-//! person and conversation ids and an in-order parallel map over files. No format knowledge,
-//! no I/O of its own.
-
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use crate::model::Name;
+//! Small helpers shared by the importers: serde drains for unwanted values, the numbering of
+//! repeated content ids and an in-order parallel map over files. No format knowledge, no I/O
+//! of its own.
 
 use serde::de::{IgnoredAny, MapAccess, SeqAccess};
 
@@ -19,35 +14,6 @@ pub(crate) fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Err
 pub(crate) fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
     while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
     Ok(())
-}
-
-/// One shared copy per person id ([`Interner::get`]) or conversation id ([`Interner::name`]),
-/// shared by every activity that names it.
-#[derive(Debug, Default)]
-pub(crate) struct Interner {
-    people: HashMap<String, Arc<str>>,
-    names: HashMap<String, Name>,
-}
-
-impl Interner {
-    /// The shared copy of the person id `id`.
-    pub(crate) fn get(&mut self, id: &str) -> Arc<str> {
-        shared(&mut self.people, id)
-    }
-
-    /// The shared copy of the conversation id `id`.
-    pub(crate) fn name(&mut self, id: &str) -> Name {
-        shared(&mut self.names, id)
-    }
-}
-
-fn shared<T: Clone + for<'a> From<&'a str>>(map: &mut HashMap<String, T>, id: &str) -> T {
-    if let Some(a) = map.get(id) {
-        return a.clone();
-    }
-    let a = T::from(id);
-    map.insert(id.to_string(), a.clone());
-    a
 }
 
 /// Numbers repeated content ids: `made` holds each id's content hash and the position of its

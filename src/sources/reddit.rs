@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::archive::{Archive, Entry};
-use super::common::Interner;
 use super::text::{decode, fnv64, parse_datetime};
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
+use crate::model::Interner;
 use crate::model::{Activity, Direction, Kind, Name, Platform, Source};
 
 /// The Reddit export importer.

@@ -7,11 +7,11 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::FileKind;
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Exclusion, Kind, Name, Platform, Source};
+use crate::model::{Activity, Direction, Exclusion, Interner, Kind, Name, Platform, Source};
 use crate::sources::archive::Entry;
 use crate::sources::common::number_repeats;
 use crate::sources::text::{
@@ -311,10 +311,8 @@ pub(super) struct Handler {
     /// The hash of each synthesized id and the index of its row in the file's vector (see
     /// [`Handler::finish`]), so identical rows stay distinct acts.
     pub(super) made: Vec<(u64, usize)>,
-    /// One shared copy of each profile URL (they repeat on every row).
-    pub(super) interned: HashSet<Arc<str>>,
-    /// One shared copy of each conversation id.
-    pub(super) conversations: HashSet<Name>,
+    /// One shared copy of each profile URL and conversation id (they repeat on every row).
+    pub(super) shared: Interner,
     /// Name keys of the raw names seen (a name repeats on every row of its conversations;
     /// normalizing it is the costly part).
     pub(super) names: HashMap<String, Arc<str>>,
@@ -328,8 +326,7 @@ impl Handler {
             seq_base,
             seq: 0,
             made: Vec::new(),
-            interned: HashSet::default(),
-            conversations: HashSet::default(),
+            shared: Interner::default(),
             names: HashMap::default(),
         }
     }
@@ -350,28 +347,9 @@ impl Handler {
     pub(super) fn intern_url(&mut self, raw: &str) -> Option<Arc<str>> {
         let t = raw.trim();
         if is_normalized_linkedin_url(t) {
-            return Some(self.intern(t));
+            return Some(self.shared.get(t));
         }
-        normalize_linkedin_url(raw).map(|u| self.intern(&u))
-    }
-
-    pub(super) fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.interned.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        self.interned.insert(a.clone());
-        a
-    }
-
-    /// The shared copy of the conversation id `s`.
-    pub(super) fn conversation(&mut self, s: &str) -> Name {
-        if let Some(a) = self.conversations.get(s) {
-            return a.clone();
-        }
-        let a = Name::from(s);
-        self.conversations.insert(a.clone());
-        a
+        normalize_linkedin_url(raw).map(|u| self.shared.get(&u))
     }
 
     pub(super) fn next_seq(&mut self) -> u64 {
@@ -633,7 +611,7 @@ impl Handler {
             ],
             out.messages.len(),
         );
-        let conversation = self.conversation(conversation);
+        let conversation = self.shared.name(conversation);
         let mut a = Activity::new(
             Platform::LinkedIn,
             id,

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use super::owner::Me;
 use super::rules::{StatusFacts, is_public, leading_tokens, status_activity, status_date};
 use crate::error::SourceError;
+use crate::model::Interner;
 use crate::model::{Activity, Platform, Source};
 use crate::sources::archive::{Archive, Entry};
-use crate::sources::common::Interner;
 use serde::de::{self, MapAccess};
 
 use crate::sources::json::{

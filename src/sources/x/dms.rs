@@ -12,10 +12,10 @@ use super::tweets::IdSet;
 use super::{report_stream, stream_array};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
+use crate::model::Interner;
 use crate::model::{Activity, Direction, Kind, Name, Platform, Source};
 use crate::sources::Sink;
 use crate::sources::archive::{Archive, Entry};
-use crate::sources::common::Interner;
 use crate::sources::json::{Id, Lenient, List, Shape, Text, deserialize_shape};
 use crate::sources::text::parse_datetime;
 

@@ -34,11 +34,11 @@ use std::io::{self, Read};
 use serde::de::DeserializeOwned;
 
 use super::archive::{Archive, Entry};
-use super::common::Interner;
 use super::json::{Spec, Streamed, stream_items};
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
+use crate::model::Interner;
 use crate::model::Platform;
 use dms::{DmStore, push_dms, read_dms};
 use owner::{dms_owner, mark_self_replies, read_account, read_user_details, self_reply_owner};
