@@ -634,16 +634,20 @@ mod tests {
         assert_eq!(std::mem::size_of::<Hints>(), 24);
     }
 
-    #[test]
-    fn activity_times_come_back_as_given_across_the_epoch_and_the_extremes() {
-        let mut a = Activity::new(
+    fn act(kind: Kind, at: Option<i64>) -> Activity {
+        Activity::new(
             Platform::X,
             "1".into(),
-            None,
+            at,
             Direction::Out,
-            Kind::Post,
-            Source::from("tweets.js"),
-        );
+            kind,
+            Source::from("t.js"),
+        )
+    }
+
+    #[test]
+    fn activity_times_come_back_as_given_across_the_epoch_and_the_extremes() {
+        let mut a = act(Kind::Post, None);
         assert_eq!(a.at(), None);
         for ms in [
             0,
@@ -656,18 +660,7 @@ mod tests {
         ] {
             a.set_at(Some(ms));
             assert_eq!(a.at(), Some(ms));
-            assert_eq!(
-                Activity::new(
-                    Platform::X,
-                    "1".into(),
-                    Some(ms),
-                    Direction::Out,
-                    Kind::Post,
-                    Source::from("t")
-                )
-                .at(),
-                Some(ms)
-            );
+            assert_eq!(act(Kind::Post, Some(ms)).at(), Some(ms));
         }
         // The one value the niche cannot hold is kept a millisecond later, still a date.
         a.set_at(Some(i64::MIN));
@@ -679,14 +672,7 @@ mod tests {
 
     #[test]
     fn participants_round_trip_and_saturate_below_the_unknown_marker() {
-        let mut a = Activity::new(
-            Platform::X,
-            "1".into(),
-            None,
-            Direction::Out,
-            Kind::Message,
-            Source::from("direct-messages.js"),
-        );
+        let mut a = act(Kind::Message, None);
         assert_eq!(a.participants(), None);
         for n in [0, 1, 2, 50, 65_534] {
             a.set_participants(Some(n));
