@@ -23,8 +23,7 @@ use super::{
     id_cmp, join, link_param, parse_time,
 };
 use crate::error::FetchError;
-use crate::model::Interner;
-use crate::model::{Activity, Direction, Kind, Name, Platform, Secret, Source};
+use crate::model::{Activity, Direction, Interner, Kind, Name, Platform, Secret, Source};
 use crate::sources::mastodon::{StatusFacts, leading_tokens, status_activity};
 use crate::store::{AccountState, AccountStore};
 

@@ -19,8 +19,7 @@ use super::{
 };
 use crate::config::OAuthApp;
 use crate::error::FetchError;
-use crate::model::Interner;
-use crate::model::{Activity, Direction, Kind, Platform, Secret};
+use crate::model::{Activity, Direction, Interner, Kind, Platform, Secret};
 use crate::sources::Collected;
 use crate::sources::x::dms::{DmRow, DmStore, push_dms};
 use crate::sources::x::rules::{MentionFact, TweetFacts, is_user_id, tweet_activity};

@@ -14,8 +14,7 @@ use super::text::{decode, fnv64, parse_datetime};
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::Interner;
-use crate::model::{Activity, Direction, Kind, Name, Platform, Source};
+use crate::model::{Activity, Direction, Interner, Kind, Name, Platform, Source};
 
 /// The Reddit export importer.
 pub struct RedditExport;

@@ -11,8 +11,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::rows::{
     Connection, InvitationRow, Message2018Row, MessageRow, Parsed, is_system_sender,
 };
-use crate::model::Interner;
-use crate::model::{Activity, Confidence, Direction, Exclusion, Kind, Platform};
+use crate::model::{Activity, Confidence, Direction, Exclusion, Interner, Kind, Platform};
 use crate::sources::common::{map_in_order, prepend};
 use crate::sources::text::{name_key, normalize_linkedin_url};
 use crate::sources::{ImportOptions, Owner, Sink};

@@ -10,8 +10,7 @@ use serde::Deserialize;
 use super::owner::Me;
 use super::rules::{StatusFacts, is_public, leading_tokens, status_activity, status_date};
 use crate::error::SourceError;
-use crate::model::Interner;
-use crate::model::{Activity, Platform, Source};
+use crate::model::{Activity, Interner, Platform, Source};
 use crate::sources::archive::{Archive, Entry};
 use serde::de::{self, MapAccess};
 

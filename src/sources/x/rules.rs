@@ -6,8 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::diag::Diagnostics;
-use crate::model::Interner;
-use crate::model::{Activity, Direction, Hints, Kind, Platform, Source};
+use crate::model::{Activity, Direction, Hints, Interner, Kind, Platform, Source};
 use crate::sources::text::parse_datetime;
 
 /// A mention entity: the handle and, when the archive or API gives it, the numeric user id.

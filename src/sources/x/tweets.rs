@@ -11,8 +11,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use super::rules::{MentionFact, TweetFacts, tweet_activity, tweet_date};
 use super::{report_stream, stream_array};
 use crate::error::SourceError;
-use crate::model::Interner;
-use crate::model::{Activity, Direction, Kind, Platform, Source};
+use crate::model::{Activity, Direction, Interner, Kind, Platform, Source};
 use crate::sources::Sink;
 use crate::sources::archive::{Archive, Entry};
 use crate::sources::common::drain_seq;
