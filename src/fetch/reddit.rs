@@ -19,7 +19,7 @@ use super::{
 };
 use crate::config::OAuthApp;
 use crate::error::FetchError;
-use crate::model::{Activity, Direction, Kind, Platform, Secret, Source};
+use crate::model::{Activity, Direction, Interner, Kind, Platform, Secret, Source};
 use crate::sources::reddit::{MessageFacts, message_activity, own_item, user};
 use crate::store::{AccountState, AccountStore};
 
@@ -369,6 +369,8 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
     let owner = state.owner.clone().unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     let mut acts = Vec::new();
+    // One copy of each person and conversation id, as the export shares them.
+    let mut shared = Interner::default();
     let sources: [Source; 4] = [
         Source::from("reddit API: user/submitted"),
         Source::from("reddit API: user/comments"),
@@ -394,7 +396,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
                         thread: s(d, "first_message_name").trim_start_matches("t4_"),
                         seq: i as u64,
                     };
-                    acts.push(message_activity(&facts, &owner, source));
+                    acts.push(message_activity(&facts, &owner, source, &mut shared));
                 }
                 // A comment reply, post reply or mention in the inbox: received from its author.
                 (2, "t1") => {

@@ -7,14 +7,13 @@
 //! network or stdout.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use super::archive::{Archive, Entry};
 use super::text::{decode, fnv64, parse_datetime};
 use super::{ImportOptions, Importer, Owner, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Direction, Interner, Kind, Name, Platform, Source};
+use crate::model::{Activity, Direction, Interner, Kind, Platform, Source};
 
 /// The Reddit export importer.
 pub struct RedditExport;
@@ -484,7 +483,12 @@ pub(crate) struct MessageFacts<'a> {
 /// A private message (docs/counting.md, *Reddit*): out when the owner sent it (a subreddit
 /// never is the owner), the other side as the counterpart, 2 participants, the conversation
 /// `reddit-thread:<first message id>`.
-pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Source) -> Activity {
+pub(crate) fn message_activity(
+    m: &MessageFacts<'_>,
+    owner: &str,
+    source: &Source,
+    shared: &mut Interner,
+) -> Activity {
     let out = user(m.from).as_deref() == Some(owner) && !m.from.trim().starts_with("/r/");
     let conversation = if m.thread.is_empty() { m.id } else { m.thread };
     let mut a = Activity::new(
@@ -498,10 +502,10 @@ pub(crate) fn message_activity(m: &MessageFacts<'_>, owner: &str, source: &Sourc
     let other = if out { person(m.to) } else { person(m.from) };
     a.counterparts = other
         .filter(|p| *p != format!("u:{owner}"))
-        .map(|p| Box::new([Arc::from(p.as_str())]) as Box<[_]>)
+        .map(|p| Box::new([shared.get(&p)]) as Box<[_]>)
         .unwrap_or_default();
     a.set_participants(Some(2));
-    a.conversation = Some(Name::from(format!("reddit-thread:{conversation}")));
+    a.conversation = Some(shared.name(&format!("reddit-thread:{conversation}")));
     a.hints.seq = m.seq;
     a
 }
@@ -556,18 +560,7 @@ fn message_row(
         thread: t.get(row, "thread_id"),
         seq,
     };
-    let mut a = message_activity(&facts, owner, &t.source);
-    share(&mut a, shared);
-    a
-}
-
-/// One copy of each conversation and person id for all the activities that name it (a
-/// million messages name a few thousand).
-fn share(a: &mut Activity, shared: &mut Interner) {
-    a.conversation = a.conversation.take().map(|c| shared.name(&c));
-    for p in &mut a.counterparts {
-        *p = shared.get(p);
-    }
+    message_activity(&facts, owner, &t.source, shared)
 }
 
 fn chat(
@@ -612,17 +605,16 @@ fn chat(
             seen.into_iter()
                 .flatten()
                 .filter(|u| u.as_str() != owner)
-                .map(|u| Arc::from(format!("u:{u}")))
+                .map(|u| shared.get(&format!("u:{u}")))
                 .collect()
         } else {
             sender
-                .map(|u| Box::new([Arc::from(format!("u:{u}"))]) as Box<[_]>)
+                .map(|u| Box::new([shared.get(&format!("u:{u}"))]) as Box<[_]>)
                 .unwrap_or_default()
         };
         a.set_participants(Some(participants));
-        a.conversation = Some(Name::from(format!("reddit-chat:{channel}")));
+        a.conversation = Some(shared.name(&format!("reddit-chat:{channel}")));
         a.hints.seq = i as u64;
-        share(&mut a, shared);
         acts.push(a);
     }
 }
