@@ -23,7 +23,7 @@ use super::{
     id_cmp, join, link_param, parse_time,
 };
 use crate::error::FetchError;
-use crate::model::{Activity, Direction, Interner, Kind, Name, Platform, Secret, Source};
+use crate::model::{Activity, Direction, Interner, Kind, Platform, Secret, Source};
 use crate::sources::mastodon::{StatusFacts, leading_tokens, status_activity};
 use crate::store::{AccountState, AccountStore};
 
@@ -762,7 +762,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
         });
         let conversation = private_to
             .as_ref()
-            .map(|to| conversation_key(&owner, to.iter().map(String::as_str)).to_string());
+            .map(|to| conversation_key(&owner, to.iter().map(String::as_str)));
         let facts = StatusFacts {
             id,
             at: str_of(s, "created_at").and_then(parse_time),
@@ -860,7 +860,8 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
                 .filter(|p| *p != owner)
                 .collect();
             a.set_participants(Some(others.len() as u32 + 1));
-            a.conversation = Some(conversation_key(&owner, others.iter().map(|p| p.as_str())));
+            let key = conversation_key(&owner, others.iter().map(|p| p.as_str()));
+            a.conversation = Some(people.name(&key));
         }
         a.hints.seq = (pages.statuses.len() + pages.favourites.len() + seq) as u64;
         out.push(a);
@@ -869,13 +870,13 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
 }
 
 /// The API gives a status no conversation id: a private conversation is its set of people.
-fn conversation_key<'a>(owner: &str, others: impl Iterator<Item = &'a str>) -> Name {
+fn conversation_key<'a>(owner: &str, others: impl Iterator<Item = &'a str>) -> String {
     let mut people: BTreeSet<&str> = others.collect();
     people.insert(owner);
-    Name::from(format!(
+    format!(
         "mastodon-dm:{}",
         people.into_iter().collect::<Vec<_>>().join(" ")
-    ))
+    )
 }
 
 #[cfg(test)]

@@ -451,7 +451,7 @@ pub fn normalize(state: &AccountState, pages: &Pages) -> Vec<Activity> {
         let Some(conv) = str_of(e, "dm_conversation_id") else {
             continue;
         };
-        let conv = crate::model::Name::from(conv);
+        let conv = people.name(conv);
         let people_of = dms.people.entry(conv.clone()).or_default();
         // A one-to-one conversation names both people in its id (`<id>-<id>`).
         let pair: Vec<&str> = conv.split('-').collect();
