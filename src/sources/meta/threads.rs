@@ -39,43 +39,47 @@ struct RawMessage {
     is_unsent: Flag,
 }
 
-/// A message kept until the owner is known: 40 bytes, whatever its text.
+/// A message kept until the owner is known: 32 bytes, whatever its text.
 #[derive(Debug, Clone)]
 struct Row {
     /// Index of the sender's name key in the thread's `names` (`u32::MAX`: no sender).
     sender: u32,
-    at: Option<i64>,
+    /// `timestamp_ms` when positive, else 0 (undated).
+    at: i64,
     /// File order: `message_N.json` number, then position (files are newest first).
     seq: u64,
     /// Hash of the message's content and type (for its id).
     content: u64,
 }
 
-/// One thread, its parts merged.
+/// One thread, its parts merged, held until the owner is known: each part's rows, names and
+/// participants in slices of the exact size (tens of thousands of threads wait at once), the
+/// folder read off `source` when it is needed.
 #[derive(Debug)]
 pub(crate) struct Thread {
     platform: Platform,
     /// `thread_path`, else the folder under `messages/`.
-    key: String,
-    /// The folder name (for the owner from one-to-one folder names).
-    folder: String,
-    /// Name keys of the `participants` list, in order, without repeats.
-    participants: Vec<String>,
+    key: Box<str>,
+    /// The `participants` list, in order, without repeats, as indices into `names`.
+    participants: Box<[u32]>,
     /// Name keys seen (participants and senders); rows point into it.
-    names: Vec<String>,
-    rows: Vec<Row>,
+    names: Box<[Box<str>]>,
+    rows: Box<[Row]>,
+    /// The first part's file (its folder names the thread for the owner rule).
     source: Source,
 }
 
 impl Thread {
-    fn name_index(&mut self, index: &mut HashMap<String, u32>, key: String) -> u32 {
-        if let Some(&i) = index.get(&key) {
-            return i;
-        }
-        let i = self.names.len() as u32;
-        self.names.push(key.clone());
-        index.insert(key, i);
-        i
+    /// The name key of participant `i` of the list.
+    fn participant(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", |n| n)
+    }
+
+    /// The folder the first part sits in (`samsample_123`).
+    fn folder(&self) -> &str {
+        let mut parts = self.source.rsplit('/');
+        parts.next();
+        parts.next().unwrap_or("")
     }
 }
 
@@ -89,31 +93,27 @@ fn part_number(entry: &Entry) -> u64 {
 }
 
 /// The thread's folder path under `messages/` (`inbox/samsample_123`), else its parent folder.
-fn folder_key(entry: &Entry) -> (String, String) {
+fn folder_key(entry: &Entry) -> String {
     let parts: Vec<&str> = entry.name.split('/').collect();
-    let folder = parts
-        .len()
-        .checked_sub(2)
-        .map(|i| parts[i])
-        .unwrap_or("")
-        .to_string();
-    let key = match parts
+    let folder = parts.len().checked_sub(2).map(|i| parts[i]).unwrap_or("");
+    match parts
         .iter()
         .rposition(|p| p.eq_ignore_ascii_case("messages"))
     {
         Some(i) if i + 2 < parts.len() => parts[i + 1..parts.len() - 1].join("/"),
-        _ => folder.clone(),
-    };
-    (key, folder)
+        _ => folder.to_string(),
+    }
 }
 
 /// What one thread file holds, read on its own (files are read in parallel): its rows point
-/// into its own `names`, which the merge maps onto the thread's.
+/// into its own `names`, which the merge maps onto the thread's. Sized exactly where it is
+/// read, so that a one-part thread (nearly all) keeps these slices as they are.
 struct ThreadFile {
-    participants: Vec<String>,
+    /// Indices into `names`.
+    participants: Box<[u32]>,
     thread_path: Option<String>,
-    names: Vec<String>,
-    rows: Vec<Row>,
+    names: Box<[Box<str>]>,
+    rows: Box<[Row]>,
     ignored: u64,
     streamed: Streamed,
 }
@@ -171,7 +171,7 @@ fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError
                 };
                 rows.push(Row {
                     sender,
-                    at: m.timestamp_ms.0.filter(|t| *t > 0),
+                    at: m.timestamp_ms.0.filter(|t| *t > 0).unwrap_or(0),
                     seq: (part << 32) | i.min(u32::MAX as u64),
                     content: hash64(&[m.content.0.as_deref().unwrap_or(""), kind]),
                 });
@@ -202,14 +202,15 @@ fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError
             },
         )
     })?;
-    for p in &participants {
-        local_index(&mut names, p.clone());
-    }
+    let participants: Box<[u32]> = participants
+        .into_iter()
+        .map(|p| local_index(&mut names, p))
+        .collect();
     Ok(ThreadFile {
         participants,
         thread_path,
-        names,
-        rows,
+        names: names.into_iter().map(String::into_boxed_str).collect(),
+        rows: rows.into_boxed_slice(),
         ignored,
         streamed,
     })
@@ -219,18 +220,26 @@ fn read_file(archive: &Archive, entry: &Entry) -> Result<ThreadFile, SourceError
 const FILES_AT_ONCE: usize = 4096;
 
 /// Reads every thread file (on `threads` threads); parts of one thread (same key and
-/// platform) merge, in file order.
+/// platform) merge, in file order. The threads come back ordered by platform and key.
 pub(crate) fn read_all(
     archive: &Archive,
     files: &MetaFiles<'_>,
     threads: usize,
     diag: &mut Diagnostics,
 ) -> Result<Vec<Thread>, SourceError> {
-    use std::collections::btree_map::Entry as Slot;
     let instagram = files.instagram();
-    // Each thread with the index of its names, made when a second part arrives.
-    type Merged = BTreeMap<(Platform, String), (Thread, Option<HashMap<String, u32>>)>;
-    let mut merged: Merged = BTreeMap::new();
+    let hash = |platform: Platform, key: &str| {
+        use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        platform.hash(&mut h);
+        key.hash(&mut h);
+        h.finish()
+    };
+    let mut merged: Vec<Thread> = Vec::new();
+    // Positions in `merged` by (platform, key): 4 bytes a thread, the key kept once.
+    let mut index: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
+    // The index of a thread's names, made when a second part arrives (rare).
+    let mut name_indices: HashMap<u32, HashMap<Box<str>, u32>> = HashMap::default();
     let mut ignored = 0u64;
     let entries: Vec<&Entry> = files.of_kind(MetaFile::Thread).collect();
     for chunk in entries.chunks(FILES_AT_ONCE) {
@@ -240,52 +249,70 @@ pub(crate) fn read_all(
             ignored += read.ignored;
             report_stream(diag, &entry.name, read.streamed, Some("messages array"));
             let platform = thread_platform(entry, instagram);
-            let (folder_path, folder) = folder_key(entry);
-            let key = read.thread_path.unwrap_or(folder_path);
-            match merged.entry((platform, key)) {
-                Slot::Vacant(slot) => {
-                    let key = slot.key().1.clone();
-                    slot.insert((
-                        Thread {
-                            platform,
-                            key,
-                            folder,
-                            participants: read.participants,
-                            names: read.names,
-                            rows: read.rows,
-                            source: Source::from(entry.name.as_str()),
-                        },
-                        None,
-                    ));
-                }
-                Slot::Occupied(slot) => {
-                    let (thread, index) = slot.into_mut();
-                    let index = index.get_or_insert_with(|| {
-                        thread
-                            .names
-                            .iter()
-                            .enumerate()
-                            .map(|(i, n)| (n.clone(), i as u32))
-                            .collect()
-                    });
-                    for p in read.participants {
-                        if !thread.participants.contains(&p) {
-                            thread.participants.push(p);
-                        }
-                    }
-                    let to_thread: Vec<u32> = read
-                        .names
-                        .into_iter()
-                        .map(|n| thread.name_index(index, n))
-                        .collect();
-                    thread.rows.extend(read.rows.into_iter().map(|mut row| {
-                        if let Some(&i) = to_thread.get(row.sender as usize) {
-                            row.sender = i;
-                        }
-                        row
-                    }));
+            let key = read.thread_path.unwrap_or_else(|| folder_key(entry));
+            let h = hash(platform, &key);
+            let found = index
+                .find(h, |&i| {
+                    let t = &merged[i as usize];
+                    t.platform == platform && *t.key == *key
+                })
+                .copied();
+            let Some(at) = found else {
+                let at = merged.len() as u32;
+                merged.push(Thread {
+                    platform,
+                    key: key.into_boxed_str(),
+                    participants: read.participants,
+                    names: read.names,
+                    rows: read.rows,
+                    source: Source::from(entry.name.as_str()),
+                });
+                index.insert_unique(h, at, |&i| {
+                    let t = &merged[i as usize];
+                    hash(t.platform, &t.key)
+                });
+                continue;
+            };
+            // Another part of a thread already read: its names map onto the thread's, its
+            // participants join the list, its rows follow.
+            let thread = &mut merged[at as usize];
+            let mut names = std::mem::take(&mut thread.names).into_vec();
+            let by_name = name_indices.entry(at).or_insert_with(|| {
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.clone(), i as u32))
+                    .collect()
+            });
+            let to_thread: Vec<u32> = read
+                .names
+                .into_vec()
+                .into_iter()
+                .map(|n| {
+                    *by_name.entry(n).or_insert_with_key(|n| {
+                        names.push(n.clone());
+                        (names.len() - 1) as u32
+                    })
+                })
+                .collect();
+            let mut participants = std::mem::take(&mut thread.participants).into_vec();
+            for p in read.participants.iter() {
+                if let Some(&p) = to_thread.get(*p as usize)
+                    && !participants.contains(&p)
+                {
+                    participants.push(p);
                 }
             }
+            let mut rows = std::mem::take(&mut thread.rows).into_vec();
+            rows.extend(read.rows.into_vec().into_iter().map(|mut row| {
+                if let Some(&i) = to_thread.get(row.sender as usize) {
+                    row.sender = i;
+                }
+                row
+            }));
+            thread.names = names.into_boxed_slice();
+            thread.participants = participants.into_boxed_slice();
+            thread.rows = rows.into_boxed_slice();
         }
     }
     if ignored > 0 {
@@ -294,7 +321,9 @@ pub(crate) fn read_all(
             archive.path().display()
         ));
     }
-    Ok(merged.into_values().map(|(t, _)| t).collect())
+    drop(index);
+    merged.sort_unstable_by(|a, b| (a.platform, &a.key).cmp(&(b.platform, &b.key)));
+    Ok(merged)
 }
 
 /// The owner from the threads alone (docs/counting.md, *Facebook*): the participant of the most
@@ -303,8 +332,8 @@ pub(crate) fn read_all(
 fn owner_from_threads(threads: &[&Thread]) -> Option<(String, String)> {
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     for t in threads {
-        for p in &t.participants {
-            *counts.entry(p).or_default() += 1;
+        for &p in &t.participants {
+            *counts.entry(t.participant(p)).or_default() += 1;
         }
     }
     if let Some(&max) = counts.values().max() {
@@ -322,13 +351,12 @@ fn owner_from_threads(threads: &[&Thread]) -> Option<(String, String)> {
     }
     let mut by_folder: BTreeMap<&str, u64> = BTreeMap::new();
     for t in threads {
-        let [a, b] = t.participants.as_slice() else {
+        let &[a, b] = &t.participants[..] else {
             continue;
         };
-        let stem = t
-            .folder
-            .rsplit_once('_')
-            .map_or(t.folder.as_str(), |(s, _)| s);
+        let (a, b) = (t.participant(a), t.participant(b));
+        let folder = t.folder();
+        let stem = folder.rsplit_once('_').map_or(folder, |(s, _)| s);
         let stem = stem.to_ascii_lowercase();
         let (a_is, b_is) = (folds_to(a, &stem), folds_to(b, &stem));
         if a_is && !b_is {
@@ -469,27 +497,24 @@ fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut V
         _ => "fb-dm",
     };
     let (mut at, mut content) = (String::new(), String::new());
-    let mut people: Vec<&str> = t.participants.iter().map(String::as_str).collect();
-    if !people.contains(&owner) {
-        people.push(owner);
-    }
-    let participants = (people.len() as u32).max(2);
+    let listed = t.participants.iter().any(|&p| t.participant(p) == owner);
+    let participants = (t.participants.len() as u32 + u32::from(!listed)).max(2);
     // One shared id per name of the thread, made once rather than per message.
     let persons: Vec<Arc<str>> = t.names.iter().map(|n| name_person(n)).collect();
-    let person = |key: &str| match t.names.iter().position(|n| n == key) {
-        Some(i) => persons[i].clone(),
-        None => name_person(key),
-    };
-    let others: Box<[Arc<str>]> = people
+    // The other participants, each as the first name of the thread with its key (names are
+    // distinct, so that is the participant's own).
+    let others: Box<[Arc<str>]> = t
+        .participants
         .iter()
-        .filter(|p| **p != owner)
-        .map(|p| person(p))
+        .filter(|&&p| t.participant(p) != owner)
+        .filter_map(|&p| persons.get(p as usize).cloned())
         .collect();
     let conversation = Name::from(format!("{}:{}", t.platform, t.key));
     for (row, place) in t.rows.iter().zip(places) {
-        let sender = t.names.get(row.sender as usize).map(String::as_str);
+        let sender = t.names.get(row.sender as usize).map(|n| &**n);
+        let row_at = (row.at > 0).then_some(row.at);
         at.clear();
-        if let Some(ms) = row.at {
+        if let Some(ms) = row_at {
             let _ = write!(at, "{ms}");
         }
         content.clear();
@@ -500,7 +525,7 @@ fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut V
         let mut a = Activity::new(
             t.platform,
             id,
-            row.at,
+            row_at,
             if out { Direction::Out } else { Direction::In },
             Kind::Message,
             t.source.clone(),
@@ -528,12 +553,11 @@ mod tests {
     fn thread(participants: &[&str], folder: &str) -> Thread {
         Thread {
             platform: Platform::Facebook,
-            key: format!("inbox/{folder}"),
-            folder: folder.into(),
-            participants: participants.iter().map(|p| name_key(p)).collect(),
-            names: Vec::new(),
-            rows: Vec::new(),
-            source: Source::from("x"),
+            key: format!("inbox/{folder}").into(),
+            participants: (0..participants.len() as u32).collect(),
+            names: participants.iter().map(|p| name_key(p).into()).collect(),
+            rows: Box::default(),
+            source: Source::from(format!("messages/inbox/{folder}/message_1.json").as_str()),
         }
     }
 
