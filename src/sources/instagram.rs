@@ -12,7 +12,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::archive::{Archive, Entry};
-use super::json::{Flag, Int, Lenient, List, OneOrMany, Spec, Text, report_stream, stream_items};
+use super::json::{
+    Flag, Int, Lenient, List, OneOrMany, Spec, StringMap, Text, report_stream, stream_items,
+};
 use super::meta::{self, Ids, MetaFile, MetaFiles, Owners, repair};
 use super::{ImportOptions, Importer, Sink};
 use crate::diag::Diagnostics;
@@ -77,7 +79,7 @@ struct TextAppPost {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct MapItem {
-    string_map_data: Lenient<serde_json::Map<String, serde_json::Value>>,
+    string_map_data: Lenient<StringMap>,
     title: Text,
     string_list_data: OneOrMany<Lenient<ListEntry>>,
     timestamp: Int,
@@ -118,12 +120,11 @@ const COMMENT_KEYS: &[&str] = &["Comment", "Opmerking", "Reactie"];
 const MEDIA_OWNER_KEYS: &[&str] = &["Media Owner", "Eigenaar van media", "Media-eigenaar"];
 
 /// The `timestamp` of a `string_map_data` field: the time keys first, else any field's.
-fn map_time(map: &serde_json::Map<String, serde_json::Value>) -> Option<i64> {
-    let of = |v: &serde_json::Value| v.get("timestamp").and_then(|t| t.as_i64());
+fn map_time(map: &StringMap) -> Option<i64> {
     TIME_KEYS
         .iter()
-        .find_map(|k| map.get(*k).and_then(of))
-        .or_else(|| map.values().find_map(of))
+        .find_map(|k| map.get(k).and_then(|f| f.timestamp))
+        .or_else(|| map.fields().find_map(|f| f.timestamp))
         .filter(|t| *t > 0)
         .map(|t| t.saturating_mul(1000))
 }

@@ -211,6 +211,106 @@ impl Shape for Uris {
 }
 lenient!(Uris);
 
+/// A `string_map_data` object of a Meta export (a localised label → `{"value": …}` or
+/// `{"timestamp": …}`) as the rules read it: each field's `value` when it is a string and
+/// `timestamp` when it is an integer, sorted by label, a repeated label's last field winning:
+/// what a JSON map of the object would hold, in a few bytes per field where a map of `Value`s
+/// took kilobytes per item (and thousands of parsed items wait at once in the streaming
+/// reader).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct StringMap(Vec<(String, MapField)>);
+
+/// One field of a [`StringMap`].
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct MapField {
+    /// `value`, when a string.
+    pub value: Option<String>,
+    /// `timestamp`, when an integer that fits 64 signed bits.
+    pub timestamp: Option<i64>,
+}
+
+impl StringMap {
+    /// The field under `label`.
+    pub fn get(&self, label: &str) -> Option<&MapField> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(label))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// The fields, by label.
+    pub fn fields(&self) -> impl Iterator<Item = &MapField> {
+        self.0.iter().map(|(_, f)| f)
+    }
+}
+
+impl Shape for StringMap {
+    const EXPECTING: &'static str = "an object";
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut fields: Vec<(String, MapField)> = Vec::new();
+        while let Some(label) = map.next_key::<String>()? {
+            let field = map.next_value::<MapField>()?;
+            fields.push((label, field));
+        }
+        // By label; of a repeated label the last (the stable sort keeps their order).
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(String, MapField)> = Vec::with_capacity(fields.len());
+        for f in fields {
+            match kept.last_mut() {
+                Some(last) if last.0 == f.0 => *last = f,
+                _ => kept.push(f),
+            }
+        }
+        Ok(StringMap(kept))
+    }
+}
+lenient!(StringMap);
+
+impl Shape for MapField {
+    const EXPECTING: &'static str = "an object";
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut field = MapField::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "value" => field.value = map.next_value::<JsonString>()?.0,
+                "timestamp" => field.timestamp = map.next_value::<JsonInteger>()?.0,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(field)
+    }
+}
+lenient!(MapField);
+
+/// A JSON string, nothing else (a number is absent).
+#[derive(Debug, Default)]
+struct JsonString(Option<String>);
+
+impl Shape for JsonString {
+    const EXPECTING: &'static str = "a string";
+    fn from_str(v: &str) -> Self {
+        JsonString(Some(v.to_string()))
+    }
+}
+lenient!(JsonString);
+
+/// A JSON integer that fits 64 signed bits, nothing else (a fraction or a string is absent).
+#[derive(Debug, Default)]
+struct JsonInteger(Option<i64>);
+
+impl Shape for JsonInteger {
+    const EXPECTING: &'static str = "an integer";
+    fn from_u64(v: u64) -> Self {
+        JsonInteger(i64::try_from(v).ok())
+    }
+    fn from_i64(v: i64) -> Self {
+        JsonInteger(Some(v))
+    }
+}
+lenient!(JsonInteger);
+
 /// The first `N` bytes of a string (cut at a character boundary): enough of a long text for
 /// the rules that read its start, without keeping all of it.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -864,5 +964,47 @@ mod tests {
         assert_eq!((ids, r), (vec![7], Streamed::Complete { found: true }));
         let (_, _, r) = stream("var nothing", spec);
         assert_eq!(r, Streamed::NoJson);
+    }
+
+    /// What a JSON map of `text` holds, read as the Meta rules read it: per label (sorted),
+    /// its `value` when a string and `timestamp` when an integer of 64 signed bits.
+    fn string_map_oracle(text: &str) -> Vec<(String, MapField)> {
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).expect("an object");
+        map.iter()
+            .map(|(k, v)| {
+                let field = MapField {
+                    value: v.get("value").and_then(|v| v.as_str()).map(String::from),
+                    timestamp: v.get("timestamp").and_then(|t| t.as_i64()),
+                };
+                (k.clone(), field)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn string_map_holds_what_a_json_map_of_the_object_holds() {
+        let cases = [
+            r#"{"Comment": {"value": "hi"}, "Media Owner": {"value": "sam"}, "Time": {"timestamp": 1706287300}}"#,
+            // A repeated label: the last wins, whole; so does a repeated key inside a field.
+            r#"{"Comment": {"value": "first"}, "Comment": {"timestamp": 5}, "T": {"timestamp": 1, "timestamp": null}}"#,
+            // Other types: a number as value, a float or string or huge timestamp, no object.
+            r#"{"A": {"value": 12}, "B": {"timestamp": 1.5}, "C": {"timestamp": "17"}, "D": {"timestamp": 18446744073709551615}, "E": "plain", "F": [1], "G": null, "H": {"timestamp": -3, "value": "v", "other": {"deep": [1, {"x": 2}]}}}"#,
+            r#"{}"#,
+        ];
+        for text in cases {
+            let map: StringMap = serde_json::from_str(text).expect("parses");
+            assert_eq!(map.0, string_map_oracle(text), "{text}");
+        }
+        let map: StringMap = serde_json::from_str(cases[0]).expect("parses");
+        assert_eq!(map.get("Time").and_then(|f| f.timestamp), Some(1706287300));
+        assert_eq!(
+            map.get("Comment").and_then(|f| f.value.as_deref()),
+            Some("hi")
+        );
+        assert_eq!(map.get("Tijd"), None);
+        // Not an object: absent, as a lenient field.
+        let not: Lenient<StringMap> = serde_json::from_str("[1, 2]").expect("lenient");
+        assert_eq!(not.0, None);
     }
 }

@@ -14,7 +14,7 @@ use crate::error::SourceError;
 use crate::model::{Owner, Platform};
 use crate::sources::ImportOptions;
 use crate::sources::archive::Archive;
-use crate::sources::json::{Lenient, List, OneOrMany, Text, read_value};
+use crate::sources::json::{Lenient, List, OneOrMany, StringMap, Text, read_value};
 
 /// A name key and how it was found.
 type Found = (String, String);
@@ -60,7 +60,7 @@ struct InstagramProfile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct StringMapItem {
-    pub(crate) string_map_data: Lenient<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) string_map_data: Lenient<StringMap>,
     pub(crate) title: Text,
     pub(crate) string_list_data: List<Lenient<StringListEntry>>,
 }
@@ -74,14 +74,10 @@ pub(crate) struct StringListEntry {
 }
 
 /// The `value` of a `string_map_data` field, repaired.
-pub(crate) fn map_value(
-    map: &serde_json::Map<String, serde_json::Value>,
-    keys: &[&str],
-) -> Option<String> {
+pub(crate) fn map_value(map: &StringMap, keys: &[&str]) -> Option<String> {
     keys.iter()
-        .find_map(|k| map.get(*k))
-        .and_then(|f| f.get("value"))
-        .and_then(|v| v.as_str())
+        .find_map(|k| map.get(k))
+        .and_then(|f| f.value.as_deref())
         .map(|v| repair(v.trim()))
         .filter(|v| !v.is_empty())
 }
