@@ -19,7 +19,7 @@ use super::meta::{self, Ids, MetaFile, MetaFiles, Owners, repair};
 use super::{ImportOptions, Importer, Sink};
 use crate::diag::Diagnostics;
 use crate::error::SourceError;
-use crate::model::{Activity, Confidence, Direction, Kind, Platform, Source};
+use crate::model::{Activity, Confidence, Direction, Interner, Kind, Platform, Source};
 
 /// The Instagram (and Threads) export importer.
 pub struct InstagramExport;
@@ -270,6 +270,8 @@ fn read_comments(
     diag: &mut Diagnostics,
 ) -> Result<(), SourceError> {
     let source: Source = Source::from(entry.name.as_str());
+    // One shared id per media owner, for all their comments.
+    let mut owners = Interner::default();
     let streamed = archive.read(entry, |r| {
         stream_items(
             r,
@@ -298,7 +300,7 @@ fn read_comments(
                 );
                 a.hints.seq = i;
                 if let Some(o) = media_owner.filter(|o| Some(o.as_str()) != username) {
-                    a.counterparts = vec![Arc::from(format!("ig:{o}"))].into();
+                    a.counterparts = vec![owners.get(&format!("ig:{o}"))].into();
                     a.confidence = Confidence::High;
                 }
                 acts.push(a);

@@ -465,6 +465,16 @@ pub(crate) fn push(
                 Mutex::new((run, places))
             })
             .collect();
+        // One shared id per person named in any thread (`name:<key>`), made once here rather
+        // than per thread: a person is in many threads, and everything that numbers people
+        // then meets one copy.
+        let mut people: HashMap<&str, Arc<str>> = HashMap::default();
+        for t in &mine {
+            for n in t.names.iter() {
+                people.entry(n).or_insert_with(|| name_person(n));
+            }
+        }
+        let people = &people;
         let hashes = map_in_order(&runs, workers, |run| {
             let mut run = run.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let (threads, places) = &mut *run;
@@ -472,7 +482,7 @@ pub(crate) fn push(
             let mut places = &mut places[..];
             for t in threads.iter() {
                 let (its, rest) = std::mem::take(&mut places).split_at_mut(t.rows.len());
-                build_thread(t, &owner, its, &mut hashes);
+                build_thread(t, &owner, people, its, &mut hashes);
                 places = rest;
             }
             hashes
@@ -490,7 +500,14 @@ pub(crate) fn push(
 
 /// Puts the activities of the messages of `t` into `places` (one per row), and pushes the
 /// hash of each one's content id (for the numbering of repeats, [`Ids`]) onto `hashes`.
-fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut Vec<u64>) {
+/// `people` holds the shared id of every name of the threads.
+fn build_thread(
+    t: &Thread,
+    owner: &str,
+    people: &HashMap<&str, Arc<str>>,
+    places: &mut [Activity],
+    hashes: &mut Vec<u64>,
+) {
     use std::fmt::Write as _;
     let prefix = match t.platform {
         Platform::Instagram => "ig-dm",
@@ -500,7 +517,14 @@ fn build_thread(t: &Thread, owner: &str, places: &mut [Activity], hashes: &mut V
     let listed = t.participants.iter().any(|&p| t.participant(p) == owner);
     let participants = (t.participants.len() as u32 + u32::from(!listed)).max(2);
     // One shared id per name of the thread, made once rather than per message.
-    let persons: Vec<Arc<str>> = t.names.iter().map(|n| name_person(n)).collect();
+    let persons: Vec<Arc<str>> = t
+        .names
+        .iter()
+        .map(|n| match people.get(&**n) {
+            Some(p) => p.clone(),
+            None => name_person(n),
+        })
+        .collect();
     // The other participants, each as the first name of the thread with its key (names are
     // distinct, so that is the participant's own).
     let others: Box<[Arc<str>]> = t
