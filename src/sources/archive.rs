@@ -1,7 +1,9 @@
 //! Opening an export: a zip, a `.tar.gz` or plain `.tar`, a single file (e.g. a Bluesky `.car`)
 //! or an extracted folder, listed as entries and read as streams, never extracted to disk.
 //! Containers are recognised by their first bytes, not their names. Owns the inflated-bytes
-//! cap (zip bomb guard); knows nothing of formats.
+//! cap (zip bomb guard) and the reading of a zip's entries (the zip crate lists the central
+//! directory; each entry is then inflated and checked from where the directory says it is);
+//! knows nothing of formats.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
