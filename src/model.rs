@@ -288,6 +288,11 @@ impl Stamp {
     }
 }
 
+/// An activity's id: up to 24 bytes inside the activity (the hashed content ids of Meta,
+/// LinkedIn and Reddit, tweet ids), longer ones (URLs, `at://` URIs) on the heap. 24 bytes,
+/// where a boxed `str` took 16 and its text a heap block of 32 more.
+pub type Id = compact_str::CompactString;
+
 /// [`Activity::participants`] when unknown.
 const NO_PARTICIPANTS: u16 = u16::MAX;
 
@@ -297,7 +302,8 @@ pub struct Activity {
     /// Platform the act happened on.
     pub platform: Platform,
     /// The platform's stable id of the act (synthesized from content where the export has none).
-    pub id: Box<str>,
+    /// Kept in the activity itself up to 24 bytes (a content id, a tweet id), on the heap beyond.
+    pub id: Id,
     /// When it happened ([`Activity::at`]); 8 bytes, where an `Option<i64>` takes 16.
     at: Option<Stamp>,
     /// out = the owner did it; in = done to the owner.
@@ -334,8 +340,7 @@ impl Activity {
     ) -> Self {
         Activity {
             platform,
-            // Exact: a `String` keeps its spare room and 8 more bytes in every activity.
-            id: id.into_boxed_str(),
+            id: Id::new(&id),
             at: at.map(Stamp::new),
             direction,
             kind,
@@ -377,7 +382,7 @@ impl Activity {
 
     /// Appends `suffix` to the id (the `#n` of a repeated record).
     pub fn suffix_id(&mut self, suffix: &str) {
-        self.id = [&*self.id, suffix].concat().into_boxed_str();
+        self.id.push_str(suffix);
     }
 
     /// True for `in` activities that count as received (not excluded).
@@ -685,8 +690,28 @@ mod tests {
         }
         a.set_participants(None);
         assert_eq!(a.participants(), None);
-        // The small fields share one word, the source and the conversation are one pointer each.
-        assert_eq!(std::mem::size_of::<Activity>(), 88);
+        // The small fields share one word, the source and the conversation are one pointer
+        // each, the id holds up to 24 bytes itself.
+        assert_eq!(std::mem::size_of::<Activity>(), 96);
+    }
+
+    #[test]
+    fn activity_ids_short_and_long_come_back_as_given_with_their_repeat_suffix() {
+        let short = "fb-dm:0123456789abcdef";
+        let long = "at://did:plc:abcdefghijklmnopqrstuvwx/app.bsky.feed.post/3kabcdefghijk";
+        for (text, inline) in [(short, true), (long, false), ("", true)] {
+            let mut a = act(Kind::Post, None);
+            a.id = Id::new(text);
+            assert_eq!(&*a.id, text);
+            assert_eq!(a.id.is_heap_allocated(), !inline, "{text}");
+            a.suffix_id("#2");
+            assert_eq!(a.id, format!("{text}#2"));
+        }
+        // Past 24 bytes a suffix moves a short id to the heap, still whole.
+        let mut a = act(Kind::Post, None);
+        a.id = Id::new("ig-comment:0123456789abcd");
+        a.suffix_id("#10");
+        assert_eq!(a.id, "ig-comment:0123456789abcd#10");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::RunInfo;
 use crate::analysis::Summary;
-use crate::model::{Activity, Name, Platform, Source};
+use crate::model::{Activity, Id, Name, Platform, Source};
 
 /// Pseudonyms of one run.
 struct Names {
@@ -107,7 +107,7 @@ pub fn anonymize(activities: &mut [Activity], summary: &mut Summary, info: &mut 
         for c in &mut a.counterparts {
             *c = names.person(platform, c);
         }
-        a.id = names.hash(platform, &a.id).into_boxed_str();
+        a.id = Id::new(names.hash(platform, &a.id));
         if let Some(c) = &a.conversation {
             a.conversation = Some(Name::from(names.conversation(c)));
         }
