@@ -372,7 +372,7 @@ mod tests {
     fn act(id: &str, kind: Kind, dir: Direction) -> Activity {
         Activity::new(
             Platform::X,
-            id.into(),
+            id,
             Some(0),
             dir,
             kind,
@@ -483,7 +483,7 @@ mod tests {
         let mk = |id: &str, min: i64, dir: Direction, seq: u64| {
             let mut a = Activity::new(
                 Platform::LinkedIn,
-                id.into(),
+                id,
                 Some(min * 60_000),
                 dir,
                 Kind::Message,
@@ -513,7 +513,7 @@ mod tests {
         let mk = |id: &str, conv: &str, min: i64, dir: Direction, seq: u64, people: u32| {
             let mut a = Activity::new(
                 Platform::LinkedIn,
-                id.into(),
+                id,
                 Some(min * 60_000),
                 dir,
                 Kind::Message,

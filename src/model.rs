@@ -291,7 +291,7 @@ impl Stamp {
 /// An activity's id: up to 24 bytes inside the activity (the hashed content ids of Meta,
 /// LinkedIn and Reddit, tweet ids), longer ones (URLs, `at://` URIs) on the heap. 24 bytes,
 /// where a boxed `str` took 16 and its text a heap block of 32 more.
-pub type Id = compact_str::CompactString;
+pub type ActivityId = compact_str::CompactString;
 
 /// [`Activity::participants`] when unknown.
 const NO_PARTICIPANTS: u16 = u16::MAX;
@@ -303,7 +303,7 @@ pub struct Activity {
     pub platform: Platform,
     /// The platform's stable id of the act (synthesized from content where the export has none).
     /// Kept in the activity itself up to 24 bytes (a content id, a tweet id), on the heap beyond.
-    pub id: Id,
+    pub id: ActivityId,
     /// When it happened ([`Activity::at`]); 8 bytes, where an `Option<i64>` takes 16.
     at: Option<Stamp>,
     /// out = the owner did it; in = done to the owner.
@@ -329,18 +329,21 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// A new activity with no counterparts, hints or mode.
+    /// A new activity with no counterparts, hints or mode. The id is taken as it is (a short
+    /// one moves inside the activity; a long one keeps its text, without spare room).
     pub fn new(
         platform: Platform,
-        id: String,
+        id: impl Into<ActivityId>,
         at: Option<i64>,
         direction: Direction,
         kind: Kind,
         source: Source,
     ) -> Self {
+        let mut id = id.into();
+        id.shrink_to_fit();
         Activity {
             platform,
-            id: Id::new(&id),
+            id,
             at: at.map(Stamp::new),
             direction,
             kind,
@@ -640,9 +643,13 @@ mod tests {
     }
 
     fn act(kind: Kind, at: Option<i64>) -> Activity {
+        act_with_id("1", kind, at)
+    }
+
+    fn act_with_id(id: impl Into<ActivityId>, kind: Kind, at: Option<i64>) -> Activity {
         Activity::new(
             Platform::X,
-            "1".into(),
+            id,
             at,
             Direction::Out,
             kind,
@@ -700,16 +707,22 @@ mod tests {
         let short = "fb-dm:0123456789abcdef";
         let long = "at://did:plc:abcdefghijklmnopqrstuvwx/app.bsky.feed.post/3kabcdefghijk";
         for (text, inline) in [(short, true), (long, false), ("", true)] {
-            let mut a = act(Kind::Post, None);
-            a.id = Id::new(text);
+            // Given as a `String` with spare room: a short id moves inside, a long one is
+            // kept without the room.
+            let mut given = String::with_capacity(200);
+            given.push_str(text);
+            let mut a = act_with_id(given, Kind::Post, None);
             assert_eq!(&*a.id, text);
             assert_eq!(a.id.is_heap_allocated(), !inline, "{text}");
+            if !inline {
+                assert_eq!(a.id.capacity(), text.len());
+            }
             a.suffix_id("#2");
             assert_eq!(a.id, format!("{text}#2"));
         }
         // Past 24 bytes a suffix moves a short id to the heap, still whole.
         let mut a = act(Kind::Post, None);
-        a.id = Id::new("ig-comment:0123456789abcd");
+        a.id = ActivityId::new("ig-comment:0123456789abcd");
         a.suffix_id("#10");
         assert_eq!(a.id, "ig-comment:0123456789abcd#10");
     }

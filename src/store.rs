@@ -781,7 +781,7 @@ mod tests {
     fn sample() -> Vec<Activity> {
         let mut a = Activity::new(
             Platform::Mastodon,
-            "https://h/users/me/statuses/1".into(),
+            "https://h/users/me/statuses/1",
             Some(1_700_000_000_000),
             Direction::Out,
             Kind::Reply,
@@ -795,7 +795,7 @@ mod tests {
         a.mode = Some(Mode::Conversation);
         let mut b = Activity::new(
             Platform::Bluesky,
-            "at://did:plc:x/app.bsky.feed.like/1".into(),
+            "at://did:plc:x/app.bsky.feed.like/1",
             None,
             Direction::In,
             Kind::Reaction,

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::RunInfo;
 use crate::analysis::Summary;
-use crate::model::{Activity, Id, Name, Platform, Source};
+use crate::model::{Activity, ActivityId, Name, Platform, Source};
 
 /// Pseudonyms of one run.
 struct Names {
@@ -107,7 +107,7 @@ pub fn anonymize(activities: &mut [Activity], summary: &mut Summary, info: &mut 
         for c in &mut a.counterparts {
             *c = names.person(platform, c);
         }
-        a.id = Id::new(names.hash(platform, &a.id));
+        a.id = ActivityId::new(names.hash(platform, &a.id));
         if let Some(c) = &a.conversation {
             a.conversation = Some(Name::from(names.conversation(c)));
         }

@@ -431,7 +431,7 @@ mod tests {
     fn activities_csv_quotes_only_where_needed_and_reads_back() {
         let mut a = Activity::new(
             Platform::LinkedIn,
-            "id, with \"quotes\"".into(),
+            "id, with \"quotes\"",
             Some(1_709_371_500_000),
             Direction::Out,
             Kind::Message,
@@ -441,7 +441,7 @@ mod tests {
         a.counterparts = vec![Arc::from("https://www.linkedin.com/in/a"), Arc::from("b")].into();
         let b = Activity::new(
             Platform::X,
-            "2".into(),
+            "2",
             None,
             Direction::In,
             Kind::Reply,

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 
+use crate::model::ActivityId;
+
 /// Decodes a file's bytes: strips a UTF-8 BOM, decodes UTF-16 (LE/BE, with or without BOM),
 /// replaces invalid UTF-8 sequences.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
@@ -344,16 +346,20 @@ fn split_fraction(rest: &str) -> (i64, &str) {
     }
 }
 
-/// `prefix:` and the 16 hex digits of `hash`: the shape of every synthesized content id.
-pub fn hash_id(prefix: &str, hash: u64) -> String {
+/// `prefix:` and the 16 hex digits of `hash`: the shape of every synthesized content id, made
+/// where the activity keeps it (inside it when it fits: no heap text made and dropped).
+pub fn hash_id(prefix: &str, hash: u64) -> ActivityId {
     // Hex by hand: `format!` is measurable at a million records.
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(prefix.len() + 20);
-    id.push_str(prefix);
-    id.push(':');
-    for shift in (0..16).rev() {
-        id.push(HEX[((hash >> (shift * 4)) & 0xf) as usize] as char);
+    let mut digits = [0u8; 17];
+    digits[0] = b':';
+    for (i, d) in digits[1..].iter_mut().enumerate() {
+        *d = HEX[((hash >> ((15 - i) * 4)) & 0xf) as usize];
     }
+    let mut id = ActivityId::default();
+    id.push_str(prefix);
+    // ASCII throughout.
+    id.push_str(std::str::from_utf8(&digits).unwrap_or_default());
     id
 }
 

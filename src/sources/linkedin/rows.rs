@@ -11,7 +11,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::FileKind;
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Exclusion, Interner, Kind, Name, Platform, Source};
+use crate::model::{
+    Activity, ActivityId, Direction, Exclusion, Interner, Kind, Name, Platform, Source,
+};
 use crate::sources::archive::Entry;
 use crate::sources::common::number_repeats;
 use crate::sources::text::{
@@ -43,7 +45,7 @@ pub(super) struct Message2018Row {
     pub(super) to: String,
     pub(super) at: Option<i64>,
     pub(super) outgoing: bool,
-    pub(super) id: String,
+    pub(super) id: ActivityId,
     pub(super) seq: u64,
     pub(super) source: Source,
 }
@@ -58,7 +60,7 @@ pub(super) struct InvitationRow {
     pub(super) outgoing: bool,
     pub(super) inviter_url: Option<String>,
     pub(super) invitee_url: Option<String>,
-    pub(super) id: String,
+    pub(super) id: ActivityId,
     pub(super) seq: u64,
     pub(super) source: Source,
 }
@@ -360,7 +362,7 @@ impl Handler {
 
     /// A stable id from content for the row that will be `index` in this file's vector;
     /// [`Handler::finish`] gives repeated identical rows `#2`, `#3`, ….
-    pub(super) fn synth_id(&mut self, prefix: &str, parts: &[&str], index: usize) -> String {
+    pub(super) fn synth_id(&mut self, prefix: &str, parts: &[&str], index: usize) -> ActivityId {
         let h = fnv64(parts);
         self.made.push((h, index));
         hash_id(prefix, h)
@@ -500,7 +502,7 @@ impl Handler {
                         out.activities.len(),
                     )
                 } else {
-                    link
+                    ActivityId::from(link)
                 };
                 self.simple(out, id, at, Kind::Post);
             }
@@ -543,7 +545,7 @@ impl Handler {
         }
     }
 
-    pub(super) fn simple(&mut self, out: &mut Parsed, id: String, at: Option<i64>, kind: Kind) {
+    pub(super) fn simple(&mut self, out: &mut Parsed, id: ActivityId, at: Option<i64>, kind: Kind) {
         let mut a = Activity::new(
             Platform::LinkedIn,
             id,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::diag::Diagnostics;
-use crate::model::{Activity, Direction, Hints, Id, Interner, Kind, Platform, Source};
+use crate::model::{Activity, ActivityId, Direction, Hints, Interner, Kind, Platform, Source};
 use crate::sources::text::parse_datetime;
 
 /// The names of the Public collection .
@@ -82,7 +82,7 @@ pub(crate) fn status_activity(
     a.hints.seq = s.seq;
     if s.boost {
         a.kind = Kind::Repost;
-        a.id = Id::new(&s.id);
+        a.id = ActivityId::new(&s.id);
         return a;
     }
     if let Some(p) = &s.parent {
@@ -131,7 +131,7 @@ pub(crate) fn status_activity(
         }
         None => {}
     }
-    a.id = Id::new(&s.id);
+    a.id = ActivityId::new(&s.id);
     a
 }
 

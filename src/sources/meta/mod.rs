@@ -24,7 +24,7 @@ use super::common::number_repeats;
 use super::text::{fix_mojibake, hash_id, hash64};
 use super::{ImportOptions, Sink};
 use crate::error::SourceError;
-use crate::model::{Activity, Platform};
+use crate::model::{Activity, ActivityId, Platform};
 pub(crate) use owner::{Owners, map_value};
 
 /// Bytes of a `.json` file read to recognise its shape.
@@ -366,7 +366,7 @@ impl Ids {
 
     /// `prefix:<hash of parts>` for the activity that will be `acts[index]`; `finish` adds
     /// `#n` to the n-th identical record.
-    pub fn id(&mut self, prefix: &str, parts: &[&str], index: usize) -> String {
+    pub fn id(&mut self, prefix: &str, parts: &[&str], index: usize) -> ActivityId {
         let (id, h) = content_id(prefix, parts);
         self.record(h, index);
         id
@@ -389,7 +389,7 @@ impl Ids {
 }
 
 /// `prefix:<hash of parts>` and the hash (no repeat number: see [`Ids`]).
-pub(crate) fn content_id(prefix: &str, parts: &[&str]) -> (String, u64) {
+pub(crate) fn content_id(prefix: &str, parts: &[&str]) -> (ActivityId, u64) {
     let h = hash64(parts);
     (hash_id(prefix, h), h)
 }
