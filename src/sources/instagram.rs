@@ -271,7 +271,7 @@ fn read_comments(
 ) -> Result<(), SourceError> {
     let source: Source = Source::from(entry.name.as_str());
     // One shared id per media owner, for all their comments.
-    let mut owners = Interner::default();
+    let mut media_owners = Interner::default();
     let streamed = archive.read(entry, |r| {
         stream_items(
             r,
@@ -300,7 +300,7 @@ fn read_comments(
                 );
                 a.hints.seq = i;
                 if let Some(o) = media_owner.filter(|o| Some(o.as_str()) != username) {
-                    a.counterparts = vec![owners.get(&format!("ig:{o}"))].into();
+                    a.counterparts = vec![media_owners.get(&format!("ig:{o}"))].into();
                     a.confidence = Confidence::High;
                 }
                 acts.push(a);

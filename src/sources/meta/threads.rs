@@ -516,14 +516,11 @@ fn build_thread(
     let (mut at, mut content) = (String::new(), String::new());
     let listed = t.participants.iter().any(|&p| t.participant(p) == owner);
     let participants = (t.participants.len() as u32 + u32::from(!listed)).max(2);
-    // One shared id per name of the thread, made once rather than per message.
+    // The shared id of each name of the thread (every name is in `people`).
     let persons: Vec<Arc<str>> = t
         .names
         .iter()
-        .map(|n| match people.get(&**n) {
-            Some(p) => p.clone(),
-            None => name_person(n),
-        })
+        .map(|n| people.get(&**n).cloned().unwrap_or_else(|| name_person(n)))
         .collect();
     // The other participants, each as the first name of the thread with its key (names are
     // distinct, so that is the participant's own).
