@@ -21,16 +21,17 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Seq
 use super::car::{self, Field, Key, NodeView, RawEntries, RawEntry};
 use super::{Commit, Facts, commit_of};
 
-/// What one block says, decoded once as it is read. The block's bytes are not kept.
+/// What one block says, decoded once as it is read. The block's bytes are not kept. Its tree
+/// links are [`Key`]s as decoded, or what the importer's table turned them into.
 #[derive(Debug)]
-pub(super) struct Block {
+pub(super) struct Block<L = Key> {
     pub record: RecordView,
-    pub node: NodeView,
+    pub node: NodeView<L>,
     pub commit: Option<Box<Result<Commit, String>>>,
 }
 
 /// A block read as a record.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum RecordView {
     Facts(Facts),
     NotMap,

@@ -355,29 +355,42 @@ pub(crate) fn check_section(section: &[u8]) -> Result<(Cid, &[u8]), (&'static st
     Ok((cid, data))
 }
 
-/// One record of the repository: its key (`<collection>/<rkey>`) and the CID of its block.
+/// One record of the repository: its key (`<collection>/<rkey>`) and the link to its block
+/// (a [`Key`], or whatever the caller turned the node's links into, [`Node::map_links`]).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Leaf {
+pub(crate) struct Leaf<L = Key> {
     /// `<collection>/<rkey>`.
     pub key: String,
     /// The record block.
-    pub cid: Key,
+    pub cid: L,
 }
 
 /// A problem met while walking the tree. Records under a missing or bad node are not listed.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum WalkProblem {
+pub(crate) enum WalkProblem<L = Key> {
     /// A node block is not in the file.
-    MissingNode(Key),
+    MissingNode(L),
     /// A node block is not a valid MST node.
-    BadNode(Key, String),
+    BadNode(L, String),
     /// An entry's key cannot be rebuilt or is not UTF-8.
-    BadKey(Key, String),
+    BadKey(L, String),
     /// Keys are not in increasing order (a malformed tree; records are still read).
     OutOfOrder(String),
 }
 
-impl fmt::Display for WalkProblem {
+impl<L> WalkProblem<L> {
+    /// The same problem, its node named by `name` of its link.
+    pub fn naming<M>(self, name: impl FnOnce(L) -> M) -> WalkProblem<M> {
+        match self {
+            WalkProblem::MissingNode(l) => WalkProblem::MissingNode(name(l)),
+            WalkProblem::BadNode(l, why) => WalkProblem::BadNode(name(l), why),
+            WalkProblem::BadKey(l, why) => WalkProblem::BadKey(name(l), why),
+            WalkProblem::OutOfOrder(key) => WalkProblem::OutOfOrder(key),
+        }
+    }
+}
+
+impl<L: fmt::Display> fmt::Display for WalkProblem<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WalkProblem::MissingNode(cid) => {
@@ -393,38 +406,44 @@ impl fmt::Display for WalkProblem {
     }
 }
 
-enum Step {
-    Node(Key, usize),
-    Leaf(Leaf),
+enum Step<L> {
+    Node(L, usize),
+    Leaf(Leaf<L>),
 }
 
 /// What a block says read as a tree node: the node, or why it is not one.
-pub(crate) type NodeView = Result<Box<Node>, Cow<'static, str>>;
+pub(crate) type NodeView<L = Key> = Result<Box<Node<L>>, Cow<'static, str>>;
 
 /// Walks the MST of raw blocks (tests; the importer decodes its blocks as it reads them).
 #[cfg(test)]
 pub(crate) fn walk_mst(blocks: &HashMap<Cid, &[u8]>, root: Cid) -> (Vec<Leaf>, Vec<WalkProblem>) {
-    let nodes: HashMap<Key, NodeView> = blocks
+    let mut nodes: HashMap<Key, NodeView> = blocks
         .iter()
         .map(|(cid, bytes)| (Key::of(cid), decode_node(bytes)))
         .collect();
     let mut leaves = Vec::new();
-    let problems = walk_mst_each(|k| nodes.get(k), Key::of(&root), |leaf| leaves.push(leaf));
+    let problems = walk_mst_each(
+        |k| nodes.remove(k),
+        Key::of(&root),
+        |leaf| leaves.push(leaf),
+    );
     (leaves, problems)
 }
 
 /// Walks the MST from `root` depth-first, left to right, handing each record to `each` as it
-/// is reached: every record in key order. `node` finds a block's node view (`None`: no such
-/// block). Each node is visited once (a CID seen twice is a damaged tree, not a loop to follow).
-pub(crate) fn walk_mst_each<'n>(
-    node: impl Fn(&Key) -> Option<&'n NodeView>,
-    root: Key,
-    mut each: impl FnMut(Leaf),
-) -> Vec<WalkProblem> {
+/// is reached: every record in key order. `take` hands over a block's node view (`None`: no
+/// such block); it is asked once per node, since each node is visited once (a link seen twice
+/// is a damaged tree, not a loop to follow), so the caller may give the node away and the
+/// walk drops it when its entries are listed.
+pub(crate) fn walk_mst_each<L: Clone + Eq + std::hash::Hash>(
+    mut take: impl FnMut(&L) -> Option<NodeView<L>>,
+    root: L,
+    mut each: impl FnMut(Leaf<L>),
+) -> Vec<WalkProblem<L>> {
     // The previous leaf's key (reused, not reallocated per leaf), `None` before the first.
     let mut last: Option<Vec<u8>> = None;
     let mut problems = Vec::new();
-    let mut seen: HashSet<Key> = HashSet::default();
+    let mut seen: HashSet<L> = HashSet::default();
     let mut stack = vec![Step::Node(root, 0)];
     while let Some(step) = stack.pop() {
         let (cid, depth) = match step {
@@ -452,7 +471,7 @@ pub(crate) fn walk_mst_each<'n>(
             ));
             continue;
         }
-        let found = match node(&cid) {
+        let found = match take(&cid) {
             None => {
                 problems.push(WalkProblem::MissingNode(cid));
                 continue;
@@ -463,14 +482,15 @@ pub(crate) fn walk_mst_each<'n>(
             }
             Some(Ok(found)) => found,
         };
+        let Node { left, entries } = *found;
         // Rebuild the keys, then push in reverse so that `l` comes off the stack first.
-        let mut steps = Vec::with_capacity(found.entries.len() * 2 + 1);
-        if let Some(l) = &found.left {
-            steps.push(Step::Node(l.clone(), depth + 1));
+        let mut steps = Vec::with_capacity(entries.len() * 2 + 1);
+        if let Some(l) = left {
+            steps.push(Step::Node(l, depth + 1));
         }
         // The previous entry's key, rebuilt in place: each entry keeps `prefix` bytes of it.
         let mut previous: Vec<u8> = Vec::new();
-        for entry in &found.entries {
+        for entry in entries {
             match previous.get(..entry.prefix) {
                 Some(_) => {
                     previous.truncate(entry.prefix);
@@ -478,7 +498,7 @@ pub(crate) fn walk_mst_each<'n>(
                     match std::str::from_utf8(&previous) {
                         Ok(k) => steps.push(Step::Leaf(Leaf {
                             key: k.to_string(),
-                            cid: entry.value.clone(),
+                            cid: entry.value,
                         })),
                         Err(_) => problems.push(WalkProblem::BadKey(
                             cid.clone(),
@@ -495,8 +515,8 @@ pub(crate) fn walk_mst_each<'n>(
                     ),
                 )),
             }
-            if let Some(t) = &entry.tree {
-                steps.push(Step::Node(t.clone(), depth + 1));
+            if let Some(t) = entry.tree {
+                steps.push(Step::Node(t, depth + 1));
             }
         }
         stack.extend(steps.into_iter().rev());
@@ -504,21 +524,40 @@ pub(crate) fn walk_mst_each<'n>(
     problems
 }
 
-/// A tree node, its CIDs as [`Key`]s.
+/// A tree node, its links as [`Key`]s as decoded (or as the caller turned them into).
 #[derive(Debug)]
-pub(crate) struct Node {
-    left: Option<Key>,
-    entries: Vec<NodeEntry>,
+pub(crate) struct Node<L = Key> {
+    left: Option<L>,
+    entries: Box<[NodeEntry<L>]>,
 }
 
 #[derive(Debug)]
-struct NodeEntry {
+struct NodeEntry<L> {
     prefix: usize,
     suffix: Box<[u8]>,
-    value: Key,
-    tree: Option<Key>,
+    value: L,
+    tree: Option<L>,
 }
 
+impl<L> Node<L> {
+    /// The same node with each link turned by `link` (told whether it names a record, the
+    /// entry's `v`, or a subtree), in the node's order: `l`, then each entry's `v` and `t`.
+    pub fn map_links<M>(self, mut link: impl FnMut(L, bool) -> M) -> Node<M> {
+        let left = self.left.map(|l| link(l, false));
+        let entries = self
+            .entries
+            .into_vec()
+            .into_iter()
+            .map(|e| NodeEntry {
+                prefix: e.prefix,
+                suffix: e.suffix,
+                value: link(e.value, true),
+                tree: e.tree.map(|t| link(t, false)),
+            })
+            .collect();
+        Node { left, entries }
+    }
+}
 /// [`node_of`] of raw block bytes.
 #[cfg(test)]
 fn decode_node(bytes: &[u8]) -> NodeView {
@@ -628,7 +667,10 @@ pub(crate) fn node_from(l: Option<&Ipld>, e: Option<RawEntries>) -> NodeView {
             tree,
         });
     }
-    Ok(Box::new(Node { left, entries }))
+    Ok(Box::new(Node {
+        left,
+        entries: entries.into_boxed_slice(),
+    }))
 }
 
 /// `Some(None)` for an absent or null link, `Some(Some(key))` for a CID, `None` for anything else.

@@ -23,7 +23,9 @@
 //! The file is read as a stream, never whole: each block is checked against its CID and decoded
 //! once, on the other threads while the reading goes on (`block.rs`), into what it says as a
 //! record and as a tree node; its bytes are then dropped. The tree is walked when every block
-//! is in, since a block may come before or after the node that names it.
+//! is in, since a block may come before or after the node that names it. Nodes link to blocks
+//! by number, not CID, and the walk takes each node and each record out of the table as it
+//! reads them, so that their memory goes to the activities made meanwhile.
 //!
 //! ## Mapping (docs/counting.md, *Bluesky*)
 //!
@@ -45,6 +47,7 @@ mod car;
 #[cfg(test)]
 pub(crate) mod testrepo;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -185,36 +188,139 @@ fn commit_of(ipld: &Ipld) -> Result<Commit, String> {
 /// Bytes of sections per batch handed to a decoding thread.
 const BATCH_BYTES: usize = 1 << 20;
 
+/// A CID's number in [`Blocks`], given to it where it is first met: as a block, or as a link
+/// of a tree node filed before it.
+type Slot = u32;
+
 /// The blocks of one file by CID (the first of duplicates wins), and the sections skipped.
-/// The index holds positions in `blocks` alone (4 bytes a block where a map of keys holds
-/// 48), the keys staying beside their blocks.
+/// Every CID met has a slot: its key in `keys`, its block (when the file holds it) in
+/// `blocks`, and in `refs` how many filed tree entries name it as their record. Tree nodes
+/// link by slot, 4 bytes where a key takes 40, and the index holds slots (4 bytes a CID where
+/// a map of keys holds 48), the keys staying in their list. The walk takes each node and
+/// each record out as it reaches it ([`read_tree`]), so that what it has read is freed for
+/// the activities it makes.
 struct Blocks {
-    blocks: Vec<(car::Key, Block)>,
-    index: hashbrown::HashTable<u32>,
+    keys: Vec<car::Key>,
+    blocks: Vec<Option<Filed>>,
+    refs: Vec<u32>,
+    index: hashbrown::HashTable<Slot>,
+    /// The commit, read from the first block of the header's root CID.
+    commit: Option<Box<Result<Commit, String>>>,
     bad: Vec<car::BadBlock>,
 }
 
-impl Blocks {
-    fn get(&self, key: &car::Key) -> Option<&Block> {
-        let at = |i: &u32| &self.blocks[*i as usize];
-        self.index
-            .find(key.hash64(), |i| at(i).0 == *key)
-            .map(|i| &at(i).1)
-    }
+/// A filed block: what it says as a record, and as a tree node (its links slots) or why it is
+/// not one, 48 bytes. The reason is one of the tree's fixed ones, or [`NOT_DAG_CBOR`] for a
+/// block that does not decode, whose record holds the decoder's words ([`Filed::node_view`]).
+struct Filed {
+    record: RecordView,
+    node: Result<Box<car::Node<Slot>>, &'static str>,
+}
 
-    /// Files a block unless one of its CID is already filed.
-    fn insert(&mut self, key: car::Key, block: Block) {
-        let Blocks { blocks, index, .. } = self;
-        let at = |i: &u32| &blocks[*i as usize].0;
-        if let hashbrown::hash_table::Entry::Vacant(slot) =
-            index.entry(key.hash64(), |i| *at(i) == key, |i| at(i).hash64())
-        {
-            slot.insert(blocks.len() as u32);
-            blocks.push((key, block));
+/// The reason a block that does not decode is not a tree node, before the decoder's words.
+const NOT_DAG_CBOR: &str = "not DAG-CBOR";
+
+impl Filed {
+    /// Hands over the node view, as the decoding gave it; the block is no node afterwards.
+    fn take_node(&mut self) -> car::NodeView<Slot> {
+        match std::mem::replace(&mut self.node, Err("taken")) {
+            Ok(node) => Ok(node),
+            Err(NOT_DAG_CBOR) => Err(match &self.record {
+                RecordView::Undecodable(e) => Cow::Owned(format!("{NOT_DAG_CBOR}: {e}")),
+                _ => Cow::Borrowed(NOT_DAG_CBOR),
+            }),
+            Err(why) => Err(Cow::Borrowed(why)),
         }
     }
 }
 
+impl Blocks {
+    fn with_capacity(room: usize) -> Blocks {
+        Blocks {
+            keys: Vec::with_capacity(room),
+            blocks: Vec::with_capacity(room),
+            refs: Vec::with_capacity(room),
+            index: hashbrown::HashTable::with_capacity(room),
+            commit: None,
+            bad: Vec::new(),
+        }
+    }
+
+    /// The slot of a CID, if it was met.
+    fn find(&self, key: &car::Key) -> Option<Slot> {
+        self.index
+            .find(key.hash64(), |s| self.keys[*s as usize] == *key)
+            .copied()
+    }
+
+    /// The slot of a CID, a new one (with no block yet) when it was not met before.
+    fn slot(&mut self, key: car::Key) -> Slot {
+        let Blocks {
+            keys,
+            blocks,
+            refs,
+            index,
+            ..
+        } = self;
+        let hash = key.hash64();
+        match index.entry(
+            hash,
+            |s| keys[*s as usize] == key,
+            |s| keys[*s as usize].hash64(),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let s = keys.len() as Slot;
+                keys.push(key);
+                blocks.push(None);
+                refs.push(0);
+                slot.insert(s);
+                s
+            }
+        }
+    }
+
+    /// Files a block unless one of its CID is already filed, its tree links turned into slots.
+    fn insert(&mut self, key: car::Key, block: Block) {
+        let slot = self.slot(key) as usize;
+        if self.blocks[slot].is_some() {
+            return;
+        }
+        let node = match block.node {
+            Ok(node) => Ok(Box::new(node.map_links(|link, record| {
+                let s = self.slot(link);
+                if record {
+                    self.refs[s as usize] = self.refs[s as usize].saturating_add(1);
+                }
+                s
+            }))),
+            Err(Cow::Borrowed(why)) => Err(why),
+            // The one reason made at run time: the block does not decode (its record says why).
+            Err(Cow::Owned(_)) => Err(NOT_DAG_CBOR),
+        };
+        if block.commit.is_some() {
+            self.commit = block.commit;
+        }
+        self.blocks[slot] = Some(Filed {
+            record: block.record,
+            node,
+        });
+    }
+}
+
+/// The record of a leaf's block (`None` when the file does not hold it): handed over when no
+/// other filed tree entry names it, copied while one still may (and when it does not decode:
+/// its node view is made of the decoder's words).
+fn record_of(blocks: &mut [Option<Filed>], refs: &mut [u32], slot: Slot) -> Option<RecordView> {
+    let block = blocks[slot as usize].as_mut()?;
+    let refs = &mut refs[slot as usize];
+    if *refs > 1 || matches!(block.record, RecordView::Undecodable(_)) {
+        *refs -= 1;
+        return Some(block.record.clone());
+    }
+    *refs = 0;
+    Some(std::mem::replace(&mut block.record, RecordView::NotMap))
+}
 /// A batch's blocks, checked and decoded, and its skipped sections.
 type Decoded = (Vec<(car::Key, Block)>, Vec<car::BadBlock>);
 
@@ -251,14 +357,9 @@ fn read_blocks<R: Read>(
     // Room for the blocks at once (a repository's blocks are ~250 bytes on average), so that
     // the table is not moved and rehashed again and again as it grows.
     let room = usize::try_from(size / 256).unwrap_or(0).min(1 << 26);
-    let mut table = Blocks {
-        blocks: Vec::with_capacity(room),
-        index: hashbrown::HashTable::with_capacity(room),
-        bad: Vec::new(),
-    };
+    let mut table = Blocks::with_capacity(room);
     let file = |table: &mut Blocks, (blocks, bad): Decoded| {
         table.bad.extend(bad);
-        table.blocks.reserve(blocks.len());
         for (key, block) in blocks {
             table.insert(key, block);
         }
@@ -320,13 +421,13 @@ fn read_repo(
         root_key.as_ref().unwrap_or(&car::Key::of(&Cid::default())),
         threads,
     )?;
-    Ok(read_tree(name, &table, root, threads, sink))
+    Ok(read_tree(name, table, root, threads, sink))
 }
 
 /// The activities of a repository's blocks, walking its tree from the commit at `root`.
 fn read_tree(
     name: &str,
-    car: &Blocks,
+    mut car: Blocks,
     root: Option<Cid>,
     threads: usize,
     sink: &mut dyn Sink,
@@ -340,17 +441,13 @@ fn read_tree(
         );
     }
     let root = root.ok_or("the CAR header names no root; this is not a repository export")?;
-    let commit = car
-        .get(&car::Key::of(&root))
-        .and_then(|b| b.commit.as_deref())
-        .ok_or_else(|| {
-            format!(
-                "the root commit block {root} is missing; the file is truncated or damaged — \
+    let commit = car.commit.take().ok_or_else(|| {
+        format!(
+            "the root commit block {root} is missing; the file is truncated or damaged — \
                  download the export again"
-            )
-        })?;
-    let commit = commit
-        .as_ref()
+        )
+    })?;
+    let commit = (*commit)
         .map_err(|why| format!("the root block {root} is not a repository commit ({why})"))?;
     if !matches!(commit.version, Some(2 | 3)) {
         sink.diag().warn(
@@ -360,18 +457,43 @@ fn read_tree(
             format!("version {:?}; read as version 3", commit.version),
         );
     }
-    let data = car::Key::of(&commit.data);
-    if car.get(&data).is_none() {
+    let Some(data) = car
+        .find(&car::Key::of(&commit.data))
+        .filter(|s| car.blocks[*s as usize].is_some())
+    else {
         return Err(format!(
             "the record tree's root node {} is missing; the file is truncated or damaged — \
              download the export again",
             commit.data
         ));
-    }
+    };
     let source: Source = Source::from(name);
     let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
     // Room for the records at once: every block that is not a tree node.
-    sink.reserve(car.blocks.iter().filter(|(_, b)| b.node.is_err()).count());
+    sink.reserve(
+        car.blocks
+            .iter()
+            .flatten()
+            .filter(|b| b.node.is_err())
+            .count(),
+    );
+    let Blocks {
+        keys,
+        blocks,
+        refs,
+        index,
+        ..
+    } = &mut car;
+    let keys: &[car::Key] = keys;
+    // Every link is a slot by now: the index's memory goes to the activities.
+    drop(std::mem::take(index));
+    // The walk takes each node as it reaches it, and the record of each leaf; both are
+    // dropped once read, and their memory goes to the activities made meanwhile.
+    let blocks = std::cell::RefCell::new(blocks);
+    let take_node = |slot: &Slot| {
+        let mut blocks = blocks.borrow_mut();
+        Some(blocks[*slot as usize].as_mut()?.take_node())
+    };
     // The walk hands out runs of leaves as it reaches them; other threads make their
     // activities meanwhile, handed back in key order with what each run found.
     let problems = pipeline(
@@ -379,23 +501,20 @@ fn read_tree(
         |send| {
             let mut pending = Vec::with_capacity(LEAVES_PER_RUN);
             let mut first = 0usize;
-            let problems = car::walk_mst_each(
-                |key| car.get(key).map(|b| &b.node),
-                data,
-                |leaf| {
-                    pending.push(leaf);
-                    if pending.len() == LEAVES_PER_RUN {
-                        send((first, std::mem::take(&mut pending)));
-                        first += LEAVES_PER_RUN;
-                    }
-                },
-            );
+            let problems = car::walk_mst_each(take_node, data, |leaf| {
+                let record = record_of(&mut blocks.borrow_mut(), refs, leaf.cid);
+                pending.push((leaf, record));
+                if pending.len() == LEAVES_PER_RUN {
+                    send((first, std::mem::take(&mut pending)));
+                    first += LEAVES_PER_RUN;
+                }
+            });
             if !pending.is_empty() {
                 send((first, pending));
             }
             problems
         },
-        |(first, leaves)| read_leaves(name, &source, &commit.did, car, first, &leaves),
+        |(first, leaves)| read_leaves(name, &source, &commit.did, keys, first, leaves),
         |run| {
             sink.diag().merge(run.diag);
             for (collection, n) in run.ignored {
@@ -404,13 +523,14 @@ fn read_tree(
             sink.extend(run.activities);
         },
     );
-    for p in &problems {
+    for p in problems {
         let (reason, kept) = match p {
             car::WalkProblem::MissingNode(_) => ("record tree node missing", false),
             car::WalkProblem::BadNode(..) => ("damaged record tree node", false),
             car::WalkProblem::BadKey(..) => ("unreadable record key", false),
             car::WalkProblem::OutOfOrder(_) => ("record tree keys out of order", true),
         };
+        let p = p.naming(|s| &keys[s as usize]);
         if kept {
             sink.diag().warn(name, None, reason, p.to_string());
         } else {
@@ -420,7 +540,7 @@ fn read_tree(
     if !ignored.is_empty() {
         sink.diag().note(ignored_note(name, &ignored));
     }
-    Ok(commit.did.clone())
+    Ok(commit.did)
 }
 
 /// Leaves handed out per run of [`read_leaves`].
@@ -433,15 +553,16 @@ struct LeavesRead {
     diag: Diagnostics,
 }
 
-/// The activities of `leaves` (the run starting at leaf number `first`), with the problems met
-/// and the records of other collections counted.
+/// The activities of `leaves` (the run starting at leaf number `first`), each with the record
+/// of its block (`None`: not in the file), with the problems met and the records of other
+/// collections counted. `keys` names the blocks.
 fn read_leaves(
     name: &str,
     source: &Source,
     did: &str,
-    car: &Blocks,
+    keys: &[car::Key],
     first: usize,
-    leaves: &[car::Leaf],
+    leaves: Vec<(car::Leaf<Slot>, Option<RecordView>)>,
 ) -> LeavesRead {
     let mut out = LeavesRead {
         activities: Vec::with_capacity(leaves.len()),
@@ -449,7 +570,7 @@ fn read_leaves(
         diag: Diagnostics::default(),
     };
     let diag = &mut out.diag;
-    for (k, leaf) in leaves.iter().enumerate() {
+    for (k, (leaf, record)) in leaves.into_iter().enumerate() {
         let i = first + k;
         let line = Some(i as u64 + 1);
         let Some((collection, rkey)) = leaf.key.split_once('/') else {
@@ -465,16 +586,17 @@ fn read_leaves(
             *out.ignored.entry(collection.to_string()).or_default() += 1;
             continue;
         }
-        let Some(block) = car.get(&leaf.cid) else {
+        let cid = &keys[leaf.cid as usize];
+        let Some(record) = record else {
             diag.skip(
                 name,
                 line,
                 "record block missing",
-                format!("{} ({})", leaf.key, leaf.cid),
+                format!("{} ({cid})", leaf.key),
             );
             continue;
         };
-        let facts = match &block.record {
+        let facts = match record {
             RecordView::Facts(facts) => facts,
             RecordView::NotMap => {
                 diag.skip(name, line, "record is not a map", leaf.key.clone());
@@ -485,7 +607,7 @@ fn read_leaves(
                     name,
                     line,
                     "undecodable record",
-                    format!("{} ({}): {e}", leaf.key, leaf.cid),
+                    format!("{} ({cid}): {e}", leaf.key),
                 );
                 continue;
             }
@@ -534,14 +656,14 @@ pub(crate) fn record_activity(
 
 /// What a record says that an activity is made of, read before its collection is known (a
 /// CAR's record blocks come before, after or between the tree nodes that name them).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Facts {
     created: Created,
     post: Option<Box<PostFacts>>,
 }
 
 /// A record's `createdAt`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Created {
     Missing,
     Unparseable(Box<str>),
@@ -549,7 +671,7 @@ enum Created {
 }
 
 /// What a post's record adds: its reply references, or the DIDs its text starts by mentioning.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum PostFacts {
     Reply {
         root: Option<Box<str>>,

@@ -788,3 +788,44 @@ fn out_of_order_keys_are_reported_but_read() {
     assert!(p.example.contains("app.bsky.feed.post/a"), "{}", p.example);
     assert!(problem(&c, "unreadable record key").is_some());
 }
+
+#[test]
+fn one_record_block_named_by_several_keys_counts_for_each() {
+    // Records of identical bytes have one CID: the tree names that block under every key, and
+    // each key is an activity of its own with the block's facts (the walk hands a record
+    // over only when no other key still names it).
+    let mut b = RepoBuilder::new(OWNER);
+    let theirs = testrepo::their_post(ANA, T0);
+    let reply = testrepo::reply("same words", T0, &theirs, &theirs);
+    let like = testrepo::subject_record(LIKE, &theirs, T0);
+    for clock in 1..=3 {
+        b.put(POST, &testrepo::tid_at(T0, clock), reply.clone());
+        b.put(LIKE, &testrepo::tid_at(T0, clock), like.clone());
+    }
+    let repo = b.build(&testrepo::tid_at(T0, 0));
+    let distinct: std::collections::BTreeSet<&Cid> = repo.records.values().collect();
+    assert_eq!(distinct.len(), 2, "one block per kind of record");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "same.car", &repo.to_car());
+    for threads in [1, 2] {
+        let archive = Archive::open(&path, u64::MAX).expect("open");
+        let mut c = Collected::default();
+        let options = ImportOptions {
+            threads,
+            ..ImportOptions::default()
+        };
+        BlueskyRepo.read(&archive, &options, &mut c).expect("read");
+        assert!(c.diagnostics.problems().is_empty(), "{:?}", c.diagnostics);
+        assert_eq!(c.activities.len(), 6);
+        for clock in 1..=3 {
+            let at = |collection: &str| {
+                format!("at://{OWNER}/{collection}/{}", testrepo::tid_at(T0, clock))
+            };
+            let r = find(&c, &at(POST));
+            assert_eq!(r.kind, Kind::Reply);
+            assert_eq!(r.hints.parent(), Some(theirs.as_str()));
+            assert_eq!(people(r), vec![ANA]);
+            assert_eq!(find(&c, &at(LIKE)).kind, Kind::Reaction);
+        }
+    }
+}
