@@ -540,6 +540,13 @@ struct NodeEntry<L> {
 }
 
 impl<L> Node<L> {
+    /// The subtrees the node links to: `l`, then each entry's `t`.
+    pub fn subtrees(&self) -> impl Iterator<Item = &L> {
+        self.left
+            .iter()
+            .chain(self.entries.iter().filter_map(|e| e.tree.as_ref()))
+    }
+
     /// The same node with each link turned by `link` (told whether it names a record, the
     /// entry's `v`, or a subtree), in the node's order: `l`, then each entry's `v` and `t`.
     pub fn map_links<M>(self, mut link: impl FnMut(L, bool) -> M) -> Node<M> {

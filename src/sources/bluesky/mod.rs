@@ -196,7 +196,8 @@ type Slot = u32;
 /// Every CID met has a slot: its key in `keys`, its block (when the file holds it) in
 /// `blocks`, and in `refs` how many filed tree entries name it as their record. Tree nodes
 /// link by slot, 4 bytes where a key takes 40, and the index holds slots (4 bytes a CID where
-/// a map of keys holds 48), the keys staying in their list. The walk takes each node and
+/// a map of keys holds 48), the keys staying in their list. Before the walk the index and
+/// the keys go, but for the few a problem may name ([`Names`]); the walk takes each node and
 /// each record out as it reaches it ([`read_tree`]), so that what it has read is freed for
 /// the activities it makes.
 struct Blocks {
@@ -305,6 +306,52 @@ impl Blocks {
             record: block.record,
             node,
         });
+    }
+}
+
+/// The CIDs, by slot, that a problem met by the walk may name: the blocks the file lacks, the
+/// records that do not decode, and every block the walk may reach as a tree node (the tree's
+/// root and the subtrees nodes link to). In a sound repository that is its tree nodes, a
+/// fifth of its blocks; the other CIDs are dropped before the walk, and their memory goes to
+/// the activities.
+struct Names(Vec<(Slot, car::Key)>);
+
+impl Names {
+    /// Takes the names wanted out of the table's keys; the rest are dropped.
+    fn of(car: &mut Blocks, root: Slot) -> Names {
+        let mut wanted = vec![false; car.keys.len()];
+        wanted[root as usize] = true;
+        for (slot, block) in car.blocks.iter().enumerate() {
+            let Some(block) = block else {
+                wanted[slot] = true;
+                continue;
+            };
+            if matches!(block.record, RecordView::Undecodable(_)) {
+                wanted[slot] = true;
+            }
+            if let Ok(node) = &block.node {
+                for tree in node.subtrees() {
+                    wanted[*tree as usize] = true;
+                }
+            }
+        }
+        let keys = std::mem::take(&mut car.keys);
+        Names(
+            keys.into_iter()
+                .zip(wanted)
+                .enumerate()
+                .filter(|(_, (_, wanted))| *wanted)
+                .map(|(slot, (key, _))| (slot as Slot, key))
+                .collect(),
+        )
+    }
+
+    /// The CID of a slot, as text.
+    fn cid(&self, slot: Slot) -> String {
+        match self.0.binary_search_by_key(&slot, |(s, _)| *s) {
+            Ok(i) => self.0[i].1.to_string(),
+            Err(_) => format!("(block {slot})"),
+        }
     }
 }
 
@@ -477,16 +524,12 @@ fn read_tree(
             .filter(|b| b.node.is_err())
             .count(),
     );
-    let Blocks {
-        keys,
-        blocks,
-        refs,
-        index,
-        ..
-    } = &mut car;
-    let keys: &[car::Key] = keys;
-    // Every link is a slot by now: the index's memory goes to the activities.
-    drop(std::mem::take(index));
+    // Every link is a slot by now: the index's memory goes to the activities, and the keys'
+    // but for the few the walk may name.
+    drop(std::mem::take(&mut car.index));
+    let names = Names::of(&mut car, data);
+    let names = &names;
+    let Blocks { blocks, refs, .. } = &mut car;
     // The walk takes each node as it reaches it, and the record of each leaf; both are
     // dropped once read, and their memory goes to the activities made meanwhile.
     let blocks = std::cell::RefCell::new(blocks);
@@ -514,7 +557,7 @@ fn read_tree(
             }
             problems
         },
-        |(first, leaves)| read_leaves(name, &source, &commit.did, keys, first, leaves),
+        |(first, leaves)| read_leaves(name, &source, &commit.did, names, first, leaves),
         |run| {
             sink.diag().merge(run.diag);
             for (collection, n) in run.ignored {
@@ -530,7 +573,7 @@ fn read_tree(
             car::WalkProblem::BadKey(..) => ("unreadable record key", false),
             car::WalkProblem::OutOfOrder(_) => ("record tree keys out of order", true),
         };
-        let p = p.naming(|s| &keys[s as usize]);
+        let p = p.naming(|s| names.cid(s));
         if kept {
             sink.diag().warn(name, None, reason, p.to_string());
         } else {
@@ -555,12 +598,12 @@ struct LeavesRead {
 
 /// The activities of `leaves` (the run starting at leaf number `first`), each with the record
 /// of its block (`None`: not in the file), with the problems met and the records of other
-/// collections counted. `keys` names the blocks.
+/// collections counted. `names` names the blocks.
 fn read_leaves(
     name: &str,
     source: &Source,
     did: &str,
-    keys: &[car::Key],
+    names: &Names,
     first: usize,
     leaves: Vec<(car::Leaf<Slot>, Option<RecordView>)>,
 ) -> LeavesRead {
@@ -586,13 +629,13 @@ fn read_leaves(
             *out.ignored.entry(collection.to_string()).or_default() += 1;
             continue;
         }
-        let cid = &keys[leaf.cid as usize];
+        let cid = || names.cid(leaf.cid);
         let Some(record) = record else {
             diag.skip(
                 name,
                 line,
                 "record block missing",
-                format!("{} ({cid})", leaf.key),
+                format!("{} ({})", leaf.key, cid()),
             );
             continue;
         };
@@ -607,7 +650,7 @@ fn read_leaves(
                     name,
                     line,
                     "undecodable record",
-                    format!("{} ({cid}): {e}", leaf.key),
+                    format!("{} ({}): {e}", leaf.key, cid()),
                 );
                 continue;
             }

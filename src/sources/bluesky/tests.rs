@@ -829,3 +829,78 @@ fn one_record_block_named_by_several_keys_counts_for_each() {
         }
     }
 }
+
+#[test]
+fn problems_name_the_cids_of_blocks_reached_as_nodes_and_of_undecodable_records() {
+    use testrepo::{cid_of, encode, map, s};
+    // Hand-made trees: the root's `l` is a block that is no node (a record, or a block that
+    // does not decode, also named as the entry's record); a second entry names a block the
+    // file lacks. Only the CIDs a problem may name are kept past the reading.
+    let post = encode(&testrepo::post("hi", T0));
+    let post_cid = cid_of(&post);
+    let broken = vec![0xa1, 0x61]; // a map cut short
+    let broken_cid = cid_of(&broken);
+    let lost_cid = cid_of(&encode(&testrepo::post("lost", T0)));
+    let k1 = format!("{POST}/{}", testrepo::tid_at(T0, 1));
+    let k2 = format!("{POST}/{}", testrepo::tid_at(T0, 2));
+    let entry = |k: &str, v: Cid| {
+        map([
+            ("p", Ipld::Integer(0)),
+            ("k", Ipld::Bytes(k.as_bytes().to_vec())),
+            ("v", Ipld::Link(v)),
+            ("t", Ipld::Null),
+        ])
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let read = |left: Cid| {
+        let root = encode(&map([
+            ("l", Ipld::Link(left)),
+            (
+                "e",
+                Ipld::List(vec![entry(&k1, broken_cid), entry(&k2, lost_cid)]),
+            ),
+        ]));
+        let root_cid = cid_of(&root);
+        let commit = encode(&map([
+            ("did", s(OWNER)),
+            ("version", Ipld::Integer(3)),
+            ("data", Ipld::Link(root_cid)),
+            ("rev", s(&testrepo::tid_at(T0, 0))),
+            ("prev", Ipld::Null),
+            ("sig", Ipld::Bytes(vec![0x5a; 64])),
+        ]));
+        let commit_cid = cid_of(&commit);
+        let car = testrepo::car_bytes(
+            &[commit_cid],
+            &[
+                (commit_cid, commit),
+                (root_cid, root),
+                (post_cid, post.clone()),
+                (broken_cid, broken.clone()),
+            ],
+        );
+        let c = import(&write(dir.path(), "odd-tree.car", &car)).expect("import");
+        assert!(c.activities.is_empty());
+        let undecodable = problem(&c, "undecodable record").expect("reported");
+        assert!(
+            undecodable
+                .example
+                .starts_with(&format!("{k1} ({broken_cid}): ")),
+            "{}",
+            undecodable.example
+        );
+        let missing = problem(&c, "record block missing").expect("reported");
+        assert_eq!(missing.example, format!("{k2} ({lost_cid})"));
+        let damaged = problem(&c, "damaged record tree node").expect("reported");
+        damaged.example
+    };
+    assert_eq!(
+        read(post_cid),
+        format!("tree node {post_cid}: no entry list `e`")
+    );
+    let example = read(broken_cid);
+    assert!(
+        example.starts_with(&format!("tree node {broken_cid}: not DAG-CBOR: ")),
+        "{example}"
+    );
+}
