@@ -904,3 +904,12 @@ fn problems_name_the_cids_of_blocks_reached_as_nodes_and_of_undecodable_records(
         "{example}"
     );
 }
+
+#[test]
+fn a_filed_block_takes_40_bytes() {
+    // Every block of a repository has one (1.27M for a million records): 64 bytes before the
+    // commit moved out of it and the reasons became static, 48 before `Created` took 16.
+    assert_eq!(std::mem::size_of::<Created>(), 16);
+    assert_eq!(std::mem::size_of::<RecordView>(), 24);
+    assert_eq!(std::mem::size_of::<Option<Filed>>(), 40);
+}
