@@ -21,12 +21,11 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Seq
 use super::car::{self, Field, Key, NodeView, RawEntries, RawEntry};
 use super::{Commit, Facts, commit_of};
 
-/// What one block says, decoded once as it is read. The block's bytes are not kept. Its tree
-/// links are [`Key`]s as decoded, or what the importer's table turned them into.
+/// What one block says, decoded once as it is read. The block's bytes are not kept.
 #[derive(Debug)]
-pub(super) struct Block<L = Key> {
+pub(super) struct Block {
     pub record: RecordView,
-    pub node: NodeView<L>,
+    pub node: NodeView,
     pub commit: Option<Box<Result<Commit, String>>>,
 }
 

@@ -565,6 +565,7 @@ impl<L> Node<L> {
         Node { left, entries }
     }
 }
+
 /// [`node_of`] of raw block bytes.
 #[cfg(test)]
 fn decode_node(bytes: &[u8]) -> NodeView {

@@ -212,7 +212,7 @@ struct Blocks {
 
 /// A filed block: what it says as a record, and as a tree node (its links slots) or why it is
 /// not one, 40 bytes. The reason is one of the tree's fixed ones, or [`NOT_DAG_CBOR`] for a
-/// block that does not decode, whose record holds the decoder's words ([`Filed::node_view`]).
+/// block that does not decode, whose record holds the decoder's words ([`Filed::take_node`]).
 struct Filed {
     record: RecordView,
     node: Result<Box<car::Node<Slot>>, &'static str>,
@@ -362,12 +362,13 @@ fn record_of(blocks: &mut [Option<Filed>], refs: &mut [u32], slot: Slot) -> Opti
     let block = blocks[slot as usize].as_mut()?;
     let refs = &mut refs[slot as usize];
     if *refs > 1 || matches!(block.record, RecordView::Undecodable(_)) {
-        *refs -= 1;
+        *refs = refs.saturating_sub(1);
         return Some(block.record.clone());
     }
     *refs = 0;
     Some(std::mem::replace(&mut block.record, RecordView::NotMap))
 }
+
 /// A batch's blocks, checked and decoded, and its skipped sections.
 type Decoded = (Vec<(car::Key, Block)>, Vec<car::BadBlock>);
 
@@ -491,7 +492,7 @@ fn read_tree(
     let commit = car.commit.take().ok_or_else(|| {
         format!(
             "the root commit block {root} is missing; the file is truncated or damaged — \
-                 download the export again"
+             download the export again"
         )
     })?;
     let commit = (*commit)
