@@ -201,8 +201,8 @@ type Slot = u32;
 /// each record out as it reaches it ([`read_tree`]), so that what it has read is freed for
 /// the activities it makes.
 struct Blocks {
-    keys: Vec<car::Key>,
-    blocks: Vec<Option<Filed>>,
+    keys: Chunked<car::Key>,
+    blocks: Chunked<Option<Filed>>,
     refs: Vec<u32>,
     index: hashbrown::HashTable<Slot>,
     /// The commit, read from the first block of the header's root CID.
@@ -238,8 +238,8 @@ impl Filed {
 impl Blocks {
     fn with_capacity(room: usize) -> Blocks {
         Blocks {
-            keys: Vec::with_capacity(room),
-            blocks: Vec::with_capacity(room),
+            keys: Chunked::default(),
+            blocks: Chunked::default(),
             refs: Vec::with_capacity(room),
             index: hashbrown::HashTable::with_capacity(room),
             commit: None,
@@ -337,7 +337,7 @@ impl Names {
         }
         let keys = std::mem::take(&mut car.keys);
         Names(
-            keys.into_iter()
+            keys.into_items()
                 .zip(wanted)
                 .enumerate()
                 .filter(|(_, (_, wanted))| *wanted)
@@ -355,10 +355,73 @@ impl Names {
     }
 }
 
+/// Items kept in pieces of [`Chunked::PIECE`]: a table of a million blocks is freed piece by
+/// piece into the memory of the thread that made it, which its next allocations reuse, where
+/// one allocation of tens of megabytes goes back to the allocator's arena and stays resident
+/// for a tenth of a second after it is freed (mimalloc's purge delay for arenas), while the
+/// summary allocates beside it.
+struct Chunked<T> {
+    pieces: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            pieces: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Chunked<T> {
+    /// Items per piece (a piece of 40-byte items takes 2.5 MiB).
+    const PIECE: usize = 1 << 16;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, item: T) {
+        if self.len.is_multiple_of(Self::PIECE) {
+            self.pieces.push(Vec::with_capacity(Self::PIECE));
+        }
+        if let Some(piece) = self.pieces.last_mut() {
+            piece.push(item);
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.pieces.iter().flatten()
+    }
+
+    fn into_items(self) -> impl Iterator<Item = T> {
+        self.pieces.into_iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.pieces[i / Self::PIECE][i % Self::PIECE]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Chunked<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.pieces[i / Self::PIECE][i % Self::PIECE]
+    }
+}
+
 /// The record of a leaf's block (`None` when the file does not hold it): handed over when no
 /// other filed tree entry names it, copied while one still may (and when it does not decode:
 /// its node view is made of the decoder's words).
-fn record_of(blocks: &mut [Option<Filed>], refs: &mut [u32], slot: Slot) -> Option<RecordView> {
+fn record_of(
+    blocks: &mut Chunked<Option<Filed>>,
+    refs: &mut [u32],
+    slot: Slot,
+) -> Option<RecordView> {
     let block = blocks[slot as usize].as_mut()?;
     let refs = &mut refs[slot as usize];
     if *refs > 1 || matches!(block.record, RecordView::Undecodable(_)) {

@@ -913,3 +913,30 @@ fn a_filed_block_takes_40_bytes() {
     assert_eq!(std::mem::size_of::<RecordView>(), 24);
     assert_eq!(std::mem::size_of::<Option<Filed>>(), 40);
 }
+
+#[test]
+fn chunked_table_reads_back_across_pieces() {
+    let piece = Chunked::<u32>::PIECE;
+    let n = 2 * piece + 3;
+    let mut list = Chunked::default();
+    for i in 0..n {
+        list.push(i as u32);
+    }
+    assert_eq!(list.len(), n);
+    assert_eq!(
+        list.pieces.len(),
+        3,
+        "a piece is begun only when the last is full"
+    );
+    for i in [0, piece - 1, piece, 2 * piece, n - 1] {
+        assert_eq!(list[i], i as u32);
+    }
+    list[piece] = 7;
+    assert_eq!(list[piece], 7);
+    assert!(
+        list.iter()
+            .enumerate()
+            .all(|(i, v)| i == piece || *v == i as u32)
+    );
+    assert_eq!(list.into_items().count(), n);
+}
