@@ -584,6 +584,16 @@ impl Interner {
     pub fn name(&mut self, id: &str) -> Name {
         shared(&mut self.names, id)
     }
+
+    /// The shared copy of the person id `id`, which becomes it when the text is new: for ids
+    /// made where a table cannot be reached (on other threads), shared afterwards.
+    pub fn adopt(&mut self, id: &Arc<str>) -> Arc<str> {
+        if let Some(a) = self.people.get(&**id) {
+            return a.clone();
+        }
+        self.people.insert(id.clone());
+        id.clone()
+    }
 }
 
 /// The copy of `id` in `set`, made on first sight (the set holds each text once, in its copy).
@@ -631,6 +641,24 @@ impl fmt::Debug for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_adopted_person_id_is_the_copy_shared_from_then_on() {
+        let mut people = Interner::default();
+        let first: Arc<str> = Arc::from("did:plc:ana");
+        let again: Arc<str> = Arc::from("did:plc:ana");
+        let adopted = people.adopt(&first);
+        assert!(
+            Arc::ptr_eq(&adopted, &first),
+            "a new text keeps the copy it came in"
+        );
+        assert!(Arc::ptr_eq(&people.adopt(&again), &first));
+        assert!(Arc::ptr_eq(&people.get("did:plc:ana"), &first));
+        assert!(!Arc::ptr_eq(
+            &people.adopt(&Arc::from("did:plc:ben")),
+            &first
+        ));
+    }
 
     #[test]
     fn leading_mentions_past_the_fields_range_saturate_instead_of_wrapping() {

@@ -580,6 +580,7 @@ fn read_tree(
     };
     let source: Source = Source::from(name);
     let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
+    let mut people = crate::model::Interner::default();
     // Room for the records at once: every block that is not a tree node.
     sink.reserve(
         car.blocks
@@ -622,10 +623,17 @@ fn read_tree(
             problems
         },
         |(first, leaves)| read_leaves(name, &source, &commit.did, names, first, leaves),
-        |run| {
+        |mut run| {
             sink.diag().merge(run.diag);
             for (collection, n) in run.ignored {
                 *ignored.entry(collection).or_default() += n;
+            }
+            // One copy per person: the runs were made apart, each reply and mention with its
+            // own copy of the DID it names.
+            for a in &mut run.activities {
+                for c in a.counterparts.iter_mut() {
+                    *c = people.adopt(c);
+                }
             }
             sink.extend(run.activities);
         },

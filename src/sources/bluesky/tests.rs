@@ -940,3 +940,29 @@ fn chunked_table_reads_back_across_pieces() {
     );
     assert_eq!(list.into_items().count(), n);
 }
+
+#[test]
+fn replies_and_mentions_of_one_person_share_one_copy_of_their_did() {
+    let mut b = RepoBuilder::new(OWNER);
+    let theirs = testrepo::their_post(ANA, T0);
+    for clock in 1..=2 {
+        b.put(
+            POST,
+            &testrepo::tid_at(T0, clock),
+            testrepo::reply(&format!("re {clock}"), T0, &theirs, &theirs),
+        );
+    }
+    let text = "@ana hello";
+    b.put(
+        POST,
+        &testrepo::tid_at(T0, 3),
+        testrepo::with_mentions(testrepo::post(text, T0), text, &[("@ana", ANA)]),
+    );
+    let repo = b.build(&testrepo::tid_at(T0, 0));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = import(&write(dir.path(), "ana.car", &repo.to_car())).expect("import");
+    let ids: Vec<&Arc<str>> = c.activities.iter().map(|a| &a.counterparts[0]).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|id| &***id == ANA));
+    assert!(Arc::ptr_eq(ids[0], ids[1]) && Arc::ptr_eq(ids[1], ids[2]));
+}
