@@ -355,11 +355,10 @@ impl Names {
     }
 }
 
-/// Items kept in pieces of [`Chunked::PIECE`]: a table of a million blocks is freed piece by
-/// piece into the memory of the thread that made it, which its next allocations reuse, where
-/// one allocation of tens of megabytes goes back to the allocator's arena and stays resident
-/// for a tenth of a second after it is freed (mimalloc's purge delay for arenas), while the
-/// summary allocates beside it.
+/// Items kept in pieces of [`Chunked::PIECE`], a few MiB each: mimalloc holds such pieces in
+/// its ordinary pages, returned or reused within 10 ms of being freed, where one allocation of
+/// tens of megabytes (over 16 MiB) is mapped from its arena and stays resident for 100 ms
+/// after it is freed, while the summary allocates beside it (measured: BENCHMARKS.md).
 struct Chunked<T> {
     pieces: Vec<Vec<T>>,
     len: usize,
