@@ -24,8 +24,8 @@
 //! once, on the other threads while the reading goes on (`block.rs`), into what it says as a
 //! record and as a tree node; its bytes are then dropped. The tree is walked when every block
 //! is in, since a block may come before or after the node that names it. Nodes link to blocks
-//! by number, not CID, and the walk takes each node and each record out of the table as it
-//! reads them, so that their memory goes to the activities made meanwhile.
+//! by number, not CID, and the walk takes each node and each record out of the table
+//! (`table.rs`) as it reads them, so that their memory goes to the activities made meanwhile.
 //!
 //! ## Mapping (docs/counting.md, *Bluesky*)
 //!
@@ -44,10 +44,10 @@
 
 mod block;
 mod car;
+mod table;
 #[cfg(test)]
 pub(crate) mod testrepo;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -56,6 +56,9 @@ use ipld_core::cid::Cid;
 use ipld_core::ipld::Ipld;
 
 use self::block::{Block, RecordView, decode_block};
+use self::table::{Blocks, Names, Slot, record_of};
+#[cfg(test)]
+use self::table::{Chunked, Filed};
 use super::archive::{Archive, ContainerKind, Entry};
 use super::common::pipeline;
 use super::text::parse_datetime;
@@ -187,249 +190,6 @@ fn commit_of(ipld: &Ipld) -> Result<Commit, String> {
 
 /// Bytes of sections per batch handed to a decoding thread.
 const BATCH_BYTES: usize = 1 << 20;
-
-/// A CID's number in [`Blocks`], given to it where it is first met: as a block, or as a link
-/// of a tree node filed before it.
-type Slot = u32;
-
-/// The blocks of one file by CID (the first of duplicates wins), and the sections skipped.
-/// Every CID met has a slot: its key in `keys`, its block (when the file holds it) in
-/// `blocks`, and in `refs` how many filed tree entries name it as their record. Tree nodes
-/// link by slot, 4 bytes where a key takes 40, and the index holds slots (4 bytes a CID where
-/// a map of keys holds 48), the keys staying in their list. Before the walk the index and
-/// the keys go, but for the few a problem may name ([`Names`]); the walk takes each node and
-/// each record out as it reaches it ([`read_tree`]), so that what it has read is freed for
-/// the activities it makes.
-struct Blocks {
-    keys: Chunked<car::Key>,
-    blocks: Chunked<Option<Filed>>,
-    refs: Vec<u32>,
-    index: hashbrown::HashTable<Slot>,
-    /// The commit, read from the first block of the header's root CID.
-    commit: Option<Box<Result<Commit, String>>>,
-    bad: Vec<car::BadBlock>,
-}
-
-/// A filed block: what it says as a record, and as a tree node (its links slots) or why it is
-/// not one, 40 bytes. The reason is one of the tree's fixed ones, or [`NOT_DAG_CBOR`] for a
-/// block that does not decode, whose record holds the decoder's words ([`Filed::take_node`]).
-struct Filed {
-    record: RecordView,
-    node: Result<Box<car::Node<Slot>>, &'static str>,
-}
-
-/// The reason a block that does not decode is not a tree node, before the decoder's words.
-const NOT_DAG_CBOR: &str = "not DAG-CBOR";
-
-impl Filed {
-    /// Hands over the node view, as the decoding gave it; the block is no node afterwards.
-    fn take_node(&mut self) -> car::NodeView<Slot> {
-        match std::mem::replace(&mut self.node, Err("taken")) {
-            Ok(node) => Ok(node),
-            Err(NOT_DAG_CBOR) => Err(match &self.record {
-                RecordView::Undecodable(e) => Cow::Owned(format!("{NOT_DAG_CBOR}: {e}")),
-                _ => Cow::Borrowed(NOT_DAG_CBOR),
-            }),
-            Err(why) => Err(Cow::Borrowed(why)),
-        }
-    }
-}
-
-impl Blocks {
-    fn with_capacity(room: usize) -> Blocks {
-        Blocks {
-            keys: Chunked::default(),
-            blocks: Chunked::default(),
-            refs: Vec::with_capacity(room),
-            index: hashbrown::HashTable::with_capacity(room),
-            commit: None,
-            bad: Vec::new(),
-        }
-    }
-
-    /// The slot of a CID, if it was met.
-    fn find(&self, key: &car::Key) -> Option<Slot> {
-        self.index
-            .find(key.hash64(), |s| self.keys[*s as usize] == *key)
-            .copied()
-    }
-
-    /// The slot of a CID, a new one (with no block yet) when it was not met before.
-    fn slot(&mut self, key: car::Key) -> Slot {
-        let Blocks {
-            keys,
-            blocks,
-            refs,
-            index,
-            ..
-        } = self;
-        let hash = key.hash64();
-        match index.entry(
-            hash,
-            |s| keys[*s as usize] == key,
-            |s| keys[*s as usize].hash64(),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                let s = keys.len() as Slot;
-                keys.push(key);
-                blocks.push(None);
-                refs.push(0);
-                slot.insert(s);
-                s
-            }
-        }
-    }
-
-    /// Files a block unless one of its CID is already filed, its tree links turned into slots.
-    fn insert(&mut self, key: car::Key, block: Block) {
-        let slot = self.slot(key) as usize;
-        if self.blocks[slot].is_some() {
-            return;
-        }
-        let node = match block.node {
-            Ok(node) => Ok(Box::new(node.map_links(|link, record| {
-                let s = self.slot(link);
-                if record {
-                    self.refs[s as usize] = self.refs[s as usize].saturating_add(1);
-                }
-                s
-            }))),
-            Err(Cow::Borrowed(why)) => Err(why),
-            // The one reason made at run time: the block does not decode (its record says why).
-            Err(Cow::Owned(_)) => Err(NOT_DAG_CBOR),
-        };
-        if block.commit.is_some() {
-            self.commit = block.commit;
-        }
-        self.blocks[slot] = Some(Filed {
-            record: block.record,
-            node,
-        });
-    }
-}
-
-/// The CIDs, by slot, that a problem met by the walk may name: the blocks the file lacks, the
-/// records that do not decode, and every block the walk may reach as a tree node (the tree's
-/// root and the subtrees nodes link to). In a sound repository that is its tree nodes, a
-/// fifth of its blocks; the other CIDs are dropped before the walk, and their memory goes to
-/// the activities.
-struct Names(Vec<(Slot, car::Key)>);
-
-impl Names {
-    /// Takes the names wanted out of the table's keys; the rest are dropped.
-    fn of(car: &mut Blocks, root: Slot) -> Names {
-        let mut wanted = vec![false; car.keys.len()];
-        wanted[root as usize] = true;
-        for (slot, block) in car.blocks.iter().enumerate() {
-            let Some(block) = block else {
-                wanted[slot] = true;
-                continue;
-            };
-            if matches!(block.record, RecordView::Undecodable(_)) {
-                wanted[slot] = true;
-            }
-            if let Ok(node) = &block.node {
-                for tree in node.subtrees() {
-                    wanted[*tree as usize] = true;
-                }
-            }
-        }
-        let keys = std::mem::take(&mut car.keys);
-        Names(
-            keys.into_items()
-                .zip(wanted)
-                .enumerate()
-                .filter(|(_, (_, wanted))| *wanted)
-                .map(|(slot, (key, _))| (slot as Slot, key))
-                .collect(),
-        )
-    }
-
-    /// The CID of a slot, as text.
-    fn cid(&self, slot: Slot) -> String {
-        match self.0.binary_search_by_key(&slot, |(s, _)| *s) {
-            Ok(i) => self.0[i].1.to_string(),
-            Err(_) => format!("(block {slot})"),
-        }
-    }
-}
-
-/// Items kept in pieces of [`Chunked::PIECE`], a few MiB each: mimalloc holds such pieces in
-/// its ordinary pages, returned or reused within 10 ms of being freed, where one allocation of
-/// tens of megabytes (over 16 MiB) is mapped from its arena and stays resident for 100 ms
-/// after it is freed, while the summary allocates beside it (measured: BENCHMARKS.md).
-struct Chunked<T> {
-    pieces: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked {
-            pieces: Vec::new(),
-            len: 0,
-        }
-    }
-}
-
-impl<T> Chunked<T> {
-    /// Items per piece (a piece of 40-byte items takes 2.5 MiB).
-    const PIECE: usize = 1 << 16;
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn push(&mut self, item: T) {
-        if self.len.is_multiple_of(Self::PIECE) {
-            self.pieces.push(Vec::with_capacity(Self::PIECE));
-        }
-        if let Some(piece) = self.pieces.last_mut() {
-            piece.push(item);
-            self.len += 1;
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &T> {
-        self.pieces.iter().flatten()
-    }
-
-    fn into_items(self) -> impl Iterator<Item = T> {
-        self.pieces.into_iter().flatten()
-    }
-}
-
-impl<T> std::ops::Index<usize> for Chunked<T> {
-    type Output = T;
-    fn index(&self, i: usize) -> &T {
-        &self.pieces[i / Self::PIECE][i % Self::PIECE]
-    }
-}
-
-impl<T> std::ops::IndexMut<usize> for Chunked<T> {
-    fn index_mut(&mut self, i: usize) -> &mut T {
-        &mut self.pieces[i / Self::PIECE][i % Self::PIECE]
-    }
-}
-
-/// The record of a leaf's block (`None` when the file does not hold it): handed over when no
-/// other filed tree entry names it, copied while one still may (and when it does not decode:
-/// its node view is made of the decoder's words).
-fn record_of(
-    blocks: &mut Chunked<Option<Filed>>,
-    refs: &mut [u32],
-    slot: Slot,
-) -> Option<RecordView> {
-    let block = blocks[slot as usize].as_mut()?;
-    let refs = &mut refs[slot as usize];
-    if *refs > 1 || matches!(block.record, RecordView::Undecodable(_)) {
-        *refs = refs.saturating_sub(1);
-        return Some(block.record.clone());
-    }
-    *refs = 0;
-    Some(std::mem::replace(&mut block.record, RecordView::NotMap))
-}
 
 /// A batch's blocks, checked and decoded, and its skipped sections.
 type Decoded = (Vec<(car::Key, Block)>, Vec<car::BadBlock>);
