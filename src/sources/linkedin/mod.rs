@@ -18,6 +18,8 @@ mod rows;
 mod tests;
 
 use std::io::BufReader;
+use std::mem::take;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::archive::{Archive, Entry};
@@ -238,6 +240,13 @@ impl Importer for LinkedInExport {
         // Largest files first so the two workers finish together.
         let mut order: Vec<usize> = (0..files.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(files[i].1.size));
+        // Each file's room is reserved here, on the thread that frees it: a vector mimalloc
+        // maps on its own (over 16 MiB) and frees from another thread is only marked free
+        // (`MADV_FREE`), and stays in the resident memory for the rest of the run.
+        let rooms: Vec<Mutex<Parsed>> = files
+            .iter()
+            .map(|(_, entry, layout)| Mutex::new(room_for(entry, layout)))
+            .collect();
         let next = AtomicUsize::new(0);
         let threads = options.threads.clamp(1, 16).min(files.len().max(1));
         let results: Vec<Result<Vec<(usize, Parsed)>, SourceError>> = std::thread::scope(|s| {
@@ -249,8 +258,11 @@ impl Importer for LinkedInExport {
                             let k = next.fetch_add(1, Ordering::Relaxed);
                             let Some(&i) = order.get(k) else { break };
                             let (idx, entry, layout) = &files[i];
+                            let room = rooms[i]
+                                .lock()
+                                .map_or_else(|p| take(&mut *p.into_inner()), |mut r| take(&mut *r));
                             let parsed = guarded(archive, entry, || {
-                                parse_file(archive, entry, layout, *idx as u64)
+                                parse_file(archive, entry, layout, *idx as u64, room)
                             });
                             out.push((*idx, parsed?));
                         }
@@ -323,15 +335,24 @@ fn parser_failed(
     }
 }
 
+/// An empty set with room for the rows a file can hold (at most one per ~64 bytes).
+fn room_for(entry: &Entry, layout: &Layout) -> Parsed {
+    if layout.kind == FileKind::Article {
+        return Parsed::default();
+    }
+    Parsed::with_room(layout.kind, (entry.size / 64).min(1 << 26) as usize)
+}
+
+/// Reads one file into `parsed` (empty, with the room [`room_for`] gives).
 fn parse_file(
     archive: &Archive,
     entry: &Entry,
     layout: &Layout,
     file_idx: u64,
+    mut parsed: Parsed,
 ) -> Result<Parsed, SourceError> {
     let source: Source = Source::from(entry.name.as_str());
     if layout.kind == FileKind::Article {
-        let mut parsed = Parsed::default();
         let html = archive.read(entry, |r| {
             let mut buf = Vec::new();
             r.read_to_end(&mut buf)?;
@@ -342,8 +363,6 @@ fn parse_file(
             .push(article_activity(&html, entry, source));
         return Ok(parsed);
     }
-    // Room for the file's rows (at most one per ~64 bytes).
-    let mut parsed = Parsed::with_room(layout.kind, (entry.size / 64).min(1 << 26) as usize);
     let seq_base = file_idx << 40;
     archive.read(entry, |r| {
         if layout.utf16 {

@@ -35,12 +35,48 @@ pub(super) fn only<T: Clone>(set: Option<&HashSet<T>>) -> Option<T> {
     }
 }
 
+/// What of the name book the rows will consult: names are resolved only for rows that lack a
+/// URL, and the book is a table per person (tens of MB for a big export), so it is built no
+/// further than needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Needed {
+    /// Every row names its people by URL.
+    Nothing,
+    /// Only invitations lack the other side's URL: they are resolved through Connections.csv.
+    Connections,
+    /// Messages are known by names ([`needs_names`], the 2018 file): the whole book.
+    Everything,
+}
+
+impl Needed {
+    /// What the rows of an import need.
+    fn of(
+        messages: &[MessageRow],
+        messages_2018: &[Message2018Row],
+        invitations: &[InvitationRow],
+    ) -> Needed {
+        if !messages_2018.is_empty() || messages.iter().any(needs_names) {
+            Needed::Everything
+        } else if invitations.iter().any(|i| other_side(i).1.is_none()) {
+            Needed::Connections
+        } else {
+            Needed::Nothing
+        }
+    }
+}
+
 impl NameBook {
     pub(super) fn new(
         messages: &[MessageRow],
         messages_2018: &[Message2018Row],
         connections: &[Connection],
+        needed: Needed,
     ) -> Self {
+        let (messages, messages_2018, connections) = match needed {
+            Needed::Nothing => (&[][..], &[][..], &[][..]),
+            Needed::Connections => (&[][..], &[][..], connections),
+            Needed::Everything => (messages, messages_2018, connections),
+        };
         // Distinct (name, URL) pairs first: a name repeats on every message it sent.
         let mut pairs: HashSet<(&str, &Arc<str>)> = HashSet::default();
         let mut known: HashSet<String> = HashSet::default();
@@ -72,7 +108,10 @@ impl NameBook {
             if c.name.is_empty() {
                 continue;
             }
-            known.insert(c.name.clone());
+            // Known names serve the splitting of message recipients only.
+            if needed == Needed::Everything {
+                known.insert(c.name.clone());
+            }
             if let Some(u) = &c.url {
                 conns
                     .entry(c.name.clone())
@@ -237,18 +276,19 @@ pub(super) fn assemble(
         id: owner.clone(),
         how,
     });
-    // The message activities' vector becomes the whole import's: the other files' activities
-    // and the invitations are moved in front of the messages (which move once, within the
-    // vector's room: parse_file reserved it), so no second copy of every activity is made.
-    // Meanwhile the name book (a pass over every message) is built on another core.
+    // The message activities' vector becomes the whole import's: their people are set first,
+    // the rows are freed, and then the other files' activities and the invitations are moved
+    // in front of the messages (which move once, within the vector's room: parse_file
+    // reserved it), so no second copy of every activity is made and the moved files are never
+    // held beside the rows. Meanwhile the name book (a pass over every message) is built on
+    // another core.
     let mut acts = message_acts;
-    let mut front = batches;
-    front.push(invitations.iter().map(invitation_activity).collect());
-    let before: usize = front.iter().map(Vec::len).sum();
+    let mut invited: Vec<Activity> = invitations.iter().map(invitation_activity).collect();
     let (book, mine) = std::thread::scope(|s| {
-        let book = s.spawn(|| NameBook::new(&messages, &messages_2018, &connections));
-        acts.reserve(before + messages_2018.len());
-        prepend(&mut acts, front);
+        let book = s.spawn(|| {
+            let needed = Needed::of(&messages, &messages_2018, &invitations);
+            NameBook::new(&messages, &messages_2018, &connections, needed)
+        });
         // The conversations matter only with an owner: without one the messages are skipped.
         let mine = owner
             .as_deref()
@@ -258,29 +298,28 @@ pub(super) fn assemble(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (book, mine)
     });
-    let (head, message_part) = acts.split_at_mut(before);
-    resolve_invitations(&invitations, &mut head[before - invitations.len()..], &book);
+    resolve_invitations(&invitations, &mut invited, &book);
     match mine {
         Some((owner, tables)) => {
-            set_message_people(
-                &messages,
-                message_part,
-                owner,
-                &book,
-                tables,
-                options.threads,
-            );
+            set_message_people(&messages, &mut acts, owner, &book, tables, options.threads);
         }
         None => {
-            skip_messages(message_part, sink);
-            acts.truncate(before);
+            skip_messages(&acts, sink);
+            acts.clear();
         }
     }
+    // The rows are freed here, on the thread that reserved their room (`mod.rs`): freed on
+    // another one, mimalloc only marks a vector over 16 MiB free (`MADV_FREE`) and its pages
+    // stay resident through the counting (37 MB of a 1M export's summary peak).
+    drop((messages, invitations, connections));
+    let mut front = batches;
+    front.push(invited);
+    let before: usize = front.iter().map(Vec::len).sum();
+    acts.reserve(before + messages_2018.len());
+    prepend(&mut acts, front);
     sink.extend(acts);
     push_messages_2018(&messages_2018, &book, sink);
-    // Freeing the rows and the name book (millions of small strings and sets) takes a
-    // twentieth of a second that the counting does not need to wait for.
-    std::thread::spawn(move || drop((messages, messages_2018, invitations, connections, book)));
+    drop((messages_2018, book));
 }
 
 /// Without the owner no message has a direction: each is skipped and counted, and the
@@ -357,9 +396,17 @@ pub(super) fn is_counterpart(p: &str, owner: &str) -> bool {
 /// Per conversation: the URLs each name uses as a sender (for TO names).
 type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
 
+/// True for a message row whose people are not all named by URL: its sender or its
+/// recipients are known by name only and must be resolved (older files, deleted accounts).
+fn needs_names(m: &MessageRow) -> bool {
+    m.sender_url.is_none() || m.recipient_urls.is_empty()
+}
+
 /// The messages' conversations, numbered in the order they first appear: each row's number,
 /// and per conversation its senders by name and its senders' URLs. Needs no name book, so it
-/// is made while the book is.
+/// is made while the book is. The two tables are filled only for the conversations that
+/// hold a row known by names ([`needs_names`]): no other row consults them, and a table per
+/// conversation costs hundreds of bytes (50k conversations: ~30 MB).
 struct Conversations<'a> {
     conv: Vec<usize>,
     by_conversation: Vec<Senders<'a>>,
@@ -380,9 +427,17 @@ impl<'a> Conversations<'a> {
             .collect();
         let conversations = numbers.len();
         drop(numbers);
+        let mut named = vec![false; conversations];
+        for (m, &c) in messages.iter().zip(&conv) {
+            named[c] |= needs_names(m);
+        }
+        // Empty maps and sets hold no memory of their own.
         let mut by_conversation: Vec<Senders<'_>> = vec![HashMap::default(); conversations];
         let mut sender_urls: Vec<HashSet<Arc<str>>> = vec![HashSet::default(); conversations];
         for (m, &c) in messages.iter().zip(&conv) {
+            if !named[c] {
+                continue;
+            }
             if let Some(u) = &m.sender_url {
                 if !sender_urls[c].contains(u) {
                     sender_urls[c].insert(u.clone());

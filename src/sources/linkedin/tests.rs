@@ -543,3 +543,71 @@ fn message_people_set_on_several_threads_equal_one_thread() {
         format!("{:?}", three.activities)
     );
 }
+
+#[test]
+fn sender_known_by_name_resolves_within_its_conversation_beside_conversations_known_by_urls() {
+    // c1 names everyone by URL; c2 has one row by name only. The name "Kim Doe" is used with
+    // two URLs in the file, so only c2's own senders can say which Kim wrote there: the
+    // per-conversation table must be filled for c2 even though c1 needs none.
+    let msgs = format!(
+        "{MSG_HEADER}\
+c1,,Kim Doe,https://www.linkedin.com/in/kim-a,Me,https://www.linkedin.com/in/me,2024-01-01 09:00:00 UTC,,a,INBOX,,No,No\n\
+c1,,Me,https://www.linkedin.com/in/me,Kim Doe,https://www.linkedin.com/in/kim-a,2024-01-01 09:05:00 UTC,,b,INBOX,,No,No\n\
+c2,,Kim Doe,https://www.linkedin.com/in/kim-b,Me,https://www.linkedin.com/in/me,2024-01-02 09:00:00 UTC,,c,INBOX,,No,No\n\
+c2,,Kim Doe,,Me,https://www.linkedin.com/in/me,2024-01-02 09:10:00 UTC,,d,INBOX,,No,No\n"
+    );
+    let c = import(&[("messages.csv", &msgs)], Some(ME));
+    assert_eq!(c.activities.len(), 4);
+    let people: Vec<(Vec<&str>, Confidence)> = c
+        .activities
+        .iter()
+        .map(|a| (a.counterparts.iter().map(|p| &**p).collect(), a.confidence))
+        .collect();
+    let kim_a = "https://www.linkedin.com/in/kim-a";
+    let kim_b = "https://www.linkedin.com/in/kim-b";
+    assert_eq!(people[0], (vec![kim_a], Confidence::High));
+    assert_eq!(people[1], (vec![kim_a], Confidence::High));
+    assert_eq!(people[2], (vec![kim_b], Confidence::High));
+    // Resolved by name within c2, so at low confidence.
+    assert_eq!(people[3], (vec![kim_b], Confidence::Low));
+    assert_eq!(c.activities[3].direction, Direction::In);
+}
+
+#[test]
+fn invitation_without_url_resolves_through_connections_when_every_message_has_urls() {
+    // The messages need no names; the incoming invitation lacks the inviter's URL and is
+    // resolved through Connections.csv alone.
+    let c = import(
+        &[
+            (
+                "messages.csv",
+                &format!(
+                    "{MSG_HEADER}c1,,Me,https://www.linkedin.com/in/me,Ada Roe,https://www.linkedin.com/in/ada,2024-01-01 10:00:00 UTC,,hi,INBOX,,No,No\n"
+                ),
+            ),
+            (
+                "Invitations.csv",
+                "From,To,Sent At,Message,Direction,inviterProfileUrl,inviteeProfileUrl\n\
+Kim Doe,Me,\"1/2/24, 9:00 AM\",,INCOMING,,https://www.linkedin.com/in/me\n",
+            ),
+            (
+                "Connections.csv",
+                "First Name,Last Name,URL,Email Address,Company,Position,Connected On\nKim,Doe,https://www.linkedin.com/in/kim-doe,,,,01 Jan 2024\n",
+            ),
+        ],
+        None,
+    );
+    let invitation = c
+        .activities
+        .iter()
+        .find(|a| a.kind == Kind::Invitation)
+        .expect("the invitation is counted");
+    assert_eq!(
+        *invitation.counterparts,
+        [Arc::<str>::from("https://www.linkedin.com/in/kim-doe")]
+    );
+    assert_eq!(invitation.confidence, Confidence::Low);
+    assert_eq!(invitation.direction, Direction::In);
+    // The owner came from the invitation, so the message is counted too.
+    assert!(c.activities.iter().any(|a| a.kind == Kind::Message));
+}
