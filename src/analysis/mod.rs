@@ -368,36 +368,12 @@ pub fn summarize(
     // People: distinct engaged counterparts, and those who also sent a counted `in` act.
     detail.engaged = distinct_triples(&mut edges, 1);
     detail.senders = distinct_triples(&mut edges, 0);
-    let (engaged, senders) = (
-        triples_frame(&detail.engaged)?.lazy(),
-        triples_frame(&detail.senders)?.lazy(),
-    );
-    // New people: each person counts in the first month they were engaged on their platform
-    // (the undated code sorts after every month, so undated-only people land there).
-    let first_seen = engaged
-        .clone()
-        .group_by([col("platform"), col("person")])
-        .agg([col("month").min()]);
-    let reciprocated = engaged.clone().join(
-        senders,
-        [col("platform"), col("month"), col("person")],
-        [col("platform"), col("month"), col("person")],
-        JoinArgs::new(JoinType::Inner),
-    );
-    let people_counts = |lf: LazyFrame, name: &str| -> PolarsResult<LazyFrame> {
-        let per = lf
-            .clone()
-            .group_by([col("platform"), col("month")])
-            .agg([col("person").n_unique().cast(DataType::Int64).alias(name)]);
-        let all_rows = lf
-            .group_by([col("month")])
-            .agg([col("person").n_unique().cast(DataType::Int64).alias(name)])
-            .select([lit(-1i32).alias("platform"), col("month"), col(name)]);
-        concat([per, all_rows], UnionArgs::default())
-    };
-    let engaged_counts = people_counts(engaged, "people_engaged")?.collect()?;
-    let reciprocated_counts = people_counts(reciprocated, "people_reciprocated")?.collect()?;
-    let new_counts = people_counts(first_seen, "people_new")?.collect()?;
+    // Counted over the distinct triples themselves, on this thread: a person's triple is one
+    // per (platform, month), so each count is a number of triples; Polars' group-bys and join
+    // over them touched ~25 MB of its threads' memory that stayed resident to the end.
+    let engaged_counts = count_people(detail.engaged.iter().copied());
+    let reciprocated_counts = count_people(common_triples(&detail.engaged, &detail.senders));
+    let new_counts = count_people(first_seen(&detail.engaged));
 
     // Plain maps from the frames.
     type Key = (i32, i32);
@@ -447,27 +423,11 @@ pub fn summarize(
             found.insert((pc, mc), row);
         }
     }
-    for (frame, name) in [
-        (&engaged_counts, "people_engaged"),
-        (&reciprocated_counts, "people_reciprocated"),
-        (&new_counts, "people_new"),
-    ] {
-        let p = frame.column("platform")?.i32()?;
-        let m = frame.column("month")?.i32()?;
-        let v = frame.column(name)?.i64()?;
-        for i in 0..frame.height() {
-            let (Some(pc), Some(mc), Some(val)) = (p.get(i), m.get(i), v.get(i)) else {
-                continue;
-            };
-            if let Some(row) = found.get_mut(&(pc, mc)) {
-                let v = val.max(0) as u64;
-                match name {
-                    "people_engaged" => row.people_engaged = v,
-                    "people_reciprocated" => row.people_reciprocated = v,
-                    _ => row.people_new = v,
-                }
-            }
-        }
+    for (key, row) in &mut found {
+        let get = |counts: &HashMap<Key, u64>| counts.get(key).copied().unwrap_or(0);
+        row.people_engaged = get(&engaged_counts);
+        row.people_reciprocated = get(&reciprocated_counts);
+        row.people_new = get(&new_counts);
     }
 
     // Rows: each platform from its first to last dated month (zero rows in between), `all`
@@ -548,25 +508,53 @@ fn distinct_triples(edges: &mut [[Vec<u64>; 2]], side: usize) -> Vec<(u8, MonthC
     out
 }
 
-/// The frame (platform, month, person) of distinct triples.
-fn triples_frame(triples: &[(u8, MonthCode, u32)]) -> PolarsResult<DataFrame> {
-    DataFrame::new(
-        triples.len(),
-        vec![
-            Column::new(
-                "platform".into(),
-                triples.iter().map(|t| i32::from(t.0)).collect::<Vec<i32>>(),
-            ),
-            Column::new(
-                "month".into(),
-                triples.iter().map(|t| t.1).collect::<Vec<i32>>(),
-            ),
-            Column::new(
-                "person".into(),
-                triples.iter().map(|t| t.2).collect::<Vec<u32>>(),
-            ),
-        ],
-    )
+/// The number of distinct `(platform index, month, person)` triples per (platform code,
+/// month), and per month over every platform (platform -1: a person's number is one
+/// platform's, so the platforms' people add up).
+fn count_people(triples: impl Iterator<Item = (u8, MonthCode, u32)>) -> HashMap<(i32, i32), u64> {
+    let mut counts: HashMap<(i32, i32), u64> = HashMap::new();
+    for (platform, month, _) in triples {
+        *counts.entry((i32::from(platform), month)).or_default() += 1;
+        *counts.entry((-1, month)).or_default() += 1;
+    }
+    counts
+}
+
+/// The triples in both lists, each sorted as [`distinct_triples`] leaves them (platform,
+/// then the month's bits, then person) and without repeats: a merge of the two.
+fn common_triples<'t>(
+    a: &'t [(u8, MonthCode, u32)],
+    b: &'t [(u8, MonthCode, u32)],
+) -> impl Iterator<Item = (u8, MonthCode, u32)> + 't {
+    let order = |t: &(u8, MonthCode, u32)| (t.0, t.1 as u32, t.2);
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < a.len() && j < b.len() {
+            match order(&a[i]).cmp(&order(&b[j])) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                    return Some(a[i - 1]);
+                }
+            }
+        }
+        None
+    })
+}
+
+/// Each engaged person once per platform, in the first month they were engaged there (the
+/// undated code sorts after every month, so undated-only people land there).
+fn first_seen(engaged: &[(u8, MonthCode, u32)]) -> impl Iterator<Item = (u8, MonthCode, u32)> {
+    let mut first: HashMap<(u8, u32), MonthCode> = HashMap::new();
+    for &(platform, month, person) in engaged {
+        first
+            .entry((platform, person))
+            .and_modify(|m| *m = (*m).min(month))
+            .or_insert(month);
+    }
+    first.into_iter().map(|((p, person), m)| (p, m, person))
 }
 
 /// The 3-month rolling ratio of every dated row: the ratio of the sums over the row and the
@@ -698,6 +686,62 @@ mod tests {
         assert_eq!(
             month_label(Zone::Named(chrono_tz::Europe::Berlin).month_of(ms)),
             "2024-02"
+        );
+    }
+
+    fn sorted(counts: HashMap<(i32, i32), u64>) -> Vec<((i32, i32), u64)> {
+        let mut v: Vec<_> = counts.into_iter().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn people_counted_per_platform_and_over_all_platforms_from_distinct_triples() {
+        let triples = [(0u8, 100, 1u32), (0, 100, 2), (1, 100, 3), (0, 101, 1)];
+        assert_eq!(
+            sorted(count_people(triples.into_iter())),
+            vec![
+                ((-1, 100), 3),
+                ((-1, 101), 1),
+                ((0, 100), 2),
+                ((0, 101), 1),
+                ((1, 100), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn reciprocated_people_are_the_triples_both_lists_hold() {
+        let engaged = [(0u8, 100, 1u32), (0, 100, 2), (0, UNDATED, 5), (1, 100, 1)];
+        let senders = [(0u8, 100, 2u32), (0, UNDATED, 5), (1, 100, 1), (1, 101, 1)];
+        assert_eq!(
+            common_triples(&engaged, &senders).collect::<Vec<_>>(),
+            vec![(0, 100, 2), (0, UNDATED, 5), (1, 100, 1)]
+        );
+        assert_eq!(common_triples(&engaged, &[]).count(), 0);
+    }
+
+    #[test]
+    fn new_people_count_in_their_first_month_and_undated_only_people_last() {
+        // Person 1 engaged in months 100 and 101 and undated on platform 0 (new in 100), and
+        // in 101 on platform 1 (new there too); person 2 only undated.
+        let engaged = [
+            (0u8, 100, 1u32),
+            (0, 101, 1),
+            (0, UNDATED, 1),
+            (0, UNDATED, 2),
+            (1, 101, 1),
+        ];
+        assert_eq!(
+            sorted(count_people(first_seen(&engaged))),
+            vec![
+                ((-1, 100), 1),
+                ((-1, 101), 1),
+                ((-1, UNDATED), 1),
+                ((0, 100), 1),
+                ((0, UNDATED), 1),
+                ((1, 101), 1)
+            ]
         );
     }
 }
