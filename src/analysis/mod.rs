@@ -368,9 +368,9 @@ pub fn summarize(
     // People: distinct engaged counterparts, and those who also sent a counted `in` act.
     detail.engaged = distinct_triples(&mut edges, 1);
     detail.senders = distinct_triples(&mut edges, 0);
-    // Counted over the distinct triples themselves, on this thread: a person's triple is one
-    // per (platform, month), so each count is a number of triples; Polars' group-bys and join
-    // over them touched ~25 MB of its threads' memory that stayed resident to the end.
+    // Counted over the distinct triples themselves, on this thread: each triple is one person
+    // in one (platform, month), so each count is a number of triples. Polars' group-bys and
+    // join over them touched ~25 MB of its threads' memory, which stayed resident to the end.
     let engaged_counts = count_people(detail.engaged.iter().copied());
     let reciprocated_counts = count_people(common_triples(&detail.engaged, &detail.senders));
     let new_counts = count_people(first_seen(&detail.engaged));
@@ -547,7 +547,7 @@ fn common_triples<'t>(
 /// Each engaged person once per platform, in the first month they were engaged there (the
 /// undated code sorts after every month, so undated-only people land there).
 fn first_seen(engaged: &[(u8, MonthCode, u32)]) -> impl Iterator<Item = (u8, MonthCode, u32)> {
-    let mut first: HashMap<(u8, u32), MonthCode> = HashMap::new();
+    let mut first: rustc_hash::FxHashMap<(u8, u32), MonthCode> = Default::default();
     for &(platform, month, person) in engaged {
         first
             .entry((platform, person))

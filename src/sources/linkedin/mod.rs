@@ -240,9 +240,9 @@ impl Importer for LinkedInExport {
         // Largest files first so the two workers finish together.
         let mut order: Vec<usize> = (0..files.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(files[i].1.size));
-        // Each file's room is reserved here, on the thread that frees it: a vector mimalloc
-        // maps on its own (over 16 MiB) and frees from another thread is only marked free
-        // (`MADV_FREE`), and stays in the resident memory for the rest of the run.
+        // Each file's room is reserved here, on the thread that frees it: a vector over 16 MiB
+        // that mimalloc frees on another thread than its own is only marked free
+        // (`MADV_FREE`), and the kernel keeps it resident until memory runs short.
         let rooms: Vec<Mutex<Parsed>> = files
             .iter()
             .map(|(_, entry, layout)| Mutex::new(room_for(entry, layout)))

@@ -38,7 +38,7 @@ pub(super) fn only<T: Clone>(set: Option<&HashSet<T>>) -> Option<T> {
 /// What of the name book the rows will consult: names are resolved only for rows that lack a
 /// URL, and the book is a table per person (tens of MB for a big export), so it is built no
 /// further than needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Needed {
     /// Every row names its people by URL.
     Nothing,
