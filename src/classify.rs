@@ -551,4 +551,47 @@ mod tests {
             .collect();
         assert_eq!(waiting, vec!["a2", "b-in"]);
     }
+
+    #[test]
+    fn messages_under_separately_made_ids_of_one_text_are_one_conversation() {
+        // Two downloads of one account: the same conversation id made twice (different
+        // addresses), other conversations' messages in between.
+        let mk = |id: &str, conv: &Name, min: Option<i64>, dir: Direction, people: u32| {
+            let mut a = Activity::new(
+                Platform::LinkedIn,
+                id,
+                min.map(|m| m * 60_000),
+                dir,
+                Kind::Message,
+                crate::model::Source::from("m"),
+            );
+            a.conversation = Some(conv.clone());
+            a.set_participants(Some(people));
+            a
+        };
+        let (x1, x2) = (Name::from("x"), Name::from("x"));
+        let y = Name::from("y");
+        let (z1, z2) = (Name::from("z"), Name::from("z"));
+        assert_ne!(x1.address(), x2.address());
+        let mut v = vec![
+            mk("x-in", &x1, Some(10), Direction::In, 2),
+            mk("y-out", &y, Some(5), Direction::Out, 2),
+            mk("z-in", &z1, Some(1), Direction::In, 2),
+            mk("y-in", &y, Some(15), Direction::In, 2),
+            mk("x-out", &x2, Some(20), Direction::Out, 2),
+            // z is a group (its undated message under the other id says 9 people).
+            mk("z-undated", &z2, None, Direction::In, 9),
+        ];
+        classify(&mut v, 8);
+        let t = threads(&v, 8);
+        // x's answer follows the message received under the other id.
+        assert_eq!(t.gaps, vec![(4, 600_000)]);
+        let waiting: Vec<&str> = v
+            .iter()
+            .zip(&t.unanswered)
+            .filter(|(_, w)| **w)
+            .map(|(a, _)| &*a.id)
+            .collect();
+        assert_eq!(waiting, vec!["y-in"]);
+    }
 }
