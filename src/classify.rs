@@ -478,21 +478,42 @@ mod tests {
         assert_eq!(v[1].mode, Some(Mode::Broadcast));
     }
 
+    /// A message of conversation `conv` at minute `min` (undated: `None`), in position `seq`.
+    fn message(
+        id: &str,
+        conv: Name,
+        min: Option<i64>,
+        dir: Direction,
+        seq: u64,
+        people: u32,
+    ) -> Activity {
+        let mut a = Activity::new(
+            Platform::LinkedIn,
+            id,
+            min.map(|m| m * 60_000),
+            dir,
+            Kind::Message,
+            crate::model::Source::from("m"),
+        );
+        a.conversation = Some(conv);
+        a.set_participants(Some(people));
+        a.hints.seq = seq;
+        a
+    }
+
+    /// The ids of the activities someone is waiting on.
+    fn waiting<'a>(v: &'a [Activity], t: &Threads) -> Vec<&'a str> {
+        v.iter()
+            .zip(&t.unanswered)
+            .filter(|(_, w)| **w)
+            .map(|(a, _)| &*a.id)
+            .collect()
+    }
+
     #[test]
     fn gaps_use_previous_received_message() {
         let mk = |id: &str, min: i64, dir: Direction, seq: u64| {
-            let mut a = Activity::new(
-                Platform::LinkedIn,
-                id,
-                Some(min * 60_000),
-                dir,
-                Kind::Message,
-                crate::model::Source::from("m"),
-            );
-            a.conversation = Some(Name::from("c"));
-            a.set_participants(Some(2));
-            a.hints.seq = seq;
-            a
+            message(id, Name::from("c"), Some(min), dir, seq, 2)
         };
         let mut v = vec![
             mk("d", 30, Direction::Out, 0),
@@ -511,18 +532,7 @@ mod tests {
     #[test]
     fn unanswered_is_the_last_counted_message_when_received() {
         let mk = |id: &str, conv: &str, min: i64, dir: Direction, seq: u64, people: u32| {
-            let mut a = Activity::new(
-                Platform::LinkedIn,
-                id,
-                Some(min * 60_000),
-                dir,
-                Kind::Message,
-                crate::model::Source::from("m"),
-            );
-            a.conversation = Some(Name::from(conv));
-            a.set_participants(Some(people));
-            a.hints.seq = seq;
-            a
+            message(id, Name::from(conv), Some(min), dir, seq, people)
         };
         let mut sponsored = mk("s", "a", 50, Direction::In, 0, 2);
         sponsored.hints.excluded = Some(Exclusion::SystemSender);
@@ -543,13 +553,7 @@ mod tests {
         ];
         classify(&mut v, 8);
         let t = threads(&v, 8);
-        let waiting: Vec<&str> = v
-            .iter()
-            .zip(&t.unanswered)
-            .filter(|(_, w)| **w)
-            .map(|(a, _)| &*a.id)
-            .collect();
-        assert_eq!(waiting, vec!["a2", "b-in"]);
+        assert_eq!(waiting(&v, &t), vec!["a2", "b-in"]);
     }
 
     #[test]
@@ -557,17 +561,7 @@ mod tests {
         // Two downloads of one account: the same conversation id made twice (different
         // addresses), other conversations' messages in between.
         let mk = |id: &str, conv: &Name, min: Option<i64>, dir: Direction, people: u32| {
-            let mut a = Activity::new(
-                Platform::LinkedIn,
-                id,
-                min.map(|m| m * 60_000),
-                dir,
-                Kind::Message,
-                crate::model::Source::from("m"),
-            );
-            a.conversation = Some(conv.clone());
-            a.set_participants(Some(people));
-            a
+            message(id, conv.clone(), min, dir, 0, people)
         };
         let (x1, x2) = (Name::from("x"), Name::from("x"));
         let y = Name::from("y");
@@ -586,12 +580,6 @@ mod tests {
         let t = threads(&v, 8);
         // x's answer follows the message received under the other id.
         assert_eq!(t.gaps, vec![(4, 600_000)]);
-        let waiting: Vec<&str> = v
-            .iter()
-            .zip(&t.unanswered)
-            .filter(|(_, w)| **w)
-            .map(|(a, _)| &*a.id)
-            .collect();
-        assert_eq!(waiting, vec!["y-in"]);
+        assert_eq!(waiting(&v, &t), vec!["y-in"]);
     }
 }
