@@ -258,9 +258,11 @@ impl Importer for LinkedInExport {
                             let k = next.fetch_add(1, Ordering::Relaxed);
                             let Some(&i) = order.get(k) else { break };
                             let (idx, entry, layout) = &files[i];
-                            let room = rooms[i]
-                                .lock()
-                                .map_or_else(|p| take(&mut *p.into_inner()), |mut r| take(&mut *r));
+                            let room = take(
+                                &mut *rooms[i]
+                                    .lock()
+                                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                            );
                             let parsed = guarded(archive, entry, || {
                                 parse_file(archive, entry, layout, *idx as u64, room)
                             });

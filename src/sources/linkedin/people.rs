@@ -319,7 +319,6 @@ pub(super) fn assemble(
     prepend(&mut acts, front);
     sink.extend(acts);
     push_messages_2018(&messages_2018, &book, sink);
-    drop((messages_2018, book));
 }
 
 /// Without the owner no message has a direction: each is skipped and counted, and the
