@@ -363,6 +363,24 @@ pub fn hash_id(prefix: &str, hash: u64) -> ActivityId {
     id
 }
 
+/// `prefix:` and the low 60 bits of `hash` as 12 digits of base32hex (RFC 4648 §7, lower
+/// case): Facebook's and Instagram's content ids, which at 24 bytes or less (`fb-reaction:`
+/// and 12 digits) stay inside the activity, where 16 hex digits put every comment's and
+/// reaction's id in a heap block of its own.
+pub fn short_hash_id(prefix: &str, hash: u64) -> ActivityId {
+    const DIGITS: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    let mut digits = [0u8; 13];
+    digits[0] = b':';
+    for (i, d) in digits[1..].iter_mut().enumerate() {
+        *d = DIGITS[((hash >> ((11 - i) * 5)) & 0x1f) as usize];
+    }
+    let mut id = ActivityId::default();
+    id.push_str(prefix);
+    // ASCII throughout.
+    id.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+    id
+}
+
 /// A short stable hash (FNV-1a, 64 bit) for ids synthesized from content.
 pub fn fnv64(parts: &[&str]) -> u64 {
     const PRIME: u64 = 0x100000001b3;
@@ -419,13 +437,22 @@ mod tests {
         assert_ne!(hash64(&["abcdefgh", ""]), hash64(&["abcdefgh"]));
         assert_ne!(hash64(&["x"]), hash64(&["y"]));
         // Pinned: Meta ids in activities.csv must not change between versions.
+        assert_eq!(hash64(&["fb", "hello world"]), 0x5231_3f4d_d1fd_82bc);
+        assert_eq!(hash64(&[]), 0xe9e0_033e_3bad_af36);
+    }
+
+    #[test]
+    fn meta_content_ids_fit_inside_the_activity() {
+        let h = hash64(&["fb", "hello world"]) & ((1 << 60) - 1);
+        let id = short_hash_id("fb-reaction", h);
+        // Pinned like the hash; the longest Facebook and Instagram prefix still fits 24 bytes.
+        assert_eq!(id, "fb-reaction:4c9v9n8vr0ls");
+        assert!(!id.is_heap_allocated());
+        assert_eq!(short_hash_id("ig-comment", 0), "ig-comment:000000000000");
         assert_eq!(
-            hash64(&["fb", "hello world"]),
-            hash64(&["fb", "hello world"])
-        );
-        assert_eq!(
-            format!("{:016x}", hash64(&[])),
-            format!("{:016x}", hash64(&[]))
+            short_hash_id("x", (1 << 60) - 1),
+            "x:vvvvvvvvvvvv",
+            "every one of the 60 bits shows"
         );
     }
 

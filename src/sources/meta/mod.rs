@@ -21,7 +21,7 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use super::archive::{Archive, Entry};
 use super::common::number_repeats;
-use super::text::{fix_mojibake, hash_id, hash64};
+use super::text::{fix_mojibake, hash64, short_hash_id};
 use super::{ImportOptions, Sink};
 use crate::error::SourceError;
 use crate::model::{Activity, ActivityId, Platform};
@@ -388,10 +388,11 @@ impl Ids {
     }
 }
 
-/// `prefix:<hash of parts>` and the hash (no repeat number: see [`Ids`]).
+/// `prefix:<hash of parts>` and the hash (no repeat number: see [`Ids`]). The hash is cut to
+/// the 60 bits the id shows, so that repeats are numbered by what the ids say.
 pub(crate) fn content_id(prefix: &str, parts: &[&str]) -> (ActivityId, u64) {
-    let h = hash64(parts);
-    (hash_id(prefix, h), h)
+    let h = hash64(parts) & ((1 << 60) - 1);
+    (short_hash_id(prefix, h), h)
 }
 
 /// One platform's reader of its posts, comments and reactions in a Meta export (the
