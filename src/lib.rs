@@ -466,6 +466,7 @@ pub fn classify_inputs(
             all.extend(acts);
         }
     }
+    phase_end();
     profile_lap(Some("imported"));
     // The same act from two downloads of one account counts once.
     let mut activities = all.activities;
@@ -482,9 +483,11 @@ pub fn classify_inputs(
                 .join("\n"),
         });
     }
+    phase_end();
     profile_lap(Some("deduplicated"));
     classify::classify(&mut activities, group_max);
     classify::mark_heuristics(&mut activities);
+    phase_end();
     profile_lap(Some("classified"));
     Ok(Classified {
         activities,
@@ -508,6 +511,7 @@ impl Classified {
         let (input, zone, group_max) = (&self.input, self.zone, self.group_max);
         let activities = &self.activities;
         let threads = classify::threads(activities, group_max);
+        phase_end();
         let summary =
             analysis::summarize(activities, &threads, &AnalysisOptions { zone, from, to })?;
         profile_lap(Some("summarized"));
@@ -574,6 +578,24 @@ fn with_progress<T>(archive: &sources::Archive, quiet: bool, work: impl FnOnce()
     });
     bar.finish_and_clear();
     result
+}
+
+/// What the binary gives to hand freed memory back to the system ([`on_phase_end`]).
+static PHASE_END: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers `release`, called at the end of each phase of `analyze` (import, deduplication,
+/// classification, conversation threads). The allocator is the binary's (`src/main.rs`):
+/// memory that worker threads freed stays with the allocator until something collects it, and
+/// the summary's peak sat on top of it (BENCHMARKS.md). Without a registration (the library's
+/// tests, other embedders) the phase ends do nothing.
+pub fn on_phase_end(release: fn()) {
+    let _ = PHASE_END.set(release);
+}
+
+fn phase_end() {
+    if let Some(release) = PHASE_END.get() {
+        release();
+    }
 }
 
 /// Phase timings (from the first call) and peak memory on stderr when `RAPPORT_PROFILE` is

@@ -878,3 +878,33 @@ fn broken_meta_and_reddit_files_give_messages_not_panics() {
         .success()
         .stdout(predicate::str::contains("unparseable date"));
 }
+
+/// The binary hands freed memory back at each phase end of `analyze` through the hook it
+/// registers (`rapport::on_phase_end`); run in this process, the library must call a
+/// registered hook once per phase: import, deduplication, classification, threads.
+#[test]
+fn analyze_calls_the_registered_phase_end_hook_once_per_phase() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    fn count() {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+    rapport::on_phase_end(count);
+    let out = tempfile::tempdir().expect("temp dir");
+    let export = fixture("linkedin.zip");
+    let args: Vec<std::ffi::OsString> = vec![
+        "rapport".into(),
+        "-q".into(),
+        "analyze".into(),
+        "--tz".into(),
+        "UTC".into(),
+        "--export".into(),
+        export.into(),
+        "--out".into(),
+        out.path().into(),
+    ];
+    let cli = <rapport::cli::Cli as clap::Parser>::try_parse_from(args).expect("arguments");
+    rapport::run(cli).expect("analyze in process");
+    assert!(out.path().join("metrics.csv").exists());
+    assert_eq!(CALLS.load(Ordering::SeqCst), 4);
+}
