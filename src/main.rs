@@ -1,4 +1,5 @@
-//! The `rapport` binary: parse arguments, run, map the error to an exit code. Nothing else.
+//! The `rapport` binary: parse arguments, run, map the error to an exit code, and own the
+//! allocator (mimalloc and the hook that hands its freed memory back). Nothing else.
 
 use clap::Parser;
 
