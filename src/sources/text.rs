@@ -349,18 +349,7 @@ fn split_fraction(rest: &str) -> (i64, &str) {
 /// `prefix:` and the 16 hex digits of `hash`: the shape of every synthesized content id, made
 /// where the activity keeps it (inside it when it fits: no heap text made and dropped).
 pub fn hash_id(prefix: &str, hash: u64) -> ActivityId {
-    // Hex by hand: `format!` is measurable at a million records.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = [0u8; 17];
-    digits[0] = b':';
-    for (i, d) in digits[1..].iter_mut().enumerate() {
-        *d = HEX[((hash >> ((15 - i) * 4)) & 0xf) as usize];
-    }
-    let mut id = ActivityId::default();
-    id.push_str(prefix);
-    // ASCII throughout.
-    id.push_str(std::str::from_utf8(&digits).unwrap_or_default());
-    id
+    digits_id(prefix, hash, 4, 16)
 }
 
 /// `prefix:` and the low 60 bits of `hash` as 12 digits of base32hex (RFC 4648 §7, lower
@@ -368,16 +357,24 @@ pub fn hash_id(prefix: &str, hash: u64) -> ActivityId {
 /// and 12 digits) stay inside the activity, where 16 hex digits put every comment's and
 /// reaction's id in a heap block of its own.
 pub fn short_hash_id(prefix: &str, hash: u64) -> ActivityId {
+    digits_id(prefix, hash, 5, 12)
+}
+
+/// `prefix:` and the low `count * bits` bits of `hash`, `bits` per digit, most significant
+/// first (hex is base32hex's first 16 digits). By hand: `format!` is measurable at a million
+/// records.
+fn digits_id(prefix: &str, hash: u64, bits: usize, count: usize) -> ActivityId {
     const DIGITS: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
-    let mut digits = [0u8; 13];
+    let mask = (1u64 << bits) - 1;
+    let mut digits = [0u8; 17];
     digits[0] = b':';
-    for (i, d) in digits[1..].iter_mut().enumerate() {
-        *d = DIGITS[((hash >> ((11 - i) * 5)) & 0x1f) as usize];
+    for (i, d) in digits[1..=count].iter_mut().enumerate() {
+        *d = DIGITS[((hash >> ((count - 1 - i) * bits)) & mask) as usize];
     }
     let mut id = ActivityId::default();
     id.push_str(prefix);
     // ASCII throughout.
-    id.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+    id.push_str(std::str::from_utf8(&digits[..=count]).unwrap_or_default());
     id
 }
 
