@@ -580,22 +580,29 @@ fn with_progress<T>(archive: &sources::Archive, quiet: bool, work: impl FnOnce()
     result
 }
 
-/// What the binary gives to hand freed memory back to the system ([`on_phase_end`]).
-static PHASE_END: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+/// What the binary gives to hand freed memory back to the system ([`on_memory_freed`]).
+static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 
-/// Registers `release`, called at the end of each phase of `analyze` (import, deduplication,
-/// classification, conversation threads). The allocator is the binary's (`src/main.rs`):
-/// memory that worker threads freed stays with the allocator until something collects it, and
-/// the summary's peak sat on top of it (BENCHMARKS.md). Without a registration (the library's
-/// tests, other embedders) the phase ends do nothing.
-pub fn on_phase_end(release: fn()) {
-    let _ = PHASE_END.set(release);
+/// Registers `release`, called wherever much memory has just been freed: at the end of each
+/// phase of `analyze` (import, deduplication, classification, conversation threads) and inside
+/// an import that frees its rows before it moves its activities (LinkedIn). The allocator is
+/// the binary's (`src/main.rs`): freed memory stays with the allocator until something
+/// collects it, and the next peak sat on top of it (BENCHMARKS.md). Without a registration
+/// (the library's tests, other embedders) these points do nothing.
+pub fn on_memory_freed(release: fn()) {
+    let _ = RELEASE.set(release);
+}
+
+/// Hands memory freed so far back to the system, through the hook [`on_memory_freed`]
+/// registered (nothing without one).
+pub(crate) fn release_freed_memory() {
+    if let Some(release) = RELEASE.get() {
+        release();
+    }
 }
 
 fn phase_end() {
-    if let Some(release) = PHASE_END.get() {
-        release();
-    }
+    release_freed_memory();
 }
 
 /// Phase timings (from the first call) and peak memory on stderr when `RAPPORT_PROFILE` is

@@ -9,8 +9,8 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Hands memory freed so far back to the system, the freed pages of exited worker threads'
-/// heaps included (mimalloc's `mi_collect(true)`), at the end of each phase of `analyze`: the
-/// next phase's peak then does not sit on top of them (BENCHMARKS.md).
+/// heaps included (mimalloc's `mi_collect(true)`), wherever the library has just freed much
+/// (`rapport::on_memory_freed`): the next peak then does not sit on top of it (BENCHMARKS.md).
 fn release_freed_memory() {
     // The one use of `unsafe` in rapport (Cargo.toml denies it everywhere else): mimalloc's
     // C function, linked by the `mimalloc` crate above, declared here because the binding
@@ -28,7 +28,7 @@ fn release_freed_memory() {
 }
 
 fn main() {
-    rapport::on_phase_end(release_freed_memory);
+    rapport::on_memory_freed(release_freed_memory);
     let cli = rapport::cli::Cli::parse();
     match rapport::run(cli) {
         Ok(()) => std::process::exit(rapport::error::EXIT_OK),

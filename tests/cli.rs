@@ -879,32 +879,41 @@ fn broken_meta_and_reddit_files_give_messages_not_panics() {
         .stdout(predicate::str::contains("unparseable date"));
 }
 
-/// The binary hands freed memory back at each phase end of `analyze` through the hook it
-/// registers (`rapport::on_phase_end`); run in this process, the library must call a
-/// registered hook once per phase: import, deduplication, classification, threads.
+/// The binary hands freed memory back through the hook it registers
+/// (`rapport::on_memory_freed`); run in this process, the library must call a registered hook
+/// once per phase of `analyze` (import, deduplication, classification, threads), and LinkedIn's
+/// import more often: after freeing its rows and after each file's activities it moves.
 #[test]
-fn analyze_calls_the_registered_phase_end_hook_once_per_phase() {
+fn analyze_calls_the_registered_release_hook_per_phase_and_after_linkedins_rows() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static CALLS: AtomicUsize = AtomicUsize::new(0);
     fn count() {
         CALLS.fetch_add(1, Ordering::SeqCst);
     }
-    rapport::on_phase_end(count);
-    let out = tempfile::tempdir().expect("temp dir");
-    let export = fixture("linkedin.zip");
-    let args: Vec<std::ffi::OsString> = vec![
-        "rapport".into(),
-        "-q".into(),
-        "analyze".into(),
-        "--tz".into(),
-        "UTC".into(),
-        "--export".into(),
-        export.into(),
-        "--out".into(),
-        out.path().into(),
-    ];
-    let cli = <rapport::cli::Cli as clap::Parser>::try_parse_from(args).expect("arguments");
-    rapport::run(cli).expect("analyze in process");
-    assert!(out.path().join("metrics.csv").exists());
-    assert_eq!(CALLS.load(Ordering::SeqCst), 4);
+    rapport::on_memory_freed(count);
+    let analyze = |export: &str| {
+        let out = tempfile::tempdir().expect("temp dir");
+        let args: Vec<std::ffi::OsString> = vec![
+            "rapport".into(),
+            "-q".into(),
+            "analyze".into(),
+            "--tz".into(),
+            "UTC".into(),
+            "--export".into(),
+            fixture(export).into(),
+            "--out".into(),
+            out.path().into(),
+        ];
+        let cli = <rapport::cli::Cli as clap::Parser>::try_parse_from(args).expect("arguments");
+        let before = CALLS.load(Ordering::SeqCst);
+        rapport::run(cli).expect("analyze in process");
+        assert!(out.path().join("metrics.csv").exists());
+        CALLS.load(Ordering::SeqCst) - before
+    };
+    assert_eq!(analyze("reddit.zip"), 4);
+    let linkedin = analyze("linkedin.zip");
+    assert!(
+        linkedin > 4,
+        "LinkedIn's import released nothing: {linkedin} calls"
+    );
 }

@@ -30,39 +30,22 @@ pub(crate) fn number_repeats(mut made: Vec<(u64, usize)>, mut append: impl FnMut
     }
 }
 
-/// Moves the items of `parts`, in order, in front of those of `to`. `to`'s own items are
-/// moved once, within its buffer when it has room (a large vector of activities is not
-/// copied whole), and each part is freed as soon as it has been moved.
-pub(crate) fn prepend<T>(to: &mut Vec<T>, parts: Vec<Vec<T>>) {
-    /// The parts' items one after another, with their exact count: `Vec::splice` then moves
-    /// the tail once, by that count.
-    struct Concat<T> {
-        parts: std::vec::IntoIter<Vec<T>>,
-        current: std::vec::IntoIter<T>,
-        left: usize,
-    }
-    impl<T> Iterator for Concat<T> {
-        type Item = T;
-        fn next(&mut self) -> Option<T> {
-            loop {
-                if let Some(item) = self.current.next() {
-                    self.left -= 1;
-                    return Some(item);
-                }
-                self.current = self.parts.next()?.into_iter();
-            }
-        }
-        fn size_hint(&self) -> (usize, Option<usize>) {
-            (self.left, Some(self.left))
+/// Moves the items of `parts`, in order, in front of those of `to`, within `to`'s buffer: the
+/// parts are appended behind `to`'s items, each freed once it has been moved (then, if it held
+/// memory, `freed` is called to hand it back), and the whole is rotated in place. `to`'s own items are
+/// never copied to fresh memory, so the most held beside the result is one part.
+pub(crate) fn prepend<T>(to: &mut Vec<T>, parts: Vec<Vec<T>>, mut freed: impl FnMut()) {
+    let own = to.len();
+    to.reserve(parts.iter().map(Vec::len).sum());
+    for mut part in parts {
+        let held = part.capacity() > 0;
+        to.append(&mut part);
+        drop(part);
+        if held {
+            freed();
         }
     }
-    let left = parts.iter().map(Vec::len).sum();
-    let concat = Concat {
-        parts: parts.into_iter(),
-        current: Vec::new().into_iter(),
-        left,
-    };
-    to.splice(0..0, concat);
+    to.rotate_left(own);
 }
 
 /// `f` applied to every item on up to `threads` threads, results in the items' order. For
@@ -191,18 +174,25 @@ mod tests {
         let mut to = Vec::with_capacity(10);
         to.extend([7, 8]);
         let at = to.as_ptr();
-        prepend(&mut to, vec![vec![1, 2], vec![], vec![3], vec![4, 5, 6]]);
+        let mut freed = 0;
+        prepend(
+            &mut to,
+            vec![vec![1, 2], vec![], vec![3], vec![4, 5, 6]],
+            || freed += 1,
+        );
         assert_eq!(to, [1, 2, 3, 4, 5, 6, 7, 8]);
+        // Told once per part that held memory, after the part was moved.
+        assert_eq!(freed, 3);
         // It had room: nothing was moved to a new buffer.
         assert_eq!(to.as_ptr(), at);
         // Without room it grows; with nothing to put in front it is left as it was.
         let mut small = vec![String::from("c")];
-        prepend(&mut small, vec![vec!["a".into(), "b".into()]]);
+        prepend(&mut small, vec![vec!["a".into(), "b".into()]], || {});
         assert_eq!(small, ["a", "b", "c"]);
-        prepend(&mut small, Vec::new());
+        prepend(&mut small, Vec::new(), || {});
         assert_eq!(small, ["a", "b", "c"]);
         let mut empty: Vec<u8> = Vec::new();
-        prepend(&mut empty, vec![vec![1], vec![2]]);
+        prepend(&mut empty, vec![vec![1], vec![2]], || {});
         assert_eq!(empty, [1, 2]);
     }
 

@@ -94,6 +94,7 @@ pub(super) fn parse_records_by(
     out: &mut Parsed,
 ) -> io::Result<()> {
     let mut handler = Handler::new(layout.kind, source.clone(), seq_base);
+    handler.reserve_ids(out);
     let read = if layout.kind == FileKind::Comments && comments_in_standard_order(layout) {
         parse_comments(reader, lines_before, &mut handler, out)
     } else {

@@ -4,7 +4,8 @@
 //!
 //! Files are recognised by their header line, not their name (names vary between generations:
 //! `Shares_123.csv`, `messages.csv`/`Messages.csv`, a top folder or not). Files are parsed in
-//! parallel; messages and invitations are kept as rows until the owner is known.
+//! parallel; messages and invitations are made activities as they are read, with what they
+//! still need once the owner is known kept beside them in small rows.
 //!
 //! Layout: this file recognises the files and runs their parsers; `csv.rs` reads CSV records
 //! (the Comments.csv line reader included), `rows.rs` turns records into rows and activities

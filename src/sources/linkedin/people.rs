@@ -57,7 +57,7 @@ impl Needed {
     ) -> Needed {
         if !messages_2018.is_empty() || messages.iter().any(needs_names) {
             Needed::Everything
-        } else if invitations.iter().any(|i| other_side(i).1.is_none()) {
+        } else if invitations.iter().any(|i| i.other_name.is_some()) {
             Needed::Connections
         } else {
             Needed::Nothing
@@ -174,44 +174,40 @@ impl NameBook {
 pub(super) fn find_owner(
     me: Option<&str>,
     invitations: &[InvitationRow],
-    messages: &[MessageRow],
+    (messages, message_acts): (&[MessageRow], &[Activity]),
     connections: &[Connection],
 ) -> (Option<String>, String) {
     if let Some(me) = me {
         let id = normalize_linkedin_url(me).unwrap_or_else(|| me.trim().to_lowercase());
         return (Some(id), "given with --me".into());
     }
-    fn most_frequent<'a>(it: impl Iterator<Item = &'a String>) -> Option<(String, usize)> {
-        let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+    fn most_frequent<'a>(it: impl Iterator<Item = &'a Arc<str>>) -> Option<(String, usize)> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for u in it {
             *counts.entry(u).or_default() += 1;
         }
         // Highest count; ties go to the alphabetically first URL (BTreeMap order).
-        let mut best: Option<(&String, usize)> = None;
+        let mut best: Option<(&str, usize)> = None;
         for (u, c) in counts {
             if best.is_none_or(|(_, bc)| c > bc) {
                 best = Some((u, c));
             }
         }
-        best.map(|(u, c)| (u.clone(), c))
+        best.map(|(u, c)| (u.to_string(), c))
     }
-    if let Some((u, c)) = most_frequent(
+    let own_urls = |outgoing: bool| {
         invitations
             .iter()
-            .filter(|i| i.outgoing)
-            .filter_map(|i| i.inviter_url.as_ref()),
-    ) {
+            .filter(move |i| i.outgoing == outgoing)
+            .filter_map(|i| i.own_url.as_ref())
+    };
+    if let Some((u, c)) = most_frequent(own_urls(true)) {
         return (
             Some(u),
             format!("inviter of {c} outgoing invitation(s) in Invitations.csv"),
         );
     }
-    if let Some((u, c)) = most_frequent(
-        invitations
-            .iter()
-            .filter(|i| !i.outgoing)
-            .filter_map(|i| i.invitee_url.as_ref()),
-    ) {
+    if let Some((u, c)) = most_frequent(own_urls(false)) {
         return (
             Some(u),
             format!("invitee of {c} incoming invitation(s) in Invitations.csv"),
@@ -222,10 +218,11 @@ pub(super) fn find_owner(
         .filter_map(|c| c.url.as_deref())
         .collect();
     let mut conversations: HashMap<&str, HashSet<&str>> = HashMap::default();
-    for m in messages {
+    for (m, a) in messages.iter().zip(message_acts) {
+        let conversation = a.conversation.as_deref().unwrap_or_default();
         for u in m.sender_url.iter().chain(m.recipient_urls.iter()) {
             if !connection_urls.contains(&**u) {
-                conversations.entry(u).or_default().insert(&m.conversation);
+                conversations.entry(u).or_default().insert(conversation);
             }
         }
     }
@@ -261,6 +258,7 @@ pub(super) fn assemble(
         message_acts,
         messages_2018,
         invitations,
+        invitation_acts,
         connections,
         diag,
     } = all;
@@ -268,7 +266,7 @@ pub(super) fn assemble(
     let (owner, how) = find_owner(
         options.me_for(Platform::LinkedIn),
         &invitations,
-        &messages,
+        (&messages, &message_acts),
         &connections,
     );
     sink.owner(Owner {
@@ -278,12 +276,12 @@ pub(super) fn assemble(
     });
     // The message activities' vector becomes the whole import's: their people are set first,
     // the rows are freed, and then the other files' activities and the invitations are moved
-    // in front of the messages (which move once, within the vector's room: parse_file
-    // reserved it), so no second copy of every activity is made and the moved files are never
-    // held beside the rows. Meanwhile the name book (a pass over every message) is built on
-    // another core.
+    // in front of the messages (appended within the vector's room, which parse_file reserved,
+    // and rotated in place: `common::prepend`), so no second copy of every activity is made
+    // and the moved files are never held beside the rows. Meanwhile the name book (a pass
+    // over every message) is built on another core.
     let mut acts = message_acts;
-    let mut invited: Vec<Activity> = invitations.iter().map(invitation_activity).collect();
+    let mut invited = invitation_acts;
     let (book, mine) = std::thread::scope(|s| {
         let book = s.spawn(|| {
             let needed = Needed::of(&messages, &messages_2018, &invitations);
@@ -292,7 +290,7 @@ pub(super) fn assemble(
         // The conversations matter only with an owner: without one the messages are skipped.
         let mine = owner
             .as_deref()
-            .map(|owner| (owner, Conversations::of(&messages)));
+            .map(|owner| (owner, Conversations::of(&messages, &acts)));
         let book = book
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -312,11 +310,13 @@ pub(super) fn assemble(
     // another one, mimalloc only marks a vector over 16 MiB free (`MADV_FREE`) and its pages
     // stay resident through the counting (37 MB of a 1M export's summary peak).
     drop((messages, invitations, connections));
+    crate::release_freed_memory();
     let mut front = batches;
     front.push(invited);
     let before: usize = front.iter().map(Vec::len).sum();
     acts.reserve(before + messages_2018.len());
-    prepend(&mut acts, front);
+    // Each file's activities are handed back once moved: the next file's would sit on them.
+    prepend(&mut acts, front, crate::release_freed_memory);
     sink.extend(acts);
     push_messages_2018(&messages_2018, &book, sink);
 }
@@ -334,42 +334,12 @@ pub(super) fn skip_messages(messages: &[Activity], sink: &mut dyn Sink) {
     }
 }
 
-/// An invitation's activity; a counterpart known only by name is added by
-/// [`resolve_invitations`] once the name book is built.
-fn invitation_activity(inv: &InvitationRow) -> Activity {
-    let (direction, other_url, _) = other_side(inv);
-    let mut a = Activity::new(
-        Platform::LinkedIn,
-        inv.id.clone(),
-        inv.at,
-        direction,
-        Kind::Invitation,
-        inv.source.clone(),
-    );
-    if let Some(u) = other_url {
-        a.counterparts = Box::new([Arc::from(u.as_str())]);
-    }
-    a.hints.with_note = inv.note;
-    a.hints.seq = inv.seq;
-    a
-}
-
-/// The owner's direction in an invitation, and the other side's URL and name key.
-fn other_side(inv: &InvitationRow) -> (Direction, &Option<String>, &str) {
-    if inv.outgoing {
-        (Direction::Out, &inv.invitee_url, &inv.to)
-    } else {
-        (Direction::In, &inv.inviter_url, &inv.from)
-    }
-}
-
 /// Gives the invitations without the other side's URL (`acts`, one per row of `invitations`)
 /// the URL their name stands for, at low confidence.
 fn resolve_invitations(invitations: &[InvitationRow], acts: &mut [Activity], book: &NameBook) {
     for (inv, a) in invitations.iter().zip(acts) {
-        let (_, other_url, other_name) = other_side(inv);
-        if other_url.is_none()
-            && let Some(u) = book.resolve(other_name, None, false)
+        if let Some(name) = &inv.other_name
+            && let Some(u) = book.resolve(name, None, false)
         {
             a.counterparts = Box::new([u]);
             a.confidence = Confidence::Low;
@@ -413,15 +383,19 @@ struct Conversations<'a> {
 }
 
 impl<'a> Conversations<'a> {
-    fn of(messages: &'a [MessageRow]) -> Conversations<'a> {
+    /// The tables of `messages`, whose activities `acts` hold their conversations.
+    fn of(messages: &'a [MessageRow], acts: &[Activity]) -> Conversations<'a> {
         // Every conversation is numbered once; the tables per conversation are vectors, so
         // a row's conversation id is hashed once rather than once per table.
         let mut numbers: HashMap<&str, usize> = HashMap::default();
-        let conv: Vec<usize> = messages
+        let conv: Vec<usize> = acts
             .iter()
-            .map(|m| {
+            .take(messages.len())
+            .map(|a| {
                 let next = numbers.len();
-                *numbers.entry(&*m.conversation).or_insert(next)
+                *numbers
+                    .entry(a.conversation.as_deref().unwrap_or_default())
+                    .or_insert(next)
             })
             .collect();
         let conversations = numbers.len();
@@ -483,9 +457,11 @@ fn set_message_people(
     let runs = runs_of(messages.len());
     // Each row's sender and recipients as people; `low` when a name had to be resolved.
     // Recipients by URL are borrowed from the row: only a sent message copies them (into
-    // its counterparts).
+    // its counterparts). A row is resolved twice, for the participants and for its own
+    // settings, rather than kept resolved between the two (48 bytes a row, 17 MB for 350k
+    // messages): by URL, resolving borrows.
     struct Resolved<'m> {
-        sender: Arc<str>,
+        sender: Cow<'m, Arc<str>>,
         recipients: Cow<'m, [Arc<str>]>,
         /// Other senders' URLs of the conversation (older files: they are the counterparts).
         by_names: bool,
@@ -496,11 +472,11 @@ fn set_message_people(
         let conv = Some(&by_conversation[conv[i]]);
         let mut low = false;
         let sender = match &m.sender_url {
-            Some(u) => u.clone(),
+            Some(u) => Cow::Borrowed(u),
             None => {
                 let r = book.resolve(&m.from, conv, true);
                 low = r.is_some();
-                person(r, &m.from)
+                Cow::Owned(person(r, &m.from))
             }
         };
         let by_names = m.recipient_urls.is_empty();
@@ -523,39 +499,46 @@ fn set_message_people(
             low,
         }
     };
-    // Kept as the runs made them: each run's rows are set by one thread below, so they are
-    // never joined into one vector (a copy of every row's people) nor split again.
-    let resolved: Vec<Vec<Resolved<'_>>> = map_in_order(&runs, threads, |run| {
-        run.clone().map(resolve).collect::<Vec<_>>()
-    });
     // Participants = distinct people over the whole conversation, owner included, at least 2
     // (a conversation always has someone on the other side, if only a deleted account). Each
     // thread counts the conversations whose number it owns (`c % threads`).
     let owned: Vec<usize> = (0..threads).collect();
     let counted = map_in_order(&owned, threads, |&k| {
-        let mut people: Vec<HashSet<&str>> =
+        // People by URL are borrowed from the rows, only people resolved by name copied.
+        fn key<'m>(p: Cow<'m, Arc<str>>) -> Cow<'m, str> {
+            match p {
+                Cow::Borrowed(p) => Cow::Borrowed(&**p),
+                Cow::Owned(p) => Cow::Owned(p.to_string()),
+            }
+        }
+        let mut people: Vec<HashSet<Cow<'_, str>>> =
             vec![HashSet::default(); conversations.div_ceil(threads)];
-        for (r, &c) in resolved.iter().flatten().zip(&conv) {
+        for (i, &c) in conv.iter().enumerate() {
             if c % threads == k {
+                let r = resolve(i);
                 let set = &mut people[c / threads];
-                set.insert(&r.sender);
-                set.extend(r.recipients.iter().map(|p| &**p));
-                set.insert(owner);
+                set.insert(key(r.sender));
+                match r.recipients {
+                    Cow::Borrowed(to) => set.extend(to.iter().map(|p| key(Cow::Borrowed(p)))),
+                    Cow::Owned(to) => set.extend(to.into_iter().map(|p| key(Cow::Owned(p)))),
+                }
             }
         }
         people
             .iter()
-            .map(|set| (set.len() as u32).max(2))
+            .map(|set| (set.len() as u32 + u32::from(!set.contains(owner))).max(2))
             .collect::<Vec<u32>>()
     });
     let participants: Vec<u32> = (0..conversations)
         .map(|c| counted[c % threads][c / threads])
         .collect();
+    drop(counted);
     // The rows' own settings, a run of rows (and of their activities) per thread.
-    let set = |acts: &mut [Activity], first: usize, resolved: Vec<Resolved<'_>>| {
-        for (k, (a, r)) in acts.iter_mut().zip(resolved).enumerate() {
-            let (m, c) = (&messages[first + k], conv[first + k]);
-            let out = m.sender_url.as_deref() == Some(owner);
+    let set = |acts: &mut [Activity], first: usize| {
+        for (k, a) in acts.iter_mut().enumerate() {
+            let (i, c) = (first + k, conv[first + k]);
+            let r = resolve(i);
+            let out = messages[i].sender_url.as_deref() == Some(owner);
             a.direction = if out { Direction::Out } else { Direction::In };
             a.set_participants(participants.get(c).copied());
             let mut counterparts: Vec<Arc<str>> = if out {
@@ -567,7 +550,7 @@ fn set_message_people(
                 }
                 v
             } else {
-                vec![r.sender]
+                vec![r.sender.into_owned()]
             };
             counterparts.retain(|p| is_counterpart(p, owner));
             counterparts.sort_unstable();
@@ -582,11 +565,11 @@ fn set_message_people(
     // `set` stops at the shorter of its run's rows and activities).
     let mut pieces = Vec::with_capacity(runs.len());
     let mut rest_acts = &mut acts[..];
-    for (run, mine) in runs.iter().zip(resolved) {
+    for run in &runs {
         let n = run.len().min(rest_acts.len());
         let (head, tail) = std::mem::take(&mut rest_acts).split_at_mut(n);
         rest_acts = tail;
-        pieces.push((head, run.start, mine));
+        pieces.push((head, run.start));
     }
     std::thread::scope(|s| {
         let mut pieces = pieces.into_iter();
@@ -594,10 +577,10 @@ fn set_message_people(
         let set = &set;
         // Every run but the first on a thread of its own; the first on this one.
         let handles: Vec<_> = pieces
-            .map(|(acts, start, mine)| s.spawn(move || set(acts, start, mine)))
+            .map(|(acts, start)| s.spawn(move || set(acts, start)))
             .collect();
-        if let Some((acts, start, mine)) = first {
-            set(acts, start, mine);
+        if let Some((acts, start)) = first {
+            set(acts, start);
         }
         for h in handles {
             h.join()
