@@ -32,8 +32,8 @@ pub(crate) fn number_repeats(mut made: Vec<(u64, usize)>, mut append: impl FnMut
 
 /// Moves the items of `parts`, in order, in front of those of `to`, within `to`'s buffer: the
 /// parts are appended behind `to`'s items, each freed once it has been moved (then, if it held
-/// memory, `freed` is called to hand it back), and the whole is rotated in place. `to`'s own items are
-/// never copied to fresh memory, so the most held beside the result is one part.
+/// memory, `freed` is called to hand it back), and the whole is rotated in place. `to`'s own
+/// items are never copied to fresh memory, so the most held beside the result is one part.
 pub(crate) fn prepend<T>(to: &mut Vec<T>, parts: Vec<Vec<T>>, mut freed: impl FnMut()) {
     let own = to.len();
     to.reserve(parts.iter().map(Vec::len).sum());

@@ -1,8 +1,8 @@
 //! LinkedIn records → rows and activities: one handler per file kind (shares, comments,
 //! reactions, reposts, votes, messages, invitations, connections), ids synthesized from content
 //! where the export has none, dates parsed with their warnings. Messages and invitations keep
-//! a small row beside their activity until the owner is known (`people.rs`). [`Record`] is what a CSV row and an API row
-//! both are.
+//! a small row beside their activity until the owner is known (`people.rs`). [`Record`] is
+//! what a CSV row and an API row both are.
 
 use std::borrow::Cow;
 use std::sync::Arc;
