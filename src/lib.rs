@@ -466,7 +466,7 @@ pub fn classify_inputs(
             all.extend(acts);
         }
     }
-    phase_end();
+    release_freed_memory();
     profile_lap(Some("imported"));
     // The same act from two downloads of one account counts once.
     let mut activities = all.activities;
@@ -483,11 +483,11 @@ pub fn classify_inputs(
                 .join("\n"),
         });
     }
-    phase_end();
+    release_freed_memory();
     profile_lap(Some("deduplicated"));
     classify::classify(&mut activities, group_max);
     classify::mark_heuristics(&mut activities);
-    phase_end();
+    release_freed_memory();
     profile_lap(Some("classified"));
     Ok(Classified {
         activities,
@@ -511,7 +511,7 @@ impl Classified {
         let (input, zone, group_max) = (&self.input, self.zone, self.group_max);
         let activities = &self.activities;
         let threads = classify::threads(activities, group_max);
-        phase_end();
+        release_freed_memory();
         let summary =
             analysis::summarize(activities, &threads, &AnalysisOptions { zone, from, to })?;
         profile_lap(Some("summarized"));
@@ -599,10 +599,6 @@ pub(crate) fn release_freed_memory() {
     if let Some(release) = RELEASE.get() {
         release();
     }
-}
-
-fn phase_end() {
-    release_freed_memory();
 }
 
 /// Phase timings (from the first call) and peak memory on stderr when `RAPPORT_PROFILE` is

@@ -425,27 +425,19 @@ impl Handler {
     pub(super) fn finish(&mut self, out: &mut Parsed) {
         let kind = self.kind;
         number_repeats(std::mem::take(&mut self.made), |i, repeat| {
-            let id = match kind {
-                FileKind::Messages { .. } | FileKind::Invitations => {
-                    let acts = match kind {
-                        FileKind::Invitations => &mut out.invitation_acts,
-                        _ => &mut out.message_acts,
-                    };
-                    if let Some(a) = acts.get_mut(i) {
-                        a.suffix_id(repeat);
+            let act = match kind {
+                FileKind::Messages { .. } => out.message_acts.get_mut(i),
+                FileKind::Invitations => out.invitation_acts.get_mut(i),
+                FileKind::Messages2018 => {
+                    if let Some(m) = out.messages_2018.get_mut(i) {
+                        m.id.push_str(repeat);
                     }
                     return;
                 }
-                FileKind::Messages2018 => out.messages_2018.get_mut(i).map(|m| &mut m.id),
-                _ => {
-                    if let Some(a) = out.activities.get_mut(i) {
-                        a.suffix_id(repeat);
-                    }
-                    return;
-                }
+                _ => out.activities.get_mut(i),
             };
-            if let Some(id) = id {
-                id.push_str(repeat);
+            if let Some(a) = act {
+                a.suffix_id(repeat);
             }
         });
     }
