@@ -256,6 +256,18 @@ pub fn summarize(
             }
         }
     }
+    // People: distinct engaged counterparts, and those who also sent a counted `in` act,
+    // counted before Polars runs: the edges and the person numbers are freed first.
+    detail.engaged = distinct_triples(&mut edges, 1);
+    detail.senders = distinct_triples(&mut edges, 0);
+    // Counted over the distinct triples themselves, on this thread: each triple is one person
+    // in one (platform, month), so each count is a number of triples. Polars' group-bys and
+    // join over them touched ~25 MB of its threads' memory, which stayed resident to the end.
+    let engaged_counts = count_people(detail.engaged.iter().copied());
+    let reciprocated_counts = count_people(common_triples(&detail.engaged, &detail.senders));
+    let new_counts = count_people(first_seen(&detail.engaged));
+    drop(people);
+
     for (mode, code, name) in MODES {
         if mode != Mode::Excluded && mode_counts[code as usize] > 0 {
             totals
@@ -364,16 +376,6 @@ pub fn summarize(
         UnionArgs::default(),
     )?
     .collect()?;
-
-    // People: distinct engaged counterparts, and those who also sent a counted `in` act.
-    detail.engaged = distinct_triples(&mut edges, 1);
-    detail.senders = distinct_triples(&mut edges, 0);
-    // Counted over the distinct triples themselves, on this thread: each triple is one person
-    // in one (platform, month), so each count is a number of triples. Polars' group-bys and
-    // join over them touched ~25 MB of its threads' memory, which stayed resident to the end.
-    let engaged_counts = count_people(detail.engaged.iter().copied());
-    let reciprocated_counts = count_people(common_triples(&detail.engaged, &detail.senders));
-    let new_counts = count_people(first_seen(&detail.engaged));
 
     // Plain maps from the frames.
     type Key = (i32, i32);
