@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::rows::{
-    Connection, InvitationRow, Message2018Row, MessageRow, Parsed, is_system_sender,
+    Connection, InvitationRow, Message, Message2018Row, MessageRows, Parsed, is_system_sender,
 };
 use crate::model::{Activity, Confidence, Direction, Exclusion, Interner, Kind, Platform};
 use crate::sources::common::{map_in_order, prepend};
@@ -51,11 +51,11 @@ pub(super) enum Needed {
 impl Needed {
     /// What the rows of an import need.
     fn of(
-        messages: &[MessageRow],
+        messages: &MessageRows,
         messages_2018: &[Message2018Row],
         invitations: &[InvitationRow],
     ) -> Needed {
-        if !messages_2018.is_empty() || messages.iter().any(needs_names) {
+        if !messages_2018.is_empty() || messages.iter().any(|m| needs_names(&m)) {
             Needed::Everything
         } else if invitations.iter().any(|i| i.other_name.is_some()) {
             Needed::Connections
@@ -67,27 +67,28 @@ impl Needed {
 
 impl NameBook {
     pub(super) fn new(
-        messages: &[MessageRow],
+        messages: &MessageRows,
         messages_2018: &[Message2018Row],
         connections: &[Connection],
         needed: Needed,
     ) -> Self {
+        let none = MessageRows::default();
         let (messages, messages_2018, connections) = match needed {
-            Needed::Nothing => (&[][..], &[][..], &[][..]),
-            Needed::Connections => (&[][..], &[][..], connections),
+            Needed::Nothing => (&none, &[][..], &[][..]),
+            Needed::Connections => (&none, &[][..], connections),
             Needed::Everything => (messages, messages_2018, connections),
         };
         // Distinct (name, URL) pairs first: a name repeats on every message it sent.
         let mut pairs: HashSet<(&str, &Arc<str>)> = HashSet::default();
         let mut known: HashSet<String> = HashSet::default();
-        for m in messages {
+        for m in messages.iter() {
             if m.from.is_empty() {
                 continue;
             }
-            if let Some(u) = &m.sender_url {
-                pairs.insert((&m.from, u));
+            if let Some(u) = m.sender_url {
+                pairs.insert((m.from, u));
             }
-            if !known.contains(&*m.from) {
+            if !known.contains(&**m.from) {
                 known.insert(m.from.to_string());
             }
         }
@@ -174,7 +175,7 @@ impl NameBook {
 pub(super) fn find_owner(
     me: Option<&str>,
     invitations: &[InvitationRow],
-    (messages, message_acts): (&[MessageRow], &[Activity]),
+    (messages, message_acts): (&MessageRows, &[Activity]),
     connections: &[Connection],
 ) -> (Option<String>, String) {
     if let Some(me) = me {
@@ -220,7 +221,7 @@ pub(super) fn find_owner(
     let mut conversations: HashMap<&str, HashSet<&str>> = HashMap::default();
     for (m, a) in messages.iter().zip(message_acts) {
         let conversation = a.conversation.as_deref().unwrap_or_default();
-        for u in m.sender_url.iter().chain(m.recipient_urls.iter()) {
+        for u in m.sender_url.into_iter().chain(m.recipient_urls) {
             if !connection_urls.contains(&**u) {
                 conversations.entry(u).or_default().insert(conversation);
             }
@@ -254,7 +255,7 @@ pub(super) fn assemble(
 ) {
     let Parsed {
         activities: _,
-        messages,
+        mut messages,
         message_acts,
         messages_2018,
         invitations,
@@ -263,6 +264,7 @@ pub(super) fn assemble(
         diag,
     } = all;
     sink.diag().merge(diag);
+    messages.seal();
     let (owner, how) = find_owner(
         options.me_for(Platform::LinkedIn),
         &invitations,
@@ -367,7 +369,7 @@ type Senders<'a> = HashMap<&'a str, HashSet<Arc<str>>>;
 
 /// True for a message row whose people are not all named by URL: its sender or its
 /// recipients are known by name only and must be resolved (older files, deleted accounts).
-fn needs_names(m: &MessageRow) -> bool {
+fn needs_names(m: &Message<'_>) -> bool {
     m.sender_url.is_none() || m.recipient_urls.is_empty()
 }
 
@@ -384,7 +386,7 @@ struct Conversations<'a> {
 
 impl<'a> Conversations<'a> {
     /// The tables of `messages`, whose activities `acts` hold their conversations.
-    fn of(messages: &'a [MessageRow], acts: &[Activity]) -> Conversations<'a> {
+    fn of(messages: &'a MessageRows, acts: &[Activity]) -> Conversations<'a> {
         // Every conversation is numbered once; the tables per conversation are vectors, so
         // a row's conversation id is hashed once rather than once per table.
         let mut numbers: HashMap<&str, usize> = HashMap::default();
@@ -402,7 +404,7 @@ impl<'a> Conversations<'a> {
         drop(numbers);
         let mut named = vec![false; conversations];
         for (m, &c) in messages.iter().zip(&conv) {
-            named[c] |= needs_names(m);
+            named[c] |= needs_names(&m);
         }
         // Empty maps and sets hold no memory of their own.
         let mut by_conversation: Vec<Senders<'_>> = vec![HashMap::default(); conversations];
@@ -411,13 +413,13 @@ impl<'a> Conversations<'a> {
             if !named[c] {
                 continue;
             }
-            if let Some(u) = &m.sender_url {
+            if let Some(u) = m.sender_url {
                 if !sender_urls[c].contains(u) {
                     sender_urls[c].insert(u.clone());
                 }
                 if !m.from.is_empty() {
                     by_conversation[c]
-                        .entry(&m.from)
+                        .entry(m.from)
                         .or_default()
                         .insert(u.clone());
                 }
@@ -435,7 +437,7 @@ impl<'a> Conversations<'a> {
 /// `messages`, in the same order), each step on `threads` threads over runs of rows (the
 /// participants over the conversations each thread owns).
 fn set_message_people(
-    messages: &[MessageRow],
+    messages: &MessageRows,
     acts: &mut [Activity],
     owner: &str,
     book: &NameBook,
@@ -468,29 +470,29 @@ fn set_message_people(
         low: bool,
     }
     let resolve = |i: usize| {
-        let m = &messages[i];
+        let m = messages.get(i);
         let conv = Some(&by_conversation[conv[i]]);
         let mut low = false;
-        let sender = match &m.sender_url {
+        let sender = match m.sender_url {
             Some(u) => Cow::Borrowed(u),
             None => {
-                let r = book.resolve(&m.from, conv, true);
+                let r = book.resolve(m.from, conv, true);
                 low = r.is_some();
-                Cow::Owned(person(r, &m.from))
+                Cow::Owned(person(r, m.from))
             }
         };
         let by_names = m.recipient_urls.is_empty();
         let recipients = if by_names {
             low = low || !m.to.is_empty();
             Cow::Owned(
-                book.split_names(&m.to)
+                book.split_names(m.to)
                     .into_iter()
                     .map(|n| person(book.resolve(&n, conv, true), &n))
                     .filter(|p| !p.starts_with("deleted:"))
                     .collect(),
             )
         } else {
-            Cow::Borrowed(&m.recipient_urls[..])
+            Cow::Borrowed(m.recipient_urls)
         };
         Resolved {
             sender,
@@ -538,7 +540,7 @@ fn set_message_people(
         for (k, a) in acts.iter_mut().enumerate() {
             let (i, c) = (first + k, conv[first + k]);
             let r = resolve(i);
-            let out = messages[i].sender_url.as_deref() == Some(owner);
+            let out = messages.get(i).sender_url.map(|u| &**u) == Some(owner);
             a.direction = if out { Direction::Out } else { Direction::In };
             a.set_participants(participants.get(c).copied());
             let mut counterparts: Vec<Arc<str>> = if out {

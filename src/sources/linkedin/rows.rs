@@ -20,18 +20,159 @@ use crate::sources::text::{
 };
 
 /// What a message's activity still needs once the owner is known (its direction, people and
-/// participants): the message's activity itself (its conversation included) is made as the
-/// row is read, at the same position of [`Parsed::message_acts`].
-#[derive(Debug, Clone)]
-pub(super) struct MessageRow {
+/// participants), for every message row of a file (or of files joined): the message's activity
+/// itself (its conversation included) is made as the row is read, at the same position of
+/// [`Parsed::message_acts`]. A row names its people by numbers into one table of the distinct
+/// texts (name keys, URLs, `To` cells) and its recipients by a run of one vector of them all:
+/// 20 bytes a row and 16 a recipient, where four shared strings took 64 and each row's
+/// recipient slice a heap block of its own (~14 MB for 320k messages).
+#[derive(Default)]
+pub(super) struct MessageRows {
+    rows: Vec<MessageRow>,
+    /// Each distinct text of the rows once.
+    texts: Vec<Arc<str>>,
+    /// The number of each text of `texts`, while rows are added ([`MessageRows::seal`]).
+    numbers: HashMap<Arc<str>, u32>,
+    /// The rows' recipient URLs, row after row.
+    recipients: Vec<Arc<str>>,
+}
+
+/// One row of [`MessageRows`]: numbers into its texts ([`NO_TEXT`] for none) and the run of
+/// its recipients.
+#[derive(Debug, Clone, Copy)]
+struct MessageRow {
+    from: u32,
+    sender_url: u32,
+    to: u32,
+    recipients: u32,
+    recipient_count: u32,
+}
+
+/// A [`MessageRow`] field without a text.
+const NO_TEXT: u32 = u32::MAX;
+
+/// A message row as its people (borrowed from [`MessageRows`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Message<'a> {
     /// The sender's name key (`text::name_key`), shared by the sender's rows; empty for a
     /// deleted account.
-    pub(super) from: Arc<str>,
-    pub(super) sender_url: Option<Arc<str>>,
+    pub(super) from: &'a Arc<str>,
+    pub(super) sender_url: Option<&'a Arc<str>>,
     /// Kept only when the row has no recipient URL (names are then all we have).
-    pub(super) to: Box<str>,
-    /// Exactly as many as the row names (a collected `Vec` would hold room for four).
-    pub(super) recipient_urls: Box<[Arc<str>]>,
+    pub(super) to: &'a str,
+    pub(super) recipient_urls: &'a [Arc<str>],
+}
+
+impl MessageRows {
+    /// Room for `rows` rows of one recipient each.
+    fn reserve(&mut self, rows: usize) {
+        self.rows.reserve(rows);
+        self.recipients.reserve(rows);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Adds a recipient URL to the row being read (before [`MessageRows::push`] adds it).
+    pub(super) fn add_recipient(&mut self, url: Arc<str>) {
+        self.recipients.push(url);
+    }
+
+    /// Where the recipients of the row being read start (the end of the last row's).
+    fn pending(&self) -> usize {
+        self.rows
+            .last()
+            .map_or(0, |r| (r.recipients + r.recipient_count) as usize)
+    }
+
+    /// True when the row being read has recipients ([`MessageRows::add_recipient`]).
+    pub(super) fn has_pending_recipients(&self) -> bool {
+        self.recipients.len() > self.pending()
+    }
+
+    /// Adds a row with the recipients added since the last row (`to` only where it has no
+    /// recipient URL).
+    pub(super) fn push(&mut self, from: Arc<str>, sender_url: Option<Arc<str>>, to: &str) {
+        let first = self.pending();
+        let row = MessageRow {
+            from: self.number(from),
+            sender_url: sender_url.map_or(NO_TEXT, |u| self.number(u)),
+            to: if to.is_empty() {
+                NO_TEXT
+            } else {
+                self.number(Arc::from(to))
+            },
+            recipients: first as u32,
+            recipient_count: (self.recipients.len() - first) as u32,
+        };
+        self.rows.push(row);
+    }
+
+    /// The number of `text` in the table, added when new.
+    fn number(&mut self, text: Arc<str>) -> u32 {
+        if let Some(&n) = self.numbers.get(&*text) {
+            return n;
+        }
+        let n = self.texts.len() as u32;
+        self.texts.push(text.clone());
+        self.numbers.insert(text, n);
+        n
+    }
+
+    /// Appends the rows of `other`, their texts numbered in this table (taken whole into an
+    /// empty set when `take_whole`, which would else keep the room reserved here).
+    fn join(&mut self, mut other: MessageRows, take_whole: bool) {
+        if take_whole && self.rows.is_empty() && self.texts.is_empty() {
+            std::mem::swap(self, &mut other);
+            return;
+        }
+        let numbers: Vec<u32> = std::mem::take(&mut other.texts)
+            .into_iter()
+            .map(|t| self.number(t))
+            .collect();
+        let moved = |n: u32| if n == NO_TEXT { n } else { numbers[n as usize] };
+        let shift = self.recipients.len() as u32;
+        self.recipients.append(&mut other.recipients);
+        self.rows.extend(other.rows.iter().map(|r| MessageRow {
+            from: moved(r.from),
+            sender_url: moved(r.sender_url),
+            to: moved(r.to),
+            recipients: r.recipients + shift,
+            recipient_count: r.recipient_count,
+        }));
+    }
+
+    /// Frees what only adding rows needs (the texts' numbers), once every row is in.
+    pub(super) fn seal(&mut self) {
+        self.numbers = HashMap::default();
+    }
+
+    /// Row `i`.
+    pub(super) fn get(&self, i: usize) -> Message<'_> {
+        self.view(&self.rows[i])
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = Message<'_>> + '_ {
+        self.rows.iter().map(|r| self.view(r))
+    }
+
+    fn view(&self, r: &MessageRow) -> Message<'_> {
+        let text = |n: u32| (n != NO_TEXT).then(|| &self.texts[n as usize]);
+        let first = r.recipients as usize;
+        Message {
+            from: &self.texts[r.from as usize],
+            sender_url: text(r.sender_url),
+            to: text(r.to).map_or("", |t| t),
+            recipient_urls: &self.recipients[first..first + r.recipient_count as usize],
+        }
+    }
+}
+
+impl std::fmt::Debug for MessageRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// A 2018-generation message row.
@@ -72,7 +213,7 @@ pub(super) struct Connection {
 #[derive(Debug, Default)]
 pub(super) struct Parsed {
     pub(super) activities: Vec<Activity>,
-    pub(super) messages: Vec<MessageRow>,
+    pub(super) messages: MessageRows,
     /// The activities of `messages`, one per row, direction and people not yet set.
     pub(super) message_acts: Vec<Activity>,
     pub(super) messages_2018: Vec<Message2018Row>,
@@ -102,7 +243,7 @@ impl Parsed {
             }
         }
         join(&mut self.activities, other.activities, take_whole);
-        join(&mut self.messages, other.messages, take_whole);
+        self.messages.join(other.messages, take_whole);
         join(&mut self.message_acts, other.message_acts, take_whole);
         join(&mut self.messages_2018, other.messages_2018, take_whole);
         join(&mut self.invitations, other.invitations, take_whole);
@@ -595,22 +736,19 @@ impl Handler {
         let from_cell = from_text.trim();
         let from = self.name_key(from_cell);
         let recipient_cell = row.cell(Col::RecipientProfileUrls);
-        let mut urls = recipient_cell
-            .split([',', ';'])
-            .filter_map(|u| self.intern_url(u));
-        // Most rows name one recipient: held in a slice of one, not a vector's room for four.
-        let recipient_urls: Box<[Arc<str>]> = match (urls.next(), urls.next()) {
-            (None, _) => Box::new([]),
-            (Some(a), None) => Box::new([a]),
-            (Some(a), Some(b)) => [a, b].into_iter().chain(urls).collect(),
-        };
+        for u in recipient_cell.split([',', ';']) {
+            if let Some(u) = self.intern_url(u) {
+                out.messages.add_recipient(u);
+            }
+        }
         let sender_url = self.intern_url(&row.cell(Col::SenderProfileUrl));
         // Names are kept only when there is no recipient URL (names are then all we have).
-        let to: Box<str> = if recipient_urls.is_empty() {
-            row.cell(Col::To).trim().into()
+        let to_cell = if out.messages.has_pending_recipients() {
+            Cow::Borrowed("")
         } else {
-            Box::default()
+            row.cell(Col::To)
         };
+        let to = to_cell.trim();
         let id = self.synth_id(
             "message",
             &[
@@ -644,12 +782,7 @@ impl Handler {
             None
         };
         out.message_acts.push(a);
-        out.messages.push(MessageRow {
-            from,
-            sender_url,
-            to,
-            recipient_urls,
-        });
+        out.messages.push(from, sender_url, to);
     }
 
     pub(super) fn message_2018(&mut self, row: &dyn Record, out: &mut Parsed) {
@@ -796,4 +929,60 @@ pub(super) fn article_activity(html: &[u8], entry: &Entry, source: Source) -> Ac
         Kind::Article,
         source,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows_of(rows: &[(&str, Option<&str>, &str, &[&str])]) -> MessageRows {
+        let mut m = MessageRows::default();
+        for &(from, sender, to, recipients) in rows {
+            for r in recipients {
+                m.add_recipient(Arc::from(*r));
+            }
+            m.push(Arc::from(from), sender.map(Arc::from), to);
+        }
+        m
+    }
+
+    fn texts(m: &MessageRows) -> Vec<(String, Option<String>, String, Vec<String>)> {
+        m.iter()
+            .map(|r| {
+                (
+                    r.from.to_string(),
+                    r.sender_url.map(|u| u.to_string()),
+                    r.to.to_string(),
+                    r.recipient_urls.iter().map(|u| u.to_string()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn message_rows_joined_from_pieces_read_as_the_rows_read_in_one_set() {
+        let ana = "https://www.linkedin.com/in/ana";
+        let ben = "https://www.linkedin.com/in/ben";
+        let first: &[(&str, Option<&str>, &str, &[&str])] = &[
+            ("ana", Some(ana), "", &[ben]),
+            ("ben", Some(ben), "", &[ana, ben]),
+            ("", None, "Ana A, Ben B", &[]),
+        ];
+        let second: &[(&str, Option<&str>, &str, &[&str])] =
+            &[("ben", Some(ben), "", &[]), ("cy", None, "Ana A", &[ana])];
+        let whole = rows_of(&[first, second].concat());
+        let mut joined = rows_of(first);
+        joined.join(rows_of(second), false);
+        assert_eq!(texts(&joined), texts(&whole));
+        assert_eq!(joined.len(), 5);
+        // Each distinct text is held once, whichever piece it came from.
+        assert_eq!(joined.texts.len(), whole.texts.len());
+        assert_eq!(joined.get(3).recipient_urls.len(), 0);
+        assert_eq!(joined.get(4).recipient_urls[0].as_ref(), ana);
+        // Taken whole into an empty set; sealed, the rows still read the same.
+        let mut taken = MessageRows::default();
+        taken.join(joined, true);
+        taken.seal();
+        assert_eq!(texts(&taken), texts(&whole));
+    }
 }
