@@ -9,7 +9,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // mimalloc's C functions, linked by the `mimalloc` crate above, declared here because the
-// binding crate's `extended` feature needs a dependency of its own. The one use of `unsafe` in
+// binding crate's `extended` feature needs a dependency of its own: the only `unsafe` in
 // rapport (Cargo.toml denies it everywhere else).
 #[allow(unsafe_code)]
 unsafe extern "C" {
